@@ -1,0 +1,1 @@
+"""Kiln's model library, under the package name ComfyUI custom nodes import (`comfy`)."""

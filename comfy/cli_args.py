@@ -1,0 +1,95 @@
+"""Command-line flags, with ComfyUI's names and defaults.
+
+`args` is the one parsed namespace every module reads (`from comfy.cli_args import args`). It holds the defaults
+until `parse_cli()` fills it in place from the real command line, so modules that imported it early see the
+final values too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+
+
+class LatentPreviewMethod(str, enum.Enum):
+    NoPreviews = "none"
+    Auto = "auto"
+    Latent2RGB = "latent2rgb"
+    TAESD = "taesd"
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="Kiln: a ComfyUI-compatible node-graph server.")
+    parser.add_argument("--listen", type=str, default="127.0.0.1", metavar="IP", nargs="?", const="0.0.0.0,::",
+                        help="Address(es) to listen on, comma-separated. Bare flag: all interfaces.")
+    parser.add_argument("--port", type=int, default=8188, help="Port to listen on.")
+    parser.add_argument("--tls-keyfile", type=str, help="TLS key file (with --tls-certfile, serves HTTPS).")
+    parser.add_argument("--tls-certfile", type=str, help="TLS certificate file.")
+    parser.add_argument("--enable-cors-header", type=str, default=None, metavar="ORIGIN", nargs="?", const="*",
+                        help="Answer CORS with this origin (bare flag: '*'); disables the host/origin check.")
+    parser.add_argument("--max-upload-size", type=float, default=100, help="Largest request body, in MB.")
+    parser.add_argument("--base-directory", type=str, default=None,
+                        help="Base folder for models, custom_nodes, input, output, temp and user.")
+    parser.add_argument("--extra-model-paths-config", type=str, default=None, metavar="PATH", nargs="+",
+                        action="append", help="Extra extra_model_paths.yaml files (repeatable).")
+    parser.add_argument("--output-directory", type=str, default=None, help="Output folder.")
+    parser.add_argument("--temp-directory", type=str, default=None, help="Parent of the temp folder.")
+    parser.add_argument("--input-directory", type=str, default=None, help="Input folder.")
+    parser.add_argument("--user-directory", type=str, default=None, help="User data folder.")
+    parser.add_argument("--auto-launch", action="store_true", help="Open the web page in the default browser.")
+    parser.add_argument("--disable-auto-launch", action="store_true", help="Do not open a browser.")
+    parser.add_argument("--cuda-device", type=int, default=None, metavar="DEVICE_ID", help="CUDA device to use.")
+    parser.add_argument("--default-device", type=int, default=None, metavar="DEFAULT_DEVICE_ID")
+
+    vram = parser.add_mutually_exclusive_group()
+    vram.add_argument("--gpu-only", action="store_true")
+    vram.add_argument("--highvram", action="store_true")
+    vram.add_argument("--normalvram", action="store_true")
+    vram.add_argument("--lowvram", action="store_true")
+    vram.add_argument("--novram", action="store_true")
+    vram.add_argument("--cpu", action="store_true", help="Run everything on the CPU.")
+
+    parser.add_argument("--preview-method", type=LatentPreviewMethod, default=LatentPreviewMethod.NoPreviews,
+                        choices=list(LatentPreviewMethod), help="How sampler previews are made.")
+    parser.add_argument("--preview-size", type=int, default=512, help="Largest side of a preview image.")
+
+    cache = parser.add_mutually_exclusive_group()
+    cache.add_argument("--cache-classic", action="store_true", help="Keep only what the current prompt can reuse.")
+    cache.add_argument("--cache-lru", type=int, default=0, help="Keep up to N node results across prompts.")
+    cache.add_argument("--cache-none", action="store_true", help="Reuse nothing across prompts (least RAM).")
+    cache.add_argument("--cache-ram", nargs="?", const=4.0, type=float, default=0, metavar="GB",
+                       help="Keep results until free RAM falls below GB of headroom (bare flag: 4 GB).")
+
+    parser.add_argument("--default-hashing-function", type=str, default="sha256",
+                        choices=["md5", "sha1", "sha256", "sha512"], help="Hash used to spot duplicate uploads.")
+    parser.add_argument("--disable-smart-memory", action="store_true")
+    parser.add_argument("--deterministic", action="store_true")
+    parser.add_argument("--dont-print-server", action="store_true", help="Log less about the HTTP server.")
+    parser.add_argument("--quick-test-for-ci", action="store_true", help="Start up, load nodes, then exit.")
+    parser.add_argument("--windows-standalone-build", action="store_true")
+    parser.add_argument("--disable-metadata", action="store_true", help="Save no prompt/workflow in files.")
+    parser.add_argument("--disable-all-custom-nodes", action="store_true", help="Load no custom nodes.")
+    parser.add_argument("--whitelist-custom-nodes", type=str, nargs="+", default=[],
+                        help="With --disable-all-custom-nodes, still load these custom node folders.")
+    parser.add_argument("--disable-api-nodes", action="store_true")
+    parser.add_argument("--multi-user", action="store_true", help="Per-user settings, chosen by Comfy-User.")
+    parser.add_argument("--verbose", default="INFO", const="DEBUG", nargs="?",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], help="Log level.")
+    parser.add_argument("--log-stdout", action="store_true", help="Log to stdout instead of stderr.")
+    parser.add_argument("--front-end-version", type=str, default="comfyanonymous/ComfyUI@latest")
+    parser.add_argument("--front-end-root", type=str, default=None, help="Serve the web frontend from DIR.")
+    parser.add_argument("--enable-compress-response-body", action="store_true")
+    parser.add_argument("--database-url", type=str, default=None)
+    return parser
+
+
+parser = _build_parser()
+args = parser.parse_args([])
+
+
+def parse_cli(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse `argv` (default: sys.argv[1:]) into the shared `args` namespace and return it."""
+    parsed = parser.parse_args(argv)
+    vars(args).clear()
+    vars(args).update(vars(parsed))
+    return args

@@ -1,0 +1,1 @@
+"""The graph engine: prompt graphs, scheduling, caching, validation and node loading."""
