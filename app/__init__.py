@@ -1,0 +1,1 @@
+"""HTTP route modules of the server, each thin: parse, call one service, answer."""
