@@ -175,7 +175,8 @@ class PromptExecutor:
 
             run = _PromptRun(self, prompt_id, dynprompt, extra_data)
             execution_list = run.execution_list
-            current_outputs = cached_nodes
+            # As in ComfyUI: the ids the output cache holds keys for, i.e. every node of the prompt.
+            current_outputs = list(prompt)
             for node_id in execute_outputs:
                 execution_list.add_node(node_id)
 

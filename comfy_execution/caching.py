@@ -35,6 +35,11 @@ class CacheType(enum.Enum):
 def _canonical(value: Any) -> str:
     """A text that is equal for equal values; values that must never match (NaN, unserialisable objects) get a
     text of their own."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return repr(value)
+    if kind is float:
+        return repr(value) if value == value else f"<unique {next(_never_equal)}>"
     try:
         return json.dumps(value, sort_keys=True, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError):

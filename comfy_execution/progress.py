@@ -14,6 +14,10 @@ from comfy_execution.graph import DynamicPrompt
 from comfy_execution.utils import get_executing_context
 from protocol import BinaryEventTypes
 
+# Up to this many started nodes, each progress_state message carries every node's state, as ComfyUI's does
+# (its size grows with the square of the node count: past the limit only what is running is sent).
+FULL_STATE_NODE_LIMIT = 64
+
 
 class EventSink(Protocol):
     """What the executor reports to (the server, or anything with the same methods)."""
@@ -52,11 +56,11 @@ class ProgressRegistry:
 
     def start_progress(self, node_id: str) -> None:
         self.nodes[node_id] = self._node_state(node_id, "running", 0, 1)
-        self._send_state()
+        self._send_state(node_id)
 
     def update_progress(self, node_id: str, value: float, max_value: float, preview: Any = None) -> None:
         self.nodes[node_id] = self._node_state(node_id, "running", value, max_value)
-        self._send_state()
+        self._send_state(node_id)
         if preview is not None:
             self._send_preview(node_id, preview)
 
@@ -64,12 +68,19 @@ class ProgressRegistry:
         previous = self.nodes.get(node_id)
         max_value = previous["max"] if previous else 1
         self.nodes[node_id] = self._node_state(node_id, state, max_value, max_value)
-        self._send_state()
+        self._send_state(node_id)
 
-    def _send_state(self) -> None:
-        if self.sink is not None:
-            self.sink.send_sync("progress_state", {"prompt_id": self.prompt_id, "nodes": dict(self.nodes)},
-                                self.sink.client_id)
+    def _send_state(self, changed_node_id: str) -> None:
+        if self.sink is None:
+            return
+        if len(self.nodes) <= FULL_STATE_NODE_LIMIT:
+            nodes = dict(self.nodes)
+        else:
+            # Sending every finished node on every update is quadratic in the graph size; past the limit only
+            # the running nodes and the one that changed are sent.
+            nodes = {node_id: state for node_id, state in self.nodes.items() if state["state"] == "running"}
+            nodes[changed_node_id] = self.nodes[changed_node_id]
+        self.sink.send_sync("progress_state", {"prompt_id": self.prompt_id, "nodes": nodes}, self.sink.client_id)
 
     def _send_preview(self, node_id: str, preview: Any) -> None:
         sink = self.sink

@@ -1,0 +1,217 @@
+"""Routes that queue, inspect and stop work: /prompt, /queue, /history, /interrupt, /free and /api/jobs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+import execution
+import nodes
+from app.errors import json_error
+from comfy_execution.jobs import JOB_STATUSES, all_jobs, get_job
+
+if TYPE_CHECKING:
+    from server import PromptServer
+
+
+async def read_json_object(request: web.Request, *, allow_empty: bool = False) -> dict | web.Response:
+    """The request's JSON object body, or a 400 JSON error response explaining what is wrong with it."""
+    body = await request.read()
+    if not body.strip() and allow_empty:
+        return {}
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as ex:
+        return json_error(400, "invalid_json", "Request body is not valid JSON", str(ex))
+    if not isinstance(data, dict):
+        return json_error(400, "invalid_json", "Request body must be a JSON object",
+                          f"Got a JSON {type(data).__name__}.")
+    return data
+
+
+def _query_int(request: web.Request, name: str) -> int | None:
+    value = request.rel_url.query.get(name)
+    if value is None or value == "":
+        return None
+    return int(value)
+
+
+def add_prompt_routes(routes: web.RouteTableDef, server: PromptServer) -> None:
+    @routes.get("/prompt")
+    async def get_prompt(request: web.Request) -> web.Response:
+        return web.json_response(server.get_queue_info())
+
+    @routes.post("/prompt")
+    async def post_prompt(request: web.Request) -> web.Response:
+        logging.info("got prompt")
+        json_data = await read_json_object(request)
+        if isinstance(json_data, web.Response):
+            return json_data
+        json_data = server.trigger_on_prompt(json_data)
+
+        if "number" in json_data:
+            try:
+                number: float = float(json_data["number"])
+            except (TypeError, ValueError):
+                return json_error(400, "invalid_number", "number must be a number", repr(json_data["number"]))
+        else:
+            number = server.number
+            if json_data.get("front"):
+                number = -number
+            server.number += 1
+
+        if "prompt" not in json_data:
+            return json_error(400, "no_prompt", "No prompt provided", "No prompt provided")
+        prompt = json_data["prompt"]
+        if not isinstance(prompt, dict):
+            return json_error(400, "invalid_prompt", "The prompt must be a JSON object of nodes",
+                              f"Got a JSON {type(prompt).__name__}.")
+        partial_targets = json_data.get("partial_execution_targets")
+        if partial_targets is not None and (not isinstance(partial_targets, list)
+                                            or not all(isinstance(target, str) for target in partial_targets)):
+            return json_error(400, "invalid_prompt", "partial_execution_targets must be a list of node ids",
+                              repr(partial_targets))
+        extra_data = json_data.get("extra_data", {})
+        if not isinstance(extra_data, dict):
+            return json_error(400, "invalid_prompt", "extra_data must be a JSON object", repr(extra_data))
+        prompt_id = str(json_data.get("prompt_id", uuid.uuid4()))
+
+        valid, error, outputs_to_execute, node_errors = await execution.validate_prompt(prompt_id, prompt,
+                                                                                      partial_targets)
+        if "client_id" in json_data:
+            extra_data["client_id"] = json_data["client_id"]
+        if not valid:
+            logging.warning("invalid prompt: %s", error["message"] if error else error)
+            return web.json_response({"error": error, "node_errors": node_errors}, status=400)
+        server.prompt_queue.put((number, prompt_id, prompt, extra_data, outputs_to_execute))
+        return web.json_response({"prompt_id": prompt_id, "number": number, "node_errors": node_errors})
+
+    @routes.get("/queue")
+    async def get_queue(request: web.Request) -> web.Response:
+        running, pending = server.prompt_queue.get_current_queue_volatile()
+        return web.json_response({"queue_running": running, "queue_pending": pending})
+
+    @routes.post("/queue")
+    async def post_queue(request: web.Request) -> web.Response:
+        json_data = await read_json_object(request)
+        if isinstance(json_data, web.Response):
+            return json_data
+        if json_data.get("clear"):
+            server.prompt_queue.wipe_queue()
+        for prompt_id in _id_list(json_data.get("delete")):
+            server.prompt_queue.delete_queue_item(lambda item, prompt_id=prompt_id: item[1] == prompt_id)
+        return web.Response(status=200)
+
+    @routes.get("/history")
+    async def get_history(request: web.Request) -> web.Response:
+        try:
+            max_items = _query_int(request, "max_items")
+            offset = _query_int(request, "offset")
+        except ValueError as ex:
+            return json_error(400, "invalid_query", "max_items and offset must be integers", str(ex))
+        history = server.prompt_queue.get_history(max_items=max_items, offset=-1 if offset is None else offset)
+        return web.json_response(history)
+
+    @routes.get("/history/{prompt_id}")
+    async def get_history_item(request: web.Request) -> web.Response:
+        return web.json_response(server.prompt_queue.get_history(prompt_id=request.match_info["prompt_id"]))
+
+    @routes.post("/history")
+    async def post_history(request: web.Request) -> web.Response:
+        json_data = await read_json_object(request)
+        if isinstance(json_data, web.Response):
+            return json_data
+        if json_data.get("clear"):
+            server.prompt_queue.wipe_history()
+        for prompt_id in _id_list(json_data.get("delete")):
+            server.prompt_queue.delete_history_item(prompt_id)
+        return web.Response(status=200)
+
+    @routes.post("/interrupt")
+    async def post_interrupt(request: web.Request) -> web.Response:
+        json_data = await read_json_object(request, allow_empty=True)
+        prompt_id = json_data.get("prompt_id") if isinstance(json_data, dict) else None
+        if prompt_id is None:
+            nodes.interrupt_processing()
+        elif prompt_id in server.prompt_queue.running_prompt_ids():
+            logging.info("Interrupting prompt %s", prompt_id)
+            nodes.interrupt_processing()
+        else:
+            logging.info("Prompt %s is not currently running, skipping interrupt", prompt_id)
+        return web.Response(status=200)
+
+    @routes.post("/free")
+    async def post_free(request: web.Request) -> web.Response:
+        json_data = await read_json_object(request, allow_empty=True)
+        if isinstance(json_data, web.Response):
+            return json_data
+        if json_data.get("unload_models"):
+            server.prompt_queue.set_flag("unload_models", True)
+        if json_data.get("free_memory"):
+            server.prompt_queue.set_flag("free_memory", True)
+        return web.Response(status=200)
+
+    @routes.get("/jobs")
+    async def list_jobs(request: web.Request) -> web.Response:
+        query = request.rel_url.query
+        statuses = [status for status in query.get("status", "").replace("|", ",").split(",") if status]
+        unknown = [status for status in statuses if status not in JOB_STATUSES]
+        if unknown:
+            return json_error(400, "invalid_query", "Unknown job status",
+                              f"{', '.join(unknown)}; expected any of {', '.join(JOB_STATUSES)}")
+        try:
+            limit = _query_int(request, "limit")
+            offset = _query_int(request, "offset") or 0
+        except ValueError as ex:
+            return json_error(400, "invalid_query", "limit and offset must be integers", str(ex))
+        if (limit is not None and limit < 0) or offset < 0:
+            return json_error(400, "invalid_query", "limit and offset must not be negative", "")
+        jobs = [job for job in all_jobs(server.prompt_queue) if not statuses or job["status"] in statuses]
+        page = jobs[offset:] if limit is None else jobs[offset:offset + limit]
+        return web.json_response({"jobs": page, "pagination": {
+            "offset": offset, "limit": limit, "total": len(jobs), "has_more": offset + len(page) < len(jobs)}})
+
+    @routes.get("/jobs/{job_id}")
+    async def get_one_job(request: web.Request) -> web.Response:
+        job_id = request.match_info["job_id"]
+        job = get_job(server.prompt_queue, job_id)
+        if job is None:
+            return json_error(404, "job_not_found", "Job not found", f"No job with id {job_id}")
+        return web.json_response(job)
+
+    @routes.post("/jobs/{job_id}/cancel")
+    async def cancel_job(request: web.Request) -> web.Response:
+        job_id = request.match_info["job_id"]
+        return _cancel(server, job_id)
+
+    @routes.post("/jobs/cancel")
+    async def cancel_jobs(request: web.Request) -> web.Response:
+        json_data = await read_json_object(request)
+        if isinstance(json_data, web.Response):
+            return json_data
+        job_ids = _id_list(json_data.get("job_ids", json_data.get("ids")))
+        return web.json_response({"jobs": [_cancel_one(server, job_id) for job_id in job_ids]})
+
+
+def _id_list(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        return []
+    return [str(item) for item in value]
+
+
+def _cancel_one(server: PromptServer, job_id: str) -> dict[str, Any] | None:
+    if job_id in server.prompt_queue.running_prompt_ids():
+        nodes.interrupt_processing()
+    else:
+        server.prompt_queue.delete_queue_item(lambda item: item[1] == job_id)
+    return get_job(server.prompt_queue, job_id)
+
+
+def _cancel(server: PromptServer, job_id: str) -> web.Response:
+    if get_job(server.prompt_queue, job_id) is None:
+        return json_error(404, "job_not_found", "Job not found", f"No job with id {job_id}")
+    return web.json_response(_cancel_one(server, job_id))

@@ -1,0 +1,144 @@
+"""Fixtures of the end-to-end suite: a real `python main.py` server process, and connected clients.
+
+The server runs from the repository root with its own base directory and an extra_model_paths yaml whose
+`custom_nodes` entry points at `tests/e2e/custom_nodes` (the kiln-test-nodes package), as a user's would.
+One server serves the whole session; a module that needs other flags overrides the `server` fixture with
+`start_server(...)`. When a test fails, the tail of the server's output is attached to its report.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from .client import KilnClient
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEST_CUSTOM_NODES = Path(__file__).resolve().parent / "custom_nodes"
+STARTUP_TIMEOUT_SECONDS = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class KilnServer:
+    """One `python main.py` process on a free port, with its base directory and captured output."""
+
+    def __init__(self, base_dir: Path, extra_args: list[str]):
+        self.base_dir = base_dir
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.extra_args = extra_args
+        self.log_path = base_dir / "server.log"
+        self.yaml_path = base_dir / "extra_model_paths.yaml"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def output_dir(self) -> Path:
+        return self.base_dir / "output"
+
+    @property
+    def input_dir(self) -> Path:
+        return self.base_dir / "input"
+
+    @property
+    def temp_dir(self) -> Path:
+        return self.base_dir / "temp"
+
+    def start(self) -> None:
+        if not (REPO_ROOT / "main.py").exists():
+            pytest.fail(f"{REPO_ROOT / 'main.py'} does not exist yet: there is no server to test")
+        self.yaml_path.write_text(f"kiln_e2e:\n    custom_nodes: {TEST_CUSTOM_NODES}\n", encoding="utf-8")
+        command = [sys.executable, "main.py", "--port", str(self.port), "--listen", "127.0.0.1",
+                   "--base-directory", str(self.base_dir), "--extra-model-paths-config", str(self.yaml_path),
+                   *self.extra_args]
+        environment = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=environment, stdout=log,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self._wait_until_ready()
+
+    def _wait_until_ready(self) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"the server exited with code {self.process.returncode} during startup:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/system_stats", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            time.sleep(0.2)
+        self.stop()
+        pytest.fail(f"GET /system_stats did not answer 200 within {STARTUP_TIMEOUT_SECONDS:.0f} s:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def is_alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log(self, last_lines: int = 150) -> str:
+        try:
+            lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except FileNotFoundError:
+            return "(no server output)"
+        return "\n".join(lines[-last_lines:])
+
+
+def start_server(tmp_path_factory: pytest.TempPathFactory, name: str, extra_args: list[str] | None = None
+                 ) -> KilnServer:
+    """Start a server with a fresh base directory; the caller stops it."""
+    server = KilnServer(tmp_path_factory.mktemp(name), extra_args or [])
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KilnServer]:
+    """The shared server, started with default flags."""
+    kiln = start_server(tmp_path_factory, "kiln-server")
+    yield kiln
+    kiln.stop()
+
+
+@pytest_asyncio.fixture
+async def client(server: KilnServer) -> AsyncIterator[KilnClient]:
+    """A client with its WebSocket open (the initial `status` already received)."""
+    async with KilnClient(server.url) as kiln_client:
+        await kiln_client.connect()
+        yield kiln_client
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for value in getattr(item, "funcargs", {}).values():
+        if isinstance(value, KilnServer):
+            state = "running" if value.is_alive() else f"exited with {value.process.returncode}"
+            report.sections.append((f"kiln server output ({state}, last lines)", value.log(60)))
