@@ -39,6 +39,7 @@ class ProgressRegistry:
         self.dynprompt = dynprompt
         self.sink = sink
         self.nodes: dict[str, dict[str, Any]] = {}
+        self.running: dict[str, None] = {}
 
     def _node_state(self, node_id: str, state: str, value: float, max_value: float) -> dict[str, Any]:
         dynprompt = self.dynprompt
@@ -56,10 +57,12 @@ class ProgressRegistry:
 
     def start_progress(self, node_id: str) -> None:
         self.nodes[node_id] = self._node_state(node_id, "running", 0, 1)
+        self.running[node_id] = None
         self._send_state(node_id)
 
     def update_progress(self, node_id: str, value: float, max_value: float, preview: Any = None) -> None:
         self.nodes[node_id] = self._node_state(node_id, "running", value, max_value)
+        self.running[node_id] = None
         self._send_state(node_id)
         if preview is not None:
             self._send_preview(node_id, preview)
@@ -68,6 +71,7 @@ class ProgressRegistry:
         previous = self.nodes.get(node_id)
         max_value = previous["max"] if previous else 1
         self.nodes[node_id] = self._node_state(node_id, state, max_value, max_value)
+        self.running.pop(node_id, None)
         self._send_state(node_id)
 
     def _send_state(self, changed_node_id: str) -> None:
@@ -78,7 +82,7 @@ class ProgressRegistry:
         else:
             # Sending every finished node on every update is quadratic in the graph size; past the limit only
             # the running nodes and the one that changed are sent.
-            nodes = {node_id: state for node_id, state in self.nodes.items() if state["state"] == "running"}
+            nodes = {node_id: self.nodes[node_id] for node_id in self.running}
             nodes[changed_node_id] = self.nodes[changed_node_id]
         self.sink.send_sync("progress_state", {"prompt_id": self.prompt_id, "nodes": nodes}, self.sink.client_id)
 
