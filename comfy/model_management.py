@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from typing import Any
 
 import torch
 
@@ -105,11 +106,136 @@ def soft_empty_cache(force: bool = False) -> None:
         torch.cuda.ipc_collect()
 
 
-def unload_all_models() -> None:
-    """Drop loaded models from the device. Nothing is held before the diffusion stack exists."""
+# -- loaded models --------------------------------------------------------------------------------------------
+
+class LoadedModel:
+    """A patcher whose patches are written into its model's weights, on its load device."""
+
+    def __init__(self, patcher: Any):
+        self.patcher = patcher
+        self.backup: dict = {}
+
+    @property
+    def model(self) -> Any:
+        return self.patcher.model
+
+    def load(self) -> None:
+        self.backup = self.patcher.patch_model(self.patcher.load_device)
+
+    def unload(self) -> None:
+        self.patcher.unpatch_model(self.backup, self.patcher.offload_device)
+        self.backup = {}
+
+
+# Most recently used first. Guarded by the worker: one prompt runs at a time.
+current_loaded_models: list[LoadedModel] = []
+
+
+def _model_bytes(patcher: Any) -> int:
+    return patcher.model_size() if hasattr(patcher, "model_size") else 0
+
+
+def free_memory(memory_required: int, device: torch.device, keep_loaded: list | None = None) -> None:
+    """Unload least recently used models from `device` until `memory_required` bytes are free."""
+    keep = {id(patcher.model) for patcher in keep_loaded or []}
+    for loaded in list(reversed(current_loaded_models)):
+        if get_free_memory(device) >= memory_required:
+            break
+        if id(loaded.model) in keep or loaded.patcher.load_device != device:
+            continue
+        loaded.unload()
+        current_loaded_models.remove(loaded)
     gc.collect()
     soft_empty_cache()
 
 
-def free_memory(memory_required: int, device: torch.device, keep_loaded: list | None = None) -> None:
+def load_models_gpu(models: list, memory_required: int = 0, force_patch_weights: bool = False,
+                    minimum_memory_required: int | None = None, force_full_load: bool = False) -> None:
+    """Make each patcher's model ready on its load device with that patcher's patches applied.
+
+    A model already loaded with the same patcher stays as it is; one loaded through another clone is unpatched
+    first. On a GPU, least recently used models are unloaded when memory is short.
+    """
+    for patcher in models:
+        current = next((loaded for loaded in current_loaded_models if loaded.model is patcher.model), None)
+        if current is not None and current.patcher is patcher and not force_patch_weights:
+            current_loaded_models.remove(current)
+            current_loaded_models.insert(0, current)
+            continue
+        if current is not None:
+            current.unload()
+            current_loaded_models.remove(current)
+        device = patcher.load_device
+        if device.type != "cpu":
+            free_memory(_model_bytes(patcher) + memory_required, device, keep_loaded=models)
+        loaded = LoadedModel(patcher)
+        loaded.load()
+        current_loaded_models.insert(0, loaded)
+
+
+def load_model_gpu(model: Any) -> None:
+    load_models_gpu([model])
+
+
+def loaded_models(only_currently_used: bool = False) -> list:
+    return [loaded.patcher for loaded in current_loaded_models]
+
+
+def unload_all_models() -> None:
+    """Unload every model (restoring unpatched weights) and give the memory back."""
+    for loaded in list(current_loaded_models):
+        loaded.unload()
+    current_loaded_models.clear()
+    gc.collect()
     soft_empty_cache()
+
+
+def unload_model_clones(model: Any) -> None:
+    for loaded in list(current_loaded_models):
+        if loaded.model is model.model:
+            loaded.unload()
+            current_loaded_models.remove(loaded)
+
+
+# -- dtypes -----------------------------------------------------------------------------------------------------
+
+def unet_dtype(device: torch.device | None = None, model_params: int = 0, supported_dtypes: list | None = None
+               ) -> torch.dtype:
+    """fp32 on the CPU (as ComfyUI picks it there), fp16 on a GPU unless a flag says otherwise."""
+    device = device or get_torch_device()
+    if getattr(args, "force_fp32", False) or device.type == "cpu":
+        return torch.float32
+    return torch.float16
+
+
+def vae_dtype(device: torch.device | None = None, allowed_dtypes: list | None = None) -> torch.dtype:
+    device = device or get_torch_device()
+    if device.type == "cpu":
+        return torch.float32
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
+
+
+def text_encoder_dtype(device: torch.device | None = None) -> torch.dtype:
+    device = device or get_torch_device()
+    return torch.float32 if device.type == "cpu" else torch.float16
+
+
+def text_encoder_device() -> torch.device:
+    return get_torch_device()
+
+
+def text_encoder_offload_device() -> torch.device:
+    return torch.device("cpu")
+
+
+def vae_device() -> torch.device:
+    return get_torch_device()
+
+
+def vae_offload_device() -> torch.device:
+    return torch.device("cpu")
+
+
+def should_use_fp16(device: torch.device | None = None, model_params: int = 0, prioritize_performance: bool = True,
+                    manual_cast: bool = False) -> bool:
+    return (device or get_torch_device()).type == "cuda"
