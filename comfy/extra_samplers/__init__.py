@@ -1,0 +1,1 @@
+"""Samplers that are not k-diffusion functions upstream (UniPC)."""
