@@ -26,7 +26,7 @@ from comfy.cli_args import args
 # by bare name (`import model_management`).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "comfy"))
 
-MAX_RESOLUTION = 16384
+from core_nodes import MAX_RESOLUTION  # noqa: E402  ComfyUI's public name
 
 # Filled by the custom-node loader: web directory per extension, and directory per loaded module.
 EXTENSION_WEB_DIRS: dict[str, str] = {}
@@ -626,6 +626,16 @@ NODE_CLASS_MAPPINGS: dict[str, type] = {
     "LoadLatent": LoadLatent,
     "SaveLatent": SaveLatent,
 }
+
+# The model nodes live in core_nodes/ (one file per job); they are core nodes all the same.
+from core_nodes import conditioning as _conditioning  # noqa: E402
+from core_nodes import loaders as _loaders  # noqa: E402
+from core_nodes import sampling as _sampling  # noqa: E402
+from core_nodes import vae_nodes as _vae_nodes  # noqa: E402
+from core_nodes.sampling import common_ksampler  # noqa: E402,F401  ComfyUI's public name
+
+for _module in (_loaders, _conditioning, _sampling, _vae_nodes):
+    NODE_CLASS_MAPPINGS.update(_module.NODE_CLASS_MAPPINGS)
 
 # ComfyUI's display names, including those of nodes defined elsewhere (comfy_extras), which it keeps here too.
 # The trailing space in "ConditioningAverage " is ComfyUI's: that node therefore shows its class name.

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -300,23 +297,6 @@ def test_conditioning_from_scheduled_encode_has_cond_and_pooled_output(sd1_clip_
 
 
 # --- the reference checkpoint (ComfyUI's numbers) ---------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def reference_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """ref-sd15.safetensors, built once per session (20-40 s, 2.1 GB, deleted afterwards) with the fixtures'
-    own script, unless KILN_REF_SD15 names an already built copy."""
-    cached = os.environ.get("KILN_REF_SD15")
-    if cached and Path(cached).is_file() and Path(cached).stat().st_size == REFERENCE_CHECKPOINT_BYTES:
-        yield Path(cached)
-        return
-    path = tmp_path_factory.mktemp("reference") / "ref-sd15.safetensors"
-    subprocess.run([sys.executable, str(FIXTURES / "make_reference_checkpoint.py"), str(path)], check=True,
-                   env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True)
-    try:
-        yield path
-    finally:
-        path.unlink(missing_ok=True)
 
 
 def test_reference_checkpoint_clip_matches_comfyui_probe(reference_checkpoint: Path) -> None:
