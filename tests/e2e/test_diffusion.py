@@ -4,6 +4,7 @@ and bad model input answered with clear execution errors while the server keeps 
 from __future__ import annotations
 
 import io
+import struct
 
 import numpy as np
 import pytest
@@ -37,7 +38,7 @@ def server(tmp_path_factory):
     loras = base / "models" / "loras"
     loras.mkdir(parents=True)
     model_factory.write_safetensors(loras / "tiny-sd1-lora.safetensors", model_factory.tiny_lora_sd1_state_dict(0))
-    kiln = KilnServer(base, [])
+    kiln = KilnServer(base, ["--preview-method", "latent2rgb"])
     kiln.start()
     yield kiln
     kiln.stop()
@@ -143,3 +144,15 @@ async def test_running_out_of_memory_while_sampling_is_reported_and_the_server_k
     assert error["exception_type"] == "torch.OutOfMemoryError"
     after = await client.run(standard_workflow("tiny-SD15.safetensors", 8))
     assert after.history["status"]["status_str"] == "success"
+
+
+async def test_latent2rgb_previews_arrive_as_binary_frames_while_sampling(client):
+    steps = 3
+    client.binary_frames.clear()
+    run = await client.run(standard_workflow("tiny-SD15.safetensors", 11, steps=steps))
+    assert run.history["status"]["status_str"] == "success"
+    assert len(client.binary_frames) == steps  # one preview per sampler step
+    for frame in client.binary_frames:
+        assert struct.unpack(">II", frame[:8]) == (1, 1)  # PREVIEW_IMAGE, JPEG
+        preview = Image.open(io.BytesIO(frame[8:]))
+        assert preview.format == "JPEG" and preview.size[0] == preview.size[1]
