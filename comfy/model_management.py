@@ -46,14 +46,20 @@ def throw_exception_if_processing_interrupted() -> None:
             raise InterruptProcessingException()
 
 
+def mps_mode() -> bool:
+    return not args.cpu and not torch.cuda.is_available() and torch.backends.mps.is_available()
+
+
 def cpu_mode() -> bool:
-    return bool(args.cpu) or not torch.cuda.is_available()
+    return bool(args.cpu) or (not torch.cuda.is_available() and not mps_mode())
 
 
 def get_torch_device() -> torch.device:
-    """The device models run on: the current CUDA device, or the CPU with `--cpu` or without a GPU."""
+    """The device models run on: the current CUDA device, Apple's MPS, or the CPU (`--cpu`, or no GPU)."""
     if cpu_mode():
         return torch.device("cpu")
+    if mps_mode():
+        return torch.device("mps")
     return torch.device(torch.cuda.current_device())
 
 
@@ -166,7 +172,14 @@ def load_models_gpu(models: list, memory_required: int = 0, force_patch_weights:
             current.unload()
             current_loaded_models.remove(current)
         device = patcher.load_device
-        if device.type != "cpu":
+        if device.type != "cpu" and (args.lowvram or args.novram):
+            # Small GPUs: only the models this step needs stay on the device.
+            keep = {id(other.model) for other in models}
+            for loaded_model in list(current_loaded_models):
+                if loaded_model.patcher.load_device == device and id(loaded_model.model) not in keep:
+                    loaded_model.unload()
+                    current_loaded_models.remove(loaded_model)
+        elif device.type != "cpu":
             free_memory(_model_bytes(patcher) + memory_required, device, keep_loaded=models)
         loaded = LoadedModel(patcher)
         loaded.load()
@@ -199,24 +212,44 @@ def unload_model_clones(model: Any) -> None:
 
 # -- dtypes -----------------------------------------------------------------------------------------------------
 
+def _flag_dtype(pairs: tuple[tuple[str, torch.dtype], ...]) -> torch.dtype | None:
+    for flag, dtype in pairs:
+        if getattr(args, flag, False):
+            return dtype
+    return None
+
+
 def unet_dtype(device: torch.device | None = None, model_params: int = 0, supported_dtypes: list | None = None
                ) -> torch.dtype:
-    """fp32 on the CPU (as ComfyUI picks it there), fp16 on a GPU unless a flag says otherwise."""
+    """The diffusion model's weight dtype: a --*-unet flag, else fp32 on the CPU (as ComfyUI picks it there)
+    and fp16 on a GPU."""
     device = device or get_torch_device()
-    if getattr(args, "force_fp32", False) or device.type == "cpu":
-        return torch.float32
-    return torch.float16
+    chosen = _flag_dtype((("fp64_unet", torch.float64), ("fp32_unet", torch.float32), ("bf16_unet", torch.bfloat16),
+                          ("fp16_unet", torch.float16), ("force_fp32", torch.float32), ("force_fp16", torch.float16)))
+    if chosen is not None:
+        return chosen
+    return torch.float32 if device.type == "cpu" else torch.float16
 
 
 def vae_dtype(device: torch.device | None = None, allowed_dtypes: list | None = None) -> torch.dtype:
+    """The VAE's dtype: a --*-vae flag, else fp32 on the CPU and bf16 on GPUs that support it (fp16 VAEs
+    overflow into black images)."""
     device = device or get_torch_device()
-    if device.type == "cpu":
-        return torch.float32
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
+    chosen = _flag_dtype((("fp32_vae", torch.float32), ("bf16_vae", torch.bfloat16), ("fp16_vae", torch.float16),
+                          ("force_fp32", torch.float32)))
+    if chosen is not None:
+        return chosen
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
 
 
 def text_encoder_dtype(device: torch.device | None = None) -> torch.dtype:
     device = device or get_torch_device()
+    chosen = _flag_dtype((("fp32_text_enc", torch.float32), ("bf16_text_enc", torch.bfloat16),
+                          ("fp16_text_enc", torch.float16), ("force_fp32", torch.float32)))
+    if chosen is not None:
+        return chosen
     return torch.float32 if device.type == "cpu" else torch.float16
 
 
@@ -229,7 +262,7 @@ def text_encoder_offload_device() -> torch.device:
 
 
 def vae_device() -> torch.device:
-    return get_torch_device()
+    return torch.device("cpu") if args.cpu_vae else get_torch_device()
 
 
 def vae_offload_device() -> torch.device:
