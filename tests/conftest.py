@@ -19,7 +19,8 @@ import torch  # noqa: E402
 torch.set_num_threads(1)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(os.environ.get("KILN_REFERENCE_FIXTURES", REPO_ROOT.parent / "shared" / "reference" / "fixtures"))
+# ComfyUI's recorded numbers (see tests/fixtures/comfyui/README.md).
+FIXTURES = Path(os.environ.get("KILN_REFERENCE_FIXTURES", REPO_ROOT / "tests" / "fixtures" / "comfyui"))
 REFERENCE_CHECKPOINT_BYTES = 2_132_625_894
 
 

@@ -1,4 +1,4 @@
-"""ComfyUI's own end-to-end numbers (`shared/reference/fixtures/e2e`): the 9 recorded workflows on the
+"""ComfyUI's own end-to-end numbers (`tests/fixtures/comfyui/e2e`): the 9 recorded workflows on the
 reproducible random SD1.5 checkpoint, run through the real server, give ComfyUI's final latents (within 1e-4
 of their largest value) and images (within 2 levels, 0.1 on average)."""
 

@@ -4,14 +4,12 @@ minimal patcher, plus helpers to read the ComfyUI reference fixtures."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import torch
 
 import comfy.latent_formats
 import comfy.model_sampling
-
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "fixtures"
+from tests.conftest import FIXTURES
 
 
 def load_json(name: str):

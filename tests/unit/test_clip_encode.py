@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -21,9 +20,8 @@ from comfy.clip_object import (
     load_text_encoder,
 )
 from comfy.text_encoders import clip_configs
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(os.environ.get("KILN_REFERENCE_FIXTURES",
-                               Path(__file__).resolve().parents[3] / "shared" / "reference" / "fixtures"))
 REFERENCE_CHECKPOINT_BYTES = 2_132_625_894
 PROMPT = "a photo of a cat"
 

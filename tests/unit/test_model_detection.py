@@ -1,7 +1,6 @@
 """Family and file-kind detection from key names and shapes (comfy.model_detection)."""
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -9,8 +8,7 @@ import torch
 from comfy import model_detection, supported_models
 from comfy.model_detection import ModelDetectionError, checkpoint_contents, detect_unet_config, model_family
 from tests import model_factory
-
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "fixtures"
+from tests.conftest import FIXTURES
 
 TINY_FAMILIES = {
     "SD15": ("SD15", "eps"),

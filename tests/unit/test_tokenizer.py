@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,8 @@ import folder_paths
 from comfy import sd1_clip, sd2_clip, sdxl_clip
 from comfy.clip_object import default_embedding_directories
 from comfy.text_encoders import clip_tokenizer
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(os.environ.get("KILN_REFERENCE_FIXTURES",
-                               Path(__file__).resolve().parents[3] / "shared" / "reference" / "fixtures"))
 TOKENIZE = json.loads((FIXTURES / "tokenize.json").read_text(encoding="utf-8"))
 PROMPTS = TOKENIZE["prompts"]
 
