@@ -25,14 +25,14 @@ from typing import Any
 
 import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
-from diffusers.loaders.single_file_utils import DIFFUSERS_TO_LDM_MAPPING
 from safetensors.torch import save_file
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
+from comfy import ldm_export
+from comfy.ldm_export import UNET_PREFIX, VAE_PREFIX, unet_diffusers_to_ldm, vae_diffusers_to_ldm
+
 CLIP_VOCAB_SIZE = 49408
 CLIP_POSITIONS = 77
-UNET_PREFIX = "model.diffusion_model."
-VAE_PREFIX = "first_stage_model."
 
 
 @dataclass(frozen=True)
@@ -141,160 +141,12 @@ class TinyModels:
     text_encoder_specs: tuple[TextEncoderSpec, ...] = ()
 
 
-# --- reverse converters: diffusers / transformers names -> LDM names ------------------------------------
-
-_UNET_RESNET_RENAMES = (
-    ("norm1", "in_layers.0"), ("conv1", "in_layers.2"), ("time_emb_proj", "emb_layers.1"),
-    ("norm2", "out_layers.0"), ("conv2", "out_layers.3"), ("conv_shortcut", "skip_connection"),
-)
-
-
-def _rename_resnet(rest: str) -> str:
-    name, _, tail = rest.partition(".")
-    for diffusers_name, ldm_name in _UNET_RESNET_RENAMES:
-        if name == diffusers_name:
-            return f"{ldm_name}.{tail}"
-    raise KeyError(f"unknown resnet parameter {rest!r}")
-
-
-def unet_diffusers_to_ldm(state_dict: dict[str, torch.Tensor], config: dict[str, Any]) -> dict[str, torch.Tensor]:
-    """Rename a `UNet2DConditionModel` state dict to LDM `UNetModel` keys (no prefix).
-
-    Down block b, res block j <-> input_blocks.{1 + b*(lpb+1) + j}.0 (attention .1), downsampler <->
-    input_blocks.{(b+1)*(lpb+1)}.0.op; up block b, res block j <-> output_blocks.{b*(lpb+1) + j}.0 (attention
-    .1), upsampler <-> output_blocks.{b*(lpb+1) + lpb}.{2 with attention else 1}.conv; mid <-> middle_block.0/1/2.
-    """
-    per_level = config["layers_per_block"] + 1
-    top_level = {**DIFFUSERS_TO_LDM_MAPPING["unet"]["layers"], **DIFFUSERS_TO_LDM_MAPPING["unet"]["addition_embed_type"]}
-    up_has_attention = [block_type.startswith("CrossAttn") for block_type in config["up_block_types"]]
-    ldm: dict[str, torch.Tensor] = {}
-    for key, value in state_dict.items():
-        if key in top_level:
-            ldm[top_level[key]] = value
-            continue
-        parts = key.split(".")
-        if parts[0] in ("down_blocks", "up_blocks"):
-            block, kind, index, rest = int(parts[1]), parts[2], int(parts[3]), ".".join(parts[4:])
-            if parts[0] == "down_blocks":
-                if kind == "resnets":
-                    new = f"input_blocks.{1 + block * per_level + index}.0.{_rename_resnet(rest)}"
-                elif kind == "attentions":
-                    new = f"input_blocks.{1 + block * per_level + index}.1.{rest}"
-                else:  # downsamplers.0.conv.*
-                    new = f"input_blocks.{(block + 1) * per_level}.0.op.{rest.split('.', 1)[1]}"
-            else:
-                if kind == "resnets":
-                    new = f"output_blocks.{block * per_level + index}.0.{_rename_resnet(rest)}"
-                elif kind == "attentions":
-                    new = f"output_blocks.{block * per_level + index}.1.{rest}"
-                else:  # upsamplers.0.conv.*
-                    slot = 2 if up_has_attention[block] else 1
-                    new = f"output_blocks.{block * per_level + per_level - 1}.{slot}.{rest}"
-        elif parts[0] == "mid_block":
-            kind, index, rest = parts[1], int(parts[2]), ".".join(parts[3:])
-            if kind == "resnets":
-                new = f"middle_block.{2 * index}.{_rename_resnet(rest)}"
-            else:
-                new = f"middle_block.1.{rest}"
-        else:
-            raise KeyError(f"no LDM name for UNet key {key!r}")
-        ldm[new] = value
-    return ldm
-
-
-_VAE_ATTENTION_RENAMES = {"group_norm": "norm", "to_q": "q", "to_k": "k", "to_v": "v", "to_out.0": "proj_out"}
-
-
-def vae_diffusers_to_ldm(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Rename an `AutoencoderKL` state dict to LDM VAE keys (bare `encoder.*` / `decoder.*`).
-
-    decoder.up_blocks.i <-> decoder.up.{n-1-i}; mid attention to_q/k/v/to_out.0 <-> q/k/v/proj_out as 1x1 convs.
-    """
-    top_level = DIFFUSERS_TO_LDM_MAPPING["vae"]
-    num_up = 1 + max(int(key.split(".")[2]) for key in state_dict if key.startswith("decoder.up_blocks."))
-    ldm: dict[str, torch.Tensor] = {}
-    for key, value in state_dict.items():
-        if key in top_level:
-            ldm[top_level[key]] = value
-            continue
-        side, rest = key.split(".", 1)
-        match = re.match(r"(down|up)_blocks\.(\d+)\.(resnets|downsamplers|upsamplers)\.(\d+)\.(.*)", rest)
-        if match:
-            direction, block, kind, index, tail = match.groups()
-            level = int(block) if direction == "down" else num_up - 1 - int(block)
-            if kind == "resnets":
-                new = f"{direction}.{level}.block.{index}.{tail.replace('conv_shortcut', 'nin_shortcut')}"
-            else:
-                new = f"{direction}.{level}.{'downsample' if direction == 'down' else 'upsample'}.{tail}"
-        elif rest.startswith("mid_block.resnets."):
-            index, tail = rest[len("mid_block.resnets."):].split(".", 1)
-            new = f"mid.block_{int(index) + 1}.{tail.replace('conv_shortcut', 'nin_shortcut')}"
-        elif rest.startswith("mid_block.attentions.0."):
-            tail = rest[len("mid_block.attentions.0."):]
-            module, _, parameter = tail.rpartition(".")
-            new = f"mid.attn_1.{_VAE_ATTENTION_RENAMES[module]}.{parameter}"
-            if value.ndim == 2:
-                value = value.reshape(*value.shape, 1, 1)
-        else:
-            raise KeyError(f"no LDM name for VAE key {key!r}")
-        ldm[f"{side}.{new}"] = value
-    return ldm
-
-
-def _strip_text_model(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {key.removeprefix("text_model."): value for key, value in state_dict.items()}
-
-
-def clip_l_to_ldm(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """HF CLIP text model keys -> the `text_model.*` layout that checkpoints keep under their CLIP-L prefix.
-
-    Adds `text_model.embeddings.position_ids` (int64 [1, 77]) as real SD1/SDXL checkpoints carry it.
-    """
-    ldm = {f"text_model.{key}": value for key, value in _strip_text_model(state_dict).items()}
-    positions = ldm["text_model.embeddings.position_embedding.weight"].shape[0]
-    ldm["text_model.embeddings.position_ids"] = torch.arange(positions, dtype=torch.int64).reshape(1, positions)
-    return ldm
-
-
-def open_clip_to_ldm(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """HF CLIP text model (with projection) keys -> OpenCLIP keys: q/k/v fused into `in_proj_*`,
-    `text_projection` transposed to [hidden, projection]."""
-    source = _strip_text_model(state_dict)
-    ldm: dict[str, torch.Tensor] = {}
-    renames = (("layer_norm1", "ln_1"), ("layer_norm2", "ln_2"), ("mlp.fc1", "mlp.c_fc"), ("mlp.fc2", "mlp.c_proj"),
-               ("self_attn.out_proj", "attn.out_proj"))
-    for key, value in source.items():
-        if key == "embeddings.token_embedding.weight":
-            ldm["token_embedding.weight"] = value
-        elif key == "embeddings.position_embedding.weight":
-            ldm["positional_embedding"] = value
-        elif key.startswith("final_layer_norm."):
-            ldm["ln_final." + key.split(".")[-1]] = value
-        elif key == "text_projection.weight":
-            ldm["text_projection"] = value.T.contiguous()
-        elif key.startswith("encoder.layers."):
-            layer, tail = key[len("encoder.layers."):].split(".", 1)
-            block = f"transformer.resblocks.{layer}."
-            projection = re.match(r"self_attn\.(q|k|v)_proj\.(weight|bias)", tail)
-            if projection:
-                letter, parameter = projection.groups()
-                if letter == "q":
-                    parts = [source[f"encoder.layers.{layer}.self_attn.{x}_proj.{parameter}"] for x in "qkv"]
-                    ldm[f"{block}attn.in_proj_{parameter}"] = torch.cat(parts, dim=0)
-                continue
-            for hf_name, open_clip_name in renames:
-                tail = tail.replace(hf_name, open_clip_name)
-            ldm[block + tail] = value
-        elif key == "embeddings.position_ids":
-            continue
-        else:
-            raise KeyError(f"no OpenCLIP name for text encoder key {key!r}")
-    return ldm
+# --- reverse converters: diffusers / transformers names -> LDM names (production code in comfy.ldm_export) ---
 
 
 def text_encoder_to_ldm(spec: TextEncoderSpec, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Reverse-convert one text encoder by its layout (keys without the checkpoint prefix)."""
-    return clip_l_to_ldm(state_dict) if spec.layout == "hf_clip" else open_clip_to_ldm(state_dict)
+    return ldm_export.text_encoder_to_ldm(spec.layout, state_dict)
 
 
 # --- building tiny models ------------------------------------------------------------------------------

@@ -1,0 +1,106 @@
+"""Model saving nodes: CheckpointSave writes MODEL + CLIP + VAE as one single-file checkpoint in the original
+LDM/SGM layout (loadable by CheckpointLoaderSimple here, in ComfyUI and in other tools)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import torch
+from safetensors.torch import save_file
+
+import comfy.model_management
+import folder_paths
+from comfy import ldm_export
+from comfy.cli_args import args
+from comfy.model_base import SDXL, ModelType, SDXLRefiner
+
+
+def _architecture(model: Any) -> str | None:
+    """The `modelspec.architecture` ComfyUI writes for SDXL-family checkpoints; None for the others."""
+    if isinstance(model, SDXLRefiner):  # before SDXL: Kiln's refiner class derives from it
+        return "stable-diffusion-xl-v1-refiner"
+    if isinstance(model, SDXL):
+        return "stable-diffusion-xl-v1-base"
+    return None
+
+
+def checkpoint_metadata(model_patcher: Any, title: str, prompt: Any = None,
+                        extra_pnginfo: dict | None = None) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """(safetensors metadata, extra marker tensors) for a saved checkpoint: the model spec for SDXL families,
+    the prediction type (plus the `v_pred` / `ztsnr` keys loaders read), and the prompt and workflow unless
+    `--disable-metadata`."""
+    metadata: dict[str, str] = {}
+    extra_keys: dict[str, torch.Tensor] = {}
+    architecture = _architecture(model_patcher.model)
+    if architecture is not None:
+        metadata["modelspec.architecture"] = architecture
+        metadata["modelspec.sai_model_spec"] = "1.0.0"
+        metadata["modelspec.implementation"] = "sgm"
+        metadata["modelspec.title"] = title
+    if model_patcher.model.model_type == ModelType.EPS:
+        metadata["modelspec.predict_key"] = "epsilon"
+    elif model_patcher.model.model_type == ModelType.V_PREDICTION:
+        metadata["modelspec.predict_key"] = "v"
+        extra_keys["v_pred"] = torch.tensor([])
+        if getattr(model_patcher.get_model_object("model_sampling"), "zsnr", False):
+            extra_keys["ztsnr"] = torch.tensor([])
+    if not args.disable_metadata:
+        metadata["prompt"] = json.dumps(prompt) if prompt is not None else ""
+        for key, value in (extra_pnginfo or {}).items():
+            metadata[key] = json.dumps(value)
+    return metadata, extra_keys
+
+
+def save_checkpoint(path: str, model: Any, clip: Any = None, vae: Any = None, metadata: dict[str, str] | None = None,
+                    extra_keys: dict[str, torch.Tensor] | None = None) -> None:
+    """Write a single-file safetensors checkpoint of `model` (a ModelPatcher: its weight patches, e.g. LoRAs,
+    are baked in), `clip` and `vae` in the original LDM/SGM layout."""
+    patchers = [model] + [p for p in (getattr(clip, "patcher", None), getattr(vae, "patcher", None)) if p is not None]
+    # Loading with this clone's patches writes them into the weights, so the state dicts read next hold them.
+    comfy.model_management.load_models_gpu(patchers, force_patch_weights=True)
+    clip_state = clip.get_sd() if clip is not None else None
+    autoencoder = vae.first_stage_model if vae is not None else None
+    state = ldm_export.checkpoint_state_dict(model.model, clip_state, autoencoder)
+    state.update(extra_keys or {})
+    tensors = {key: value.detach().to("cpu").contiguous().clone() for key, value in state.items()}
+    save_file(tensors, path, metadata=metadata)
+
+
+class CheckpointSave:
+    def __init__(self):
+        self.output_dir = folder_paths.get_output_directory()
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "model": ("MODEL",),
+                "clip": ("CLIP",),
+                "vae": ("VAE",),
+                "filename_prefix": ("STRING", {"default": "checkpoints/ComfyUI",
+                                               "tooltip": "Path and name start of the file, under the output "
+                                                          "folder."}),
+            },
+            "hidden": {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"},
+        }
+
+    RETURN_TYPES = ()
+    FUNCTION = "save"
+    OUTPUT_NODE = True
+    CATEGORY = "advanced/model_merging"
+    DESCRIPTION = "Saves the model, text encoder and VAE as one .safetensors checkpoint in the output folder."
+
+    def save(self, model, clip, vae, filename_prefix, prompt=None, extra_pnginfo=None):
+        full_output_folder, filename, counter, _, _ = folder_paths.get_save_image_path(filename_prefix,
+                                                                                        self.output_dir)
+        metadata, extra_keys = checkpoint_metadata(model, f"{filename} {counter}", prompt, extra_pnginfo)
+        path = os.path.join(full_output_folder, f"{filename}_{counter:05}_.safetensors")
+        save_checkpoint(path, model, clip, vae, metadata=metadata, extra_keys=extra_keys)
+        return {}
+
+
+NODE_CLASS_MAPPINGS = {"CheckpointSave": CheckpointSave}
+
+NODE_DISPLAY_NAME_MAPPINGS = {"CheckpointSave": "Save Checkpoint"}
