@@ -24,12 +24,24 @@ def parameter_shapes(model: torch.nn.Module) -> dict[str, torch.Size]:
 
 
 def unet_key_map(unet: torch.nn.Module, parameter_prefix: str = "diffusion_model.") -> dict[str, str]:
-    """kohya layer name (`lora_unet_<module_path>`) → parameter name, for every Linear/Conv2d of a diffusers
-    UNet. `parameter_prefix` is where the UNet sits inside the patched model."""
+    """kohya layer name → parameter name, for every Linear/Conv2d of a diffusers UNet, under both names kohya
+    uses: the diffusers module path (SD1/SD2 LoRAs, `lora_unet_down_blocks_0_...`) and the original LDM one
+    (SDXL LoRAs, `lora_unet_input_blocks_4_1_...`). `parameter_prefix` is where the UNet sits in the model."""
+    from comfy.ldm_export import unet_diffusers_to_ldm
+
     key_map = {}
+    adaptable = set()
     for module_path, module in unet.named_modules():
         if isinstance(module, (torch.nn.Linear, torch.nn.Conv2d)):
             key_map[f"lora_unet_{_kohya_name(module_path)}"] = f"{parameter_prefix}{module_path}.weight"
+            adaptable.add(f"{module_path}.weight")
+    state = unet.state_dict()
+    diffusers_name_of = {id(tensor): name for name, tensor in state.items()}
+    for ldm_name, tensor in unet_diffusers_to_ldm(state, dict(unet.config)).items():
+        diffusers_name = diffusers_name_of.get(id(tensor))
+        if diffusers_name in adaptable and ldm_name.endswith(".weight"):
+            key_map.setdefault(f"lora_unet_{_kohya_name(ldm_name.removesuffix('.weight'))}",
+                               f"{parameter_prefix}{diffusers_name}")
     return key_map
 
 

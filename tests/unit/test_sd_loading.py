@@ -123,3 +123,24 @@ def test_vae_encode_then_decode_keeps_the_image_shape(checkpoints):
     assert vae.decode(latent).shape == (2, 64, 48, 3)
     tiled = vae.decode_tiled(torch.randn(1, 4, 16, 16), tile_x=8, tile_y=8, overlap=2)
     assert tiled.shape == (1, 128, 128, 3)
+
+
+def test_a_lora_with_original_ldm_layer_names_applies_to_the_same_layers(checkpoints):
+    """kohya writes SDXL LoRAs with LDM layer names (`lora_unet_input_blocks_4_1_...`), SD1 ones with diffusers
+    names: both must reach the same weights."""
+    import comfy.lora
+
+    model, _, _, _ = comfy.sd.load_checkpoint_guess_config(checkpoints["SD15"], output_clip=False, output_vae=False)
+    key_map = comfy.lora.unet_key_map(model.model.diffusion_model)
+    diffusers_named = {key: value for key, value in model_factory.tiny_lora_sd1_state_dict(0).items()
+                       if key.startswith("lora_unet_")}
+    ldm_name = {parameter: name for name, parameter in key_map.items()
+                if name.startswith(("lora_unet_input_blocks", "lora_unet_middle_block", "lora_unet_output_blocks"))}
+    renamed = {}
+    for key, value in diffusers_named.items():
+        layer, _, suffix = key.partition(".")
+        renamed[f"{ldm_name[key_map[layer]]}.{suffix}"] = value
+    assert any(key.startswith("lora_unet_input_blocks_") for key in renamed)
+    by_diffusers = comfy.sd.load_lora_for_models(model, None, diffusers_named, 1.0, 0, "a")[0]
+    by_ldm = comfy.sd.load_lora_for_models(model, None, renamed, 1.0, 0, "b")[0]
+    assert by_diffusers.patches.keys() == by_ldm.patches.keys() and by_ldm.patches
