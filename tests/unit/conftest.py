@@ -1,5 +1,6 @@
 import pytest
 
+import folder_paths
 import nodes
 from tests.unit import engine_nodes
 
@@ -11,3 +12,22 @@ def engine_nodes_registered(monkeypatch):
         monkeypatch.setitem(nodes.NODE_CLASS_MAPPINGS, name, node_class)
     engine_nodes.CALLS.clear()
     return engine_nodes
+
+
+_STATE_NAMES = ("base_path", "models_dir", "output_directory", "temp_directory", "input_directory", "user_directory")
+
+
+@pytest.fixture
+def base(tmp_path):
+    """folder_paths re-based on tmp_path for one test; every global is restored afterwards."""
+    saved = {name: getattr(folder_paths, name) for name in _STATE_NAMES}
+    saved_folders = {name: (list(paths), set(exts)) for name, (paths, exts) in folder_paths.folder_names_and_paths.items()}
+    saved_cache = dict(folder_paths.filename_list_cache)
+    folder_paths.set_base_path(str(tmp_path))
+    yield tmp_path
+    for name, value in saved.items():
+        setattr(folder_paths, name, value)
+    folder_paths.folder_names_and_paths.clear()
+    folder_paths.folder_names_and_paths.update(saved_folders)
+    folder_paths.filename_list_cache.clear()
+    folder_paths.filename_list_cache.update(saved_cache)

@@ -14,27 +14,11 @@ import folder_paths
 from comfy.cli_args import args
 from comfy_execution import node_loading
 
-_STATE_NAMES = ("base_path", "models_dir", "output_directory", "temp_directory", "input_directory", "user_directory")
-
 
 class CoreNode:
     RETURN_TYPES = ("INT",)
     FUNCTION = "run"
     CATEGORY = "core"
-
-
-@pytest.fixture
-def base(tmp_path):
-    """folder_paths re-based on tmp_path for one test; every global is restored afterwards."""
-    saved = {name: getattr(folder_paths, name) for name in _STATE_NAMES}
-    saved_folders = {name: (list(paths), set(exts)) for name, (paths, exts) in folder_paths.folder_names_and_paths.items()}
-    folder_paths.set_base_path(str(tmp_path))
-    yield tmp_path
-    for name, value in saved.items():
-        setattr(folder_paths, name, value)
-    folder_paths.folder_names_and_paths.clear()
-    folder_paths.folder_names_and_paths.update(saved_folders)
-    folder_paths.filename_list_cache.clear()
 
 
 @pytest.fixture
