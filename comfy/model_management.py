@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 from typing import Any
 
 import torch
@@ -115,21 +116,39 @@ def soft_empty_cache(force: bool = False) -> None:
 # -- loaded models --------------------------------------------------------------------------------------------
 
 class LoadedModel:
-    """A patcher whose patches are written into its model's weights, on its load device."""
+    """A model loaded on its device with one patcher's patches written into its weights.
+
+    It holds the model and the patcher only weakly: when the graph no longer references a model (a cache
+    eviction, another checkpoint), the model is freed and `cleanup_models` drops its record.
+    """
 
     def __init__(self, patcher: Any):
-        self.patcher = patcher
+        self._patcher = weakref.ref(patcher)
+        self._model = weakref.ref(patcher.model)
+        self.load_device = patcher.load_device
+        self.offload_device = patcher.offload_device
         self.backup: dict = {}
 
     @property
+    def patcher(self) -> Any:
+        return self._patcher()
+
+    @property
     def model(self) -> Any:
-        return self.patcher.model
+        return self._model()
+
+    def is_dead(self) -> bool:
+        return self._model() is None
 
     def load(self) -> None:
-        self.backup = self.patcher.patch_model(self.patcher.load_device)
+        self.backup = self.patcher.patch_model(self.load_device)
 
     def unload(self) -> None:
-        self.patcher.unpatch_model(self.backup, self.patcher.offload_device)
+        from comfy.model_patcher import restore_model
+
+        model = self.model
+        if model is not None:
+            restore_model(model, self.backup, self.offload_device)
         self.backup = {}
 
 
@@ -143,11 +162,12 @@ def _model_bytes(patcher: Any) -> int:
 
 def free_memory(memory_required: int, device: torch.device, keep_loaded: list | None = None) -> None:
     """Unload least recently used models from `device` until `memory_required` bytes are free."""
+    cleanup_models()
     keep = {id(patcher.model) for patcher in keep_loaded or []}
     for loaded in list(reversed(current_loaded_models)):
         if get_free_memory(device) >= memory_required:
             break
-        if id(loaded.model) in keep or loaded.patcher.load_device != device:
+        if id(loaded.model) in keep or loaded.load_device != device:
             continue
         loaded.unload()
         current_loaded_models.remove(loaded)
@@ -162,6 +182,7 @@ def load_models_gpu(models: list, memory_required: int = 0, force_patch_weights:
     A model already loaded with the same patcher stays as it is; one loaded through another clone is unpatched
     first. On a GPU, least recently used models are unloaded when memory is short.
     """
+    cleanup_models()
     for patcher in models:
         current = next((loaded for loaded in current_loaded_models if loaded.model is patcher.model), None)
         if current is not None and current.patcher is patcher and not force_patch_weights:
@@ -176,7 +197,7 @@ def load_models_gpu(models: list, memory_required: int = 0, force_patch_weights:
             # Small GPUs: only the models this step needs stay on the device.
             keep = {id(other.model) for other in models}
             for loaded_model in list(current_loaded_models):
-                if loaded_model.patcher.load_device == device and id(loaded_model.model) not in keep:
+                if loaded_model.load_device == device and id(loaded_model.model) not in keep:
                     loaded_model.unload()
                     current_loaded_models.remove(loaded_model)
         elif device.type != "cpu":
@@ -190,8 +211,14 @@ def load_model_gpu(model: Any) -> None:
     load_models_gpu([model])
 
 
+def cleanup_models() -> None:
+    """Forget loaded-model records whose model has been freed."""
+    current_loaded_models[:] = [loaded for loaded in current_loaded_models if not loaded.is_dead()]
+
+
 def loaded_models(only_currently_used: bool = False) -> list:
-    return [loaded.patcher for loaded in current_loaded_models]
+    cleanup_models()
+    return [loaded.patcher for loaded in current_loaded_models if loaded.patcher is not None]
 
 
 def unload_all_models() -> None:

@@ -147,18 +147,23 @@ class ModelPatcher:
 
     def unpatch_model(self, backup: dict[str, Any], device: torch.device | None = None) -> None:
         """Restore the weights `patch_model` replaced, and move the model to `device`."""
-        weights = {key: value for key, value in backup.items() if not key.startswith("object:")}
-        for key, original in backup.items():
-            if key.startswith("object:"):
-                setattr(self.model, key.removeprefix("object:"), original)
-        if weights:
-            parameters = dict(self.model.named_parameters())
-            parameters.update(dict(self.model.named_buffers()))
-            with torch.no_grad():
-                for key, original in weights.items():
-                    parameters[key].copy_(original.to(parameters[key].device))
-        if device is not None:
-            self.model.to(device)
+        restore_model(self.model, backup, device)
+
+
+def restore_model(model: torch.nn.Module, backup: dict[str, Any], device: torch.device | None = None) -> None:
+    """Put back the weights and attributes a `patch_model` backup holds, and move `model` to `device`."""
+    weights = {key: value for key, value in backup.items() if not key.startswith("object:")}
+    for key, original in backup.items():
+        if key.startswith("object:"):
+            setattr(model, key.removeprefix("object:"), original)
+    if weights:
+        parameters = dict(model.named_parameters())
+        parameters.update(dict(model.named_buffers()))
+        with torch.no_grad():
+            for key, original in weights.items():
+                parameters[key].copy_(original.to(parameters[key].device))
+    if device is not None:
+        model.to(device)
 
 
 def _delta_tensor(delta: Any, shape: torch.Size) -> torch.Tensor:

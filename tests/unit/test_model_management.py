@@ -53,3 +53,17 @@ def test_dtype_flags_choose_the_weight_dtypes(monkeypatch):
     assert model_management.unet_dtype(cpu) == torch.bfloat16
     monkeypatch.setattr(args, "fp16_vae", True, raising=False)
     assert model_management.vae_dtype(cpu) == torch.float16
+
+
+def test_a_model_the_graph_no_longer_references_is_freed_and_forgotten():
+    import gc
+    import weakref
+
+    loaded = patcher()
+    model_ref = weakref.ref(loaded.model)
+    model_management.load_models_gpu([loaded])
+    assert model_management.loaded_models() == [loaded]
+    del loaded
+    gc.collect()
+    assert model_ref() is None
+    assert model_management.loaded_models() == []
