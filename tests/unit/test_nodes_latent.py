@@ -5,31 +5,12 @@ from __future__ import annotations
 import json
 import os
 
-import pytest
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-import folder_paths
 import nodes
 from comfy.cli_args import args
-
-
-@pytest.fixture
-def folders(tmp_path):
-    """Point folder_paths' input/output/temp directories at fresh folders under tmp_path; restore them after."""
-    saved = (folder_paths.get_input_directory(), folder_paths.get_output_directory(),
-             folder_paths.get_temp_directory())
-    paths = {name: tmp_path / name for name in ("input", "output", "temp")}
-    for path in paths.values():
-        path.mkdir()
-    folder_paths.set_input_directory(str(paths["input"]))
-    folder_paths.set_output_directory(str(paths["output"]))
-    folder_paths.set_temp_directory(str(paths["temp"]))
-    yield paths
-    folder_paths.set_input_directory(saved[0])
-    folder_paths.set_output_directory(saved[1])
-    folder_paths.set_temp_directory(saved[2])
 
 
 def numbered_latent(batch: int = 4, height: int = 8, width: int = 8) -> dict:
