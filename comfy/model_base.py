@@ -8,7 +8,9 @@ family's `model_sampling`. `extra_conds` turns one conditioning entry into the n
 
 from __future__ import annotations
 
+import contextlib
 import enum
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -36,6 +38,18 @@ def model_sampling_for(model_type: ModelType) -> torch.nn.Module:
 # 3x3, 1 thread: 69 vs 8 ms at 1x1, 123 vs 66 ms at 8x8) and faster on large ones (320 channels at 64x64: 225
 # vs 304 ms). A UNet's deepest maps are 1/8 of the latent's side, so oneDNN only pays from 64x64 latents on.
 ONEDNN_MIN_LATENT_PIXELS = 48 * 48
+
+
+@contextlib.contextmanager
+def onednn_convolutions(enabled: bool) -> Iterator[None]:
+    """Switch torch's oneDNN kernels for the block (only the `enabled` flag: `mkldnn.flags()` also sets TF32
+    options and warns on every call)."""
+    previous = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = enabled
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = previous
 
 
 def use_onednn_convolutions(latent: torch.Tensor) -> bool:
@@ -104,7 +118,7 @@ class BaseModel(torch.nn.Module):
         if "c_concat" in conds:
             model_input = torch.cat([model_input, conds["c_concat"].to(model_input)], dim=1)
         timestep = self.model_sampling.timestep(sigma).float()
-        with torch.backends.mkldnn.flags(enabled=use_onednn_convolutions(model_input)):
+        with onednn_convolutions(use_onednn_convolutions(model_input)):
             output = self.diffusion_model(model_input.to(dtype), timestep, **self.unet_kwargs(conds, dtype),
                                           return_dict=False)[0]
         return self.model_sampling.calculate_denoised(sigma, output.float(), x)
