@@ -12,7 +12,6 @@ from safetensors.torch import save_file
 
 import comfy.model_management
 import folder_paths
-from comfy import ldm_export
 from comfy.cli_args import args
 from comfy.model_base import SDXL, ModelType, SDXLRefiner
 
@@ -62,6 +61,8 @@ def save_checkpoint(path: str, model: Any, clip: Any = None, vae: Any = None, me
     comfy.model_management.load_models_gpu(patchers, force_patch_weights=True)
     clip_state = clip.get_sd() if clip is not None else None
     autoencoder = vae.first_stage_model if vae is not None else None
+    from comfy import ldm_export  # diffusers' converters: seconds of import, only needed when saving
+
     state = ldm_export.checkpoint_state_dict(model.model, clip_state, autoencoder)
     state.update(extra_keys or {})
     tensors = {key: value.detach().to("cpu").contiguous().clone() for key, value in state.items()}
