@@ -58,12 +58,41 @@ def use_onednn_convolutions(latent: torch.Tensor) -> bool:
     return latent.shape[-1] * latent.shape[-2] >= ONEDNN_MIN_LATENT_PIXELS
 
 
+# torch's plain CPU convolution is slow on the tiny feature maps of a UNet's deepest levels (1280 channels, 3x3,
+# batch 2, 1 thread: 42 ms at 2x2), where the same product as unfold + one matrix multiply takes 11 ms.
+SMALL_FEATURE_MAP_PIXELS = 4 * 4
+
+
+class SmallMapConv2d(torch.nn.Conv2d):
+    """A 3x3 convolution (stride 1, padding 1) computed as unfold + matrix multiply on small CPU feature maps."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.device.type != "cpu" or x.shape[-1] * x.shape[-2] > SMALL_FEATURE_MAP_PIXELS:
+            return super().forward(x)
+        batch, _, height, width = x.shape
+        columns = torch.nn.functional.unfold(x, 3, padding=1)
+        output = self.weight.reshape(self.out_channels, -1) @ columns
+        if self.bias is not None:
+            output = output + self.bias.reshape(1, -1, 1)
+        return output.reshape(batch, self.out_channels, height, width)
+
+
+def speed_up_small_convolutions(network: torch.nn.Module) -> None:
+    """Make the network's plain 3x3 convolutions (stride 1, padding 1) `SmallMapConv2d`s (same weights)."""
+    for module in network.modules():
+        if (type(module) is torch.nn.Conv2d and module.kernel_size == (3, 3) and module.stride == (1, 1)
+                and module.padding == (1, 1) and module.dilation == (1, 1) and module.groups == 1
+                and module.padding_mode == "zeros"):
+            module.__class__ = SmallMapConv2d
+
+
 class BaseModel(torch.nn.Module):
     """SD1.x / SD2.x UNet (context from CLIP; 9 input channels for inpainting models)."""
 
     def __init__(self, unet: torch.nn.Module, model_type: ModelType = ModelType.EPS,
                  latent_format: comfy.latent_formats.LatentFormat | None = None, family: str = "SD15"):
         super().__init__()
+        speed_up_small_convolutions(unet)
         self.diffusion_model = unet
         self.model_type = model_type
         self.family = family

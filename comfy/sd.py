@@ -8,8 +8,10 @@ and transformers models (`comfy.supported_models`, `comfy.clip_object`), the sam
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -29,6 +31,19 @@ __all__ = ["CLIP", "VAE", "load_checkpoint_guess_config", "load_clip", "load_dif
 
 MODEL_CLASSES = {"SD15": BaseModel, "SD15_inpaint": BaseModel, "SD20": BaseModel, "SD21": BaseModel,
                  "SDXL": SDXL, "SDXLRefiner": SDXLRefiner}
+
+
+def outside_inference_mode(function: Callable) -> Callable:
+    """Build models as ordinary tensors even when called from the executor (which runs nodes under
+    `torch.inference_mode()`): weights created as inference tensors made every UNet pass about twice as slow
+    (1.9 vs 0.9 s per step, full-size SD1.5 at 64x64 on one CPU thread)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with torch.inference_mode(False):
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 class ModelFileError(ValueError):
@@ -60,6 +75,7 @@ def _diffusion_model(state_dict: dict[str, torch.Tensor], source_name: str,
     return ModelPatcher(model, load_device=device, offload_device=comfy.model_management.unet_offload_device())
 
 
+@outside_inference_mode
 def load_state_dict_guess_config(state_dict: dict[str, torch.Tensor], source_name: str, output_vae: bool = True,
                                  output_clip: bool = True, embedding_directory: Any = None,
                                  output_model: bool = True) -> tuple[Any, Any, Any, None]:
@@ -82,6 +98,7 @@ def load_state_dict_guess_config(state_dict: dict[str, torch.Tensor], source_nam
     return model, clip, vae, None
 
 
+@outside_inference_mode
 def load_checkpoint_guess_config(ckpt_path: str, output_vae: bool = True, output_clip: bool = True,
                                  output_clipvision: bool = False, embedding_directory: Any = None,
                                  output_model: bool = True, model_options: dict | None = None,
@@ -92,6 +109,7 @@ def load_checkpoint_guess_config(ckpt_path: str, output_vae: bool = True, output
                                         embedding_directory, output_model)
 
 
+@outside_inference_mode
 def load_diffusion_model(unet_path: str, model_options: dict | None = None, weight_dtype: str = "default"
                          ) -> ModelPatcher:
     """A diffusion model (UNet) alone, from a UNet-only file or a full checkpoint (UNETLoader)."""
@@ -99,6 +117,7 @@ def load_diffusion_model(unet_path: str, model_options: dict | None = None, weig
     return _diffusion_model(state_dict, os.path.basename(unet_path))
 
 
+@outside_inference_mode
 def load_vae(vae_path: str) -> VAE:
     """A VAE from a VAE-only file (bare or `first_stage_model.`-prefixed keys) or a checkpoint (VAELoader)."""
     state_dict = read_model_file(vae_path)
@@ -113,6 +132,7 @@ def load_vae(vae_path: str) -> VAE:
     return VAE(supported_models.load_vae(state_dict, name, scale))
 
 
+@outside_inference_mode
 def load_clip(ckpt_paths: list[str], embedding_directory: Any = None, clip_type: str = "stable_diffusion",
               model_options: dict | None = None, device: str = "default") -> CLIP:
     """A CLIP from text-encoder files (CLIPLoader: one file; DualCLIPLoader: two, e.g. SDXL's l and g)."""
