@@ -125,10 +125,6 @@ class TopologicalSort:
         self.external_blocks = 0
         self.unblocked_event = asyncio.Event()
 
-    def get_input_info(self, unique_id: str, input_name: str) -> tuple[Any, str | None, dict | None]:
-        class_type = self.dynprompt.get_node(unique_id)["class_type"]
-        return get_input_info(node_class(class_type), input_name)
-
     def make_input_strong_link(self, to_node_id: str, to_input: str) -> None:
         inputs = self.dynprompt.get_node(to_node_id)["inputs"]
         if to_input not in inputs:

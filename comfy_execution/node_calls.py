@@ -17,9 +17,6 @@ from comfy_execution.graph import DynamicPrompt, ExecutionBlocker, ExecutionList
 from comfy_execution.graph_utils import is_link
 from comfy_execution.utils import CurrentNodeContext
 
-HIDDEN_VALUE_SOURCES = ("PROMPT", "DYNPROMPT", "EXTRA_PNGINFO", "UNIQUE_ID", "AUTH_TOKEN_COMFY_ORG",
-                        "API_KEY_COMFY_ORG")
-
 
 def get_input_data(inputs: dict, class_def: type, unique_id: str, execution_list: ExecutionList | None = None,
                    dynprompt: DynamicPrompt | None = None, extra_data: dict | None = None
