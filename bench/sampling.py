@@ -17,9 +17,11 @@ It prints, as plain lines:
   again, the checkpoint re-read from the page cache; with the RSS before and after and how many models
   `comfy.model_management` still holds);
 - side by side, as the baseline: seconds per sampling step (one step = 2 UNet passes, CFG batched) of Kiln's
-  KSampler node and of diffusers' pipeline built on the SAME UNet and VAE modules Kiln loaded, with the same
+  KSampler node and of diffusers' pipeline built on the SAME UNet and VAE weights Kiln loaded, with the same
   prompt embeddings, the same initial noise and Euler on a "linspace" schedule; their ratio; the VAE decode
-  of both; and the largest difference of the final latents (a sanity check, not a test).
+  of both; and the largest difference of the final latents (a sanity check, not a test). While diffusers
+  runs, the UNet's modules are switched back to torch's plain classes (`comfy.cpu_speedups.plain_modules`),
+  so the baseline is stock diffusers code on the same weights.
 """
 
 from __future__ import annotations
@@ -245,6 +247,7 @@ def diffusers_pipeline(model, vae):
 def side_by_side(nodes, model, vae, positive, negative, options: argparse.Namespace) -> None:
     import torch
 
+    import comfy.cpu_speedups
     import comfy.sample
 
     size, steps = options.size, options.steps
@@ -267,11 +270,12 @@ def side_by_side(nodes, model, vae, positive, negative, options: argparse.Namesp
             kiln_latent = ksampler.sample(model, SEED, steps, CFG, "euler", "normal", positive, negative,
                                           latent)[0]["samples"]
             kiln_times.append((time.perf_counter() - started) / steps)
-            started = time.perf_counter()
-            reference = pipeline(prompt_embeds=positive[0][0], negative_prompt_embeds=negative[0][0],
-                                 latents=noise.clone(), num_inference_steps=steps, guidance_scale=CFG, height=size,
-                                 width=size, output_type="latent").images
-            diffusers_times.append((time.perf_counter() - started) / steps)
+            with comfy.cpu_speedups.plain_modules(pipeline.unet):
+                started = time.perf_counter()
+                reference = pipeline(prompt_embeds=positive[0][0], negative_prompt_embeds=negative[0][0],
+                                     latents=noise.clone(), num_inference_steps=steps, guidance_scale=CFG,
+                                     height=size, width=size, output_type="latent").images
+                diffusers_times.append((time.perf_counter() - started) / steps)
         for _ in range(options.decode_repeats):
             started = time.perf_counter()
             kiln_image = decoder.decode(vae, {"samples": kiln_latent})[0]

@@ -8,13 +8,12 @@ family's `model_sampling`. `extra_conds` turns one conditioning entry into the n
 
 from __future__ import annotations
 
-import contextlib
 import enum
-from collections.abc import Iterator
 from typing import Any
 
 import torch
 
+import comfy.cpu_speedups
 import comfy.latent_formats
 import comfy.model_sampling
 
@@ -34,65 +33,13 @@ def model_sampling_for(model_type: ModelType) -> torch.nn.Module:
     return ModelSampling()
 
 
-# On the CPU, torch's oneDNN convolutions are slower than its plain ones on small feature maps (1280 channels,
-# 3x3, 1 thread: 69 vs 8 ms at 1x1, 123 vs 66 ms at 8x8) and faster on large ones (320 channels at 64x64: 225
-# vs 304 ms). A UNet's deepest maps are 1/8 of the latent's side, so oneDNN only pays from 64x64 latents on.
-ONEDNN_MIN_LATENT_PIXELS = 48 * 48
-
-
-@contextlib.contextmanager
-def onednn_convolutions(enabled: bool) -> Iterator[None]:
-    """Switch torch's oneDNN kernels for the block (only the `enabled` flag: `mkldnn.flags()` also sets TF32
-    options and warns on every call)."""
-    previous = torch.backends.mkldnn.enabled
-    torch.backends.mkldnn.enabled = enabled
-    try:
-        yield
-    finally:
-        torch.backends.mkldnn.enabled = previous
-
-
-def use_onednn_convolutions(latent: torch.Tensor) -> bool:
-    if latent.device.type != "cpu":
-        return torch.backends.mkldnn.is_available()
-    return latent.shape[-1] * latent.shape[-2] >= ONEDNN_MIN_LATENT_PIXELS
-
-
-# torch's plain CPU convolution is slow on the tiny feature maps of a UNet's deepest levels (1280 channels, 3x3,
-# batch 2, 1 thread: 42 ms at 2x2), where the same product as unfold + one matrix multiply takes 11 ms.
-SMALL_FEATURE_MAP_PIXELS = 4 * 4
-
-
-class SmallMapConv2d(torch.nn.Conv2d):
-    """A 3x3 convolution (stride 1, padding 1) computed as unfold + matrix multiply on small CPU feature maps."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.device.type != "cpu" or x.shape[-1] * x.shape[-2] > SMALL_FEATURE_MAP_PIXELS:
-            return super().forward(x)
-        batch, _, height, width = x.shape
-        columns = torch.nn.functional.unfold(x, 3, padding=1)
-        output = self.weight.reshape(self.out_channels, -1) @ columns
-        if self.bias is not None:
-            output = output + self.bias.reshape(1, -1, 1)
-        return output.reshape(batch, self.out_channels, height, width)
-
-
-def speed_up_small_convolutions(network: torch.nn.Module) -> None:
-    """Make the network's plain 3x3 convolutions (stride 1, padding 1) `SmallMapConv2d`s (same weights)."""
-    for module in network.modules():
-        if (type(module) is torch.nn.Conv2d and module.kernel_size == (3, 3) and module.stride == (1, 1)
-                and module.padding == (1, 1) and module.dilation == (1, 1) and module.groups == 1
-                and module.padding_mode == "zeros"):
-            module.__class__ = SmallMapConv2d
-
-
 class BaseModel(torch.nn.Module):
     """SD1.x / SD2.x UNet (context from CLIP; 9 input channels for inpainting models)."""
 
     def __init__(self, unet: torch.nn.Module, model_type: ModelType = ModelType.EPS,
                  latent_format: comfy.latent_formats.LatentFormat | None = None, family: str = "SD15"):
         super().__init__()
-        speed_up_small_convolutions(unet)
+        comfy.cpu_speedups.speed_up_unet(unet)
         self.diffusion_model = unet
         self.model_type = model_type
         self.family = family
@@ -147,7 +94,7 @@ class BaseModel(torch.nn.Module):
         if "c_concat" in conds:
             model_input = torch.cat([model_input, conds["c_concat"].to(model_input)], dim=1)
         timestep = self.model_sampling.timestep(sigma).float()
-        with onednn_convolutions(use_onednn_convolutions(model_input)):
+        with comfy.cpu_speedups.onednn_convolutions(comfy.cpu_speedups.use_onednn_convolutions(model_input)):
             output = self.diffusion_model(model_input.to(dtype), timestep, **self.unet_kwargs(conds, dtype),
                                           return_dict=False)[0]
         return self.model_sampling.calculate_denoised(sigma, output.float(), x)
