@@ -21,6 +21,10 @@ if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 
+# Folders whose files mean a model will probably be loaded soon (see comfy/warm_up.py).
+MODEL_FOLDERS = ("checkpoints", "diffusion_models")
+
+
 def setup_logging(level: str, use_stdout: bool) -> None:
     from app.logger import setup_logger
 
@@ -123,6 +127,10 @@ def start_server() -> None:
     nodes.init_extra_nodes(init_custom_nodes=True)
     server.add_routes()
     install_progress_hook(server)
+    if not args.quick_test_for_ci and any(folder_paths.get_filename_list(kind) for kind in MODEL_FOLDERS):
+        from comfy.warm_up import import_model_library_in_background
+
+        import_model_library_in_background()  # the first model load then skips ~4 s of imports
     if args.quick_test_for_ci:
         print("Kiln started up and loaded its nodes (--quick-test-for-ci): exiting.", flush=True)
         return

@@ -16,6 +16,7 @@ import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
 from diffusers.loaders.single_file_utils import convert_ldm_unet_checkpoint, convert_ldm_vae_checkpoint
 
+import comfy.utils
 from comfy.model_configs import FAMILY_CONFIGS, FamilyConfig
 from comfy.model_detection import (
     UNET_PREFIX,
@@ -248,7 +249,7 @@ def _load_checked(model_class: type, config: dict[str, Any], source: dict[str, t
         raise WeightLoadError(f"{source_name}: the {what} weights do not fit the model: " + "; ".join(problems))
 
     if dtype is not None:
-        converted = {key: value.to(dtype) if value.is_floating_point() else value for key, value in converted.items()}
+        converted = comfy.utils.cast_in_one_block(converted, dtype)
     model.load_state_dict(converted, strict=True, assign=True)
     return model.eval()
 

@@ -66,7 +66,15 @@ def save_checkpoint(path: str, model: Any, clip: Any = None, vae: Any = None, me
     state = ldm_export.checkpoint_state_dict(model.model, clip_state, autoencoder)
     state.update(extra_keys or {})
     tensors = {key: value.detach().to("cpu").contiguous().clone() for key, value in state.items()}
-    save_file(tensors, path, metadata=metadata)
+    # Written beside the target, then renamed over it: a loaded model may be memory-mapped from the file
+    # being replaced, and a crash must never leave half a checkpoint.
+    partial = f"{path}.partial"
+    try:
+        save_file(tensors, partial, metadata=metadata)
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
 
 
 class CheckpointSave:

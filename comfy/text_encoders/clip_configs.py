@@ -19,6 +19,8 @@ from collections.abc import Mapping
 import torch
 from transformers import CLIPTextConfig, CLIPTextModelWithProjection
 
+from comfy.utils import cast_in_one_block
+
 KINDS = ("clip_l", "clip_h", "clip_g")
 """clip_l: OpenAI CLIP ViT-L/14 (SD1, SDXL); clip_h: OpenCLIP ViT-H/14 (SD2); clip_g: OpenCLIP ViT-bigG/14 (SDXL)."""
 
@@ -263,7 +265,7 @@ def assign_weights(model: CLIPTextModelWithProjection, sd: Mapping[str, torch.Te
         raise TextEncoderLoadError(f"Text encoder weights in {source} do not fit a "
                                    f"{model.config.hidden_size}-wide, {model.config.num_hidden_layers}-layer CLIP: "
                                    + "; ".join(problems))
-    weights = {key: sd[key].detach().to(device="cpu", dtype=torch.float32, copy=True) for key in expected}
+    weights = cast_in_one_block({key: sd[key].detach().cpu() for key in expected}, torch.float32, copy_all=True)
     model.load_state_dict(weights, strict=True, assign=True)
     for param in model.parameters():
         param.requires_grad_(False)
