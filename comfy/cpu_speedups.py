@@ -84,15 +84,15 @@ class ContextProjection(torch.nn.Linear):
 
     The text context is the same at every sampling step, so from the second step on the projection costs one
     comparison of the context instead of a matrix multiply (for SD1.5 at 64x64, about a tenth of a UNet pass).
-    Only inside `torch.inference_mode()`, and only while the weights are unchanged (a LoRA patch bumps their
-    version).
+    Only inside `torch.inference_mode()`, only for the module's own parameters (not a streamed per-call copy),
+    and only while they are unchanged (a LoRA patch bumps their version).
     """
 
     _last: tuple[tuple[Any, ...], torch.Tensor, torch.Tensor] | None = None
 
     def forward(self, context: torch.Tensor) -> torch.Tensor:
-        if not torch.is_inference_mode_enabled():
-            return super().forward(context)
+        if not torch.is_inference_mode_enabled() or not isinstance(self.weight, torch.nn.Parameter):
+            return super().forward(context)  # (a plain tensor is a per-call copy: comfy/weight_streaming.py)
         weights = (self.weight.data_ptr(), self.weight._version,
                    None if self.bias is None else (self.bias.data_ptr(), self.bias._version))
         last = self._last

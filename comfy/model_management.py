@@ -7,6 +7,7 @@ The interrupt flag is process-wide on purpose: ComfyUI's contract is that any no
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import weakref
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import torch
 
 from comfy.cli_args import args
+from comfy.weight_streaming import WeightPlacement, place_weights, streaming_budget
 
 
 class InterruptProcessingException(Exception):
@@ -128,6 +130,7 @@ class LoadedModel:
         self.load_device = patcher.load_device
         self.offload_device = patcher.offload_device
         self.backup: dict = {}
+        self.placement: WeightPlacement | None = None
 
     @property
     def patcher(self) -> Any:
@@ -140,13 +143,31 @@ class LoadedModel:
     def is_dead(self) -> bool:
         return self._model() is None
 
-    def load(self) -> None:
-        self.backup = self.patcher.patch_model(self.load_device)
+    def load(self, budget_bytes: int | None = None) -> None:
+        """Patch the weights and move the model to its device: whole, or (with a byte budget) the layers that
+        fit, the rest streamed per call (comfy/weight_streaming.py)."""
+        if budget_bytes is None:
+            self.backup = self.patcher.patch_model(self.load_device)
+            return
+        self.backup = self.patcher.patch_model(None)
+        self.placement = place_weights(self.patcher.model, self.load_device, budget_bytes)
+        logging.info("Loaded %.0f MB of the model's weights on %s; %.0f MB are streamed per call",
+                     self.placement.resident_bytes / 2**20, self.load_device, self.placement.streamed_bytes / 2**20)
+
+    def loaded_bytes(self) -> int:
+        """Bytes of the model's weights on its device (all of them unless streamed)."""
+        if self.placement is not None:
+            return self.placement.resident_bytes
+        patcher = self.patcher
+        return _model_bytes(patcher) if patcher is not None else 0
 
     def unload(self) -> None:
         from comfy.model_patcher import restore_model
 
         model = self.model
+        if self.placement is not None:
+            self.placement.remove(self.offload_device)
+            self.placement = None
         if model is not None:
             restore_model(model, self.backup, self.offload_device)
         self.backup = {}
@@ -193,17 +214,21 @@ def load_models_gpu(models: list, memory_required: int = 0, force_patch_weights:
             current.unload()
             current_loaded_models.remove(current)
         device = patcher.load_device
-        if device.type != "cpu" and (args.lowvram or args.novram):
-            # Small GPUs: only the models this step needs stay on the device.
-            keep = {id(other.model) for other in models}
-            for loaded_model in list(current_loaded_models):
-                if loaded_model.load_device == device and id(loaded_model.model) not in keep:
-                    loaded_model.unload()
-                    current_loaded_models.remove(loaded_model)
-        elif device.type != "cpu":
-            free_memory(_model_bytes(patcher) + memory_required, device, keep_loaded=models)
+        budget = None
+        if device.type != "cpu":
+            if args.lowvram or args.novram:
+                # Small GPUs: only the models this step needs stay on the device.
+                keep = {id(other.model) for other in models}
+                for loaded_model in list(current_loaded_models):
+                    if loaded_model.load_device == device and id(loaded_model.model) not in keep:
+                        loaded_model.unload()
+                        current_loaded_models.remove(loaded_model)
+            else:
+                free_memory(_model_bytes(patcher) + memory_required, device, keep_loaded=models)
+            budget = streaming_budget(_model_bytes(patcher), get_free_memory(device), memory_required,
+                                      lowvram=bool(args.lowvram), novram=bool(args.novram))
         loaded = LoadedModel(patcher)
-        loaded.load()
+        loaded.load(budget)
         current_loaded_models.insert(0, loaded)
 
 
