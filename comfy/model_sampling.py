@@ -68,6 +68,21 @@ class X0(EPS):
         return model_output
 
 
+class LCM(EPS):
+    """Latent consistency models (Luo et al. 2023): an ε-prediction network whose x0 estimate is mixed with the
+    input by the consistency boundary conditions c_skip / c_out of the (distilled) timestep, scaled by 10 and
+    with sigma_data 0.5, so that the estimate equals the input at timestep 0."""
+
+    def calculate_denoised(self, sigma: torch.Tensor, model_output: torch.Tensor, model_input: torch.Tensor) -> torch.Tensor:
+        timestep = _expand_to(self.timestep(sigma), model_output)
+        x0 = model_input - model_output * _expand_to(sigma, model_output)
+        sigma_data = 0.5
+        scaled_timestep = timestep * 10.0
+        c_skip = sigma_data**2 / (scaled_timestep**2 + sigma_data**2)
+        c_out = scaled_timestep / (scaled_timestep**2 + sigma_data**2) ** 0.5
+        return c_out * x0 + c_skip * model_input
+
+
 class CONST:
     """Rectified flow (x_t = (1 - t) x0 + t ε, sigma = t): the network predicts the velocity `ε - x0`."""
 
@@ -185,6 +200,30 @@ class ModelSamplingDiscrete(torch.nn.Module):
             return 0.0
         percent = 1.0 - percent
         return self.sigma(torch.tensor(percent * 999.0)).item()
+
+
+class ModelSamplingDiscreteDistilled(ModelSamplingDiscrete):
+    """The schedule an LCM was distilled on: 50 of the 1000 timesteps, every 20th counted down from the last
+    (999, 979, ..., 19). Timesteps map to those entries and back, so samplers only ever see the distilled sigmas.
+    """
+
+    original_timesteps = 50
+
+    def __init__(self, model_config=None, zsnr: bool | None = None):
+        super().__init__(model_config, zsnr=zsnr)
+        self.skip_steps = self.num_timesteps // self.original_timesteps
+        kept = torch.arange(self.num_timesteps - 1, -1, -self.skip_steps)[:self.original_timesteps].flip(0)
+        self.set_sigmas(self.sigmas[kept])
+
+    def timestep(self, sigma: torch.Tensor) -> torch.Tensor:
+        """The original timestep of the distilled entry nearest to each sigma (log space)."""
+        index = super().timestep(sigma)
+        return index * self.skip_steps + (self.skip_steps - 1)
+
+    def sigma(self, timestep: torch.Tensor) -> torch.Tensor:
+        """Sigma at an original (fractional) timestep, interpolated between the distilled entries."""
+        distilled = (timestep.float() - (self.skip_steps - 1)) / self.skip_steps
+        return super().sigma(distilled)
 
 
 def time_snr_shift(alpha: float, t):

@@ -63,12 +63,47 @@ def test_zsnr_rescales_the_schedule_to_a_huge_final_sigma(loaded):
     assert float(zsnr.sigma_max) > 4000.0
 
 
-@pytest.mark.parametrize("sampling", ["lcm", "img_to_img"])
-def test_sampling_types_kiln_lacks_are_refused_with_the_supported_list(loaded, sampling):
-    if getattr(comfy.model_sampling, sampling.upper(), None) is not None:
-        pytest.fail(f"{sampling} now exists in comfy.model_sampling: test it here instead")
-    with pytest.raises(ValueError, match=r"not supported by Kiln yet; choose one of \['eps', 'v_prediction', 'x0'\]"):
-        ModelSamplingDiscrete().patch(loaded["SD15"][0], sampling, False)
+def test_img_to_img_which_kiln_lacks_is_refused_with_the_supported_list(loaded):
+    assert getattr(comfy.model_sampling, "IMG_TO_IMG", None) is None, "IMG_TO_IMG exists now: test it here instead"
+    with pytest.raises(ValueError, match=r"not supported by Kiln yet; choose one of \['eps', 'v_prediction', 'lcm', 'x0'\]"):
+        ModelSamplingDiscrete().patch(loaded["SD15"][0], "img_to_img", False)
+
+
+def test_lcm_samples_on_the_50_distilled_timesteps(loaded):
+    model = loaded["SD15"][0]
+    sampling = ModelSamplingDiscrete().patch(model, "lcm", False)[0].get_model_object("model_sampling")
+    full = comfy.model_sampling.ModelSamplingDiscrete()
+    assert sampling.sigmas.shape == (50,)
+    torch.testing.assert_close(sampling.sigmas, full.sigmas[19::20], rtol=0, atol=0)  # timesteps 19, 39, ..., 999
+    assert sampling.timestep(sampling.sigmas).tolist() == list(range(19, 1000, 20))
+    torch.testing.assert_close(sampling.sigma(torch.tensor([19.0, 999.0, 509.0])),
+                               torch.stack([full.sigmas[19], full.sigmas[999],
+                                            (0.5 * (full.log_sigmas[499] + full.log_sigmas[519])).exp()]))
+
+
+def test_lcm_denoised_mixes_the_x0_estimate_with_the_input_by_its_boundary_conditions(loaded):
+    sampling = ModelSamplingDiscrete().patch(loaded["SD15"][0], "lcm", False)[0].get_model_object("model_sampling")
+    x, eps = torch.randn(2, 4, 3, 3), torch.randn(2, 4, 3, 3)
+    sigma = sampling.sigmas[[0, 49]]  # timesteps 19 and 999
+    x0 = x - eps * sigma.view(2, 1, 1, 1)
+    scaled = torch.tensor([190.0, 9990.0]).view(2, 1, 1, 1)
+    c_skip, c_out = 0.25 / (scaled**2 + 0.25), scaled / (scaled**2 + 0.25) ** 0.5
+    torch.testing.assert_close(sampling.calculate_denoised(sigma, eps, x), c_out * x0 + c_skip * x)
+
+
+def test_an_lcm_patched_model_runs_the_lcm_sampler(loaded):
+    model, positive, negative = loaded["SD15"]
+    patched = ModelSamplingDiscrete().patch(model, "lcm", False)[0]
+    latent = nodes.NODE_CLASS_MAPPINGS["EmptyLatentImage"]().generate(32, 32, 1)[0]
+
+    def lcm(model):
+        with torch.inference_mode():
+            return nodes.NODE_CLASS_MAPPINGS["KSampler"]().sample(model, 3, 4, 1.0, "lcm", "sgm_uniform", positive,
+                                                                  negative, latent)[0]["samples"]
+
+    samples = lcm(patched)
+    assert samples.shape == (1, 4, 4, 4) and torch.isfinite(samples).all()
+    assert not torch.allclose(samples, lcm(model))
 
 
 def test_the_node_offers_comfyuis_sampling_choices():
