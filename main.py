@@ -1,6 +1,7 @@
 """Kiln's command line: parse ComfyUI's flags, set up folders and nodes, start the worker thread and the server.
 
     python main.py [--listen [IP]] [--port 8188] [--cpu] ...      the server (see --help)
+    python main.py run WORKFLOW.json [--set NODE.INPUT=VALUE]      one workflow, no server (see cli_run.py)
 """
 
 from __future__ import annotations
@@ -147,8 +148,14 @@ def start_server() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parse_cli(argv)
+    argv = sys.argv[1:] if argv is None else argv
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if argv[:1] == ["run"]:  # one workflow from a file, without the HTTP server (cli_run.py)
+        import cli_run
+
+        logging.basicConfig(level=logging.WARNING, format="%(message)s")
+        raise SystemExit(cli_run.main(argv[1:]))
+    parse_cli(argv)
     setup_logging(args.verbose, args.log_stdout)
     start_server()
 
