@@ -18,6 +18,7 @@ import torch
 
 import comfy.model_management
 import nodes
+from comfy_execution import metrics
 from comfy_execution.caching import CacheSet, CacheType
 from comfy_execution.graph import (
     DependencyCycleError,
@@ -246,6 +247,7 @@ class _PromptRun:
 
         cached_output = self.caches.outputs.get(node_id)
         if cached_output is not None:
+            metrics.node_cache_hits.inc()
             cached_ui = self.caches.ui.get(node_id) or {}
             self._send_to_client("executed", {"node": node_id, "display_node": display_node_id,
                                               "output": cached_ui.get("output"), "prompt_id": self.prompt_id})
@@ -305,6 +307,7 @@ class _PromptRun:
                 return ExecutionResult.PENDING, None, None
 
             self.caches.outputs.set(node_id, output_data)
+            metrics.node_cache_misses.inc()
             execution_list.cache_update(node_id, output_data)
         except comfy.model_management.InterruptProcessingException as interrupt:
             logging.info("Processing interrupted")

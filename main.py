@@ -10,6 +10,8 @@ import asyncio
 import gc
 import logging
 import os
+import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -71,11 +73,16 @@ def prompt_worker(queue, server) -> None:
                     "current_inputs": {}, "current_outputs": [], "timestamp": int(time.time() * 1000)}))
                 executor.history_result = {"outputs": {}, "meta": {}}
             need_gc = True
-            queue.task_done(item_id, executor.history_result, status=execution.ExecutionStatus(
-                status_str="success" if executor.success else "error",
-                completed=executor.success,
-                messages=executor.status_messages))
-            if server.client_id is not None:
+            try:
+                state = queue.task_done(item_id, executor.history_result, status=execution.ExecutionStatus(
+                    status_str="success" if executor.success else "error",
+                    completed=executor.success,
+                    messages=executor.status_messages))
+            except Exception:  # the store failed (disk full?): keep serving, the job stays marked running
+                logging.exception("Could not record the end of prompt %s", prompt_id)
+                state = None
+            # A prompt put back by a shutdown is not done: it runs again at the next start.
+            if state is not None and server.client_id is not None:
                 server.send_sync("executing", {"node": None, "prompt_id": prompt_id}, server.client_id)
             logging.info("Prompt executed in %.2f seconds", time.perf_counter() - started)
 
@@ -94,17 +101,73 @@ def prompt_worker(queue, server) -> None:
             need_gc = False
 
 
+def open_job_store():
+    """The durable job store named by --store / --database-url (default <user directory>/kiln.db); with
+    --quick-test-for-ci, an in-memory one, so a test start never touches a real queue."""
+    import folder_paths
+    from comfy_execution.store import SQLiteJobStore, StoreInUseError, store_path
+
+    if args.quick_test_for_ci:
+        return SQLiteJobStore(":memory:")
+    try:
+        path = store_path(args.store, args.database_url, folder_paths.get_user_directory())
+        store = SQLiteJobStore(path, synchronous=args.store_sync.upper())
+    except (ValueError, StoreInUseError, OSError, sqlite3.Error, RuntimeError) as ex:
+        print(f"Kiln could not open its job store: {ex}", file=sys.stderr)
+        raise SystemExit(2) from ex
+    logging.info("Job store: %s", path)
+    return store
+
+
 def listen_addresses() -> list[tuple[str, int]]:
     return [(address.strip(), args.port) for address in args.listen.split(",") if address.strip()]
 
 
-async def serve(server) -> None:
+async def serve(server, queue) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down gracefully (`drain`); a second signal cuts the wait short."""
     def announce(scheme: str, address: str, port: int) -> None:
         shown = f"[{address}]" if ":" in address else address
         print(f"Kiln is listening on {scheme}://{shown}:{port}", flush=True)
 
+    loop = asyncio.get_running_loop()
+    stop_requested = asyncio.Event()
+    hurry = asyncio.Event()
+
+    def on_signal(name: str) -> None:
+        if stop_requested.is_set():
+            logging.warning("%s again: exiting without waiting for the running prompt.", name)
+            hurry.set()
+        else:
+            logging.info("%s: shutting down (send it again to exit at once).", name)
+            stop_requested.set()
+
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(stop_signal, on_signal, stop_signal.name)
+        except (NotImplementedError, RuntimeError):  # Windows: Ctrl+C still raises KeyboardInterrupt
+            pass
     await server.start_multi_address(listen_addresses(), announce, verbose=not args.dont_print_server)
-    await server.publish_loop()
+    publisher = loop.create_task(server.publish_loop())
+    await stop_requested.wait()
+    await drain(queue, args.shutdown_timeout, hurry)
+    publisher.cancel()
+
+
+async def drain(queue, timeout: float, hurry: asyncio.Event) -> None:
+    """Take no more prompts (POST /prompt answers 503), interrupt the running prompt until it stops at a step
+    boundary (at most `timeout` seconds), put it back in the queue for the next start, and close the store."""
+    import nodes
+
+    running = queue.begin_shutdown()
+    if running:
+        logging.info("Stopping prompt %s at its next step (waiting up to %.0f s)...", running[0], timeout)
+    deadline = time.monotonic() + timeout
+    # Interrupt again and again: a prompt the worker has just taken clears the flag when it starts.
+    while not queue.wait_until_idle(0) and time.monotonic() < deadline and not hurry.is_set():
+        nodes.interrupt_processing()
+        await asyncio.sleep(0.05)
+    queue.close()
+    logging.info("Stopped server")
 
 
 def start_server() -> None:
@@ -124,7 +187,9 @@ def start_server() -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     server = PromptServer(loop)
-    queue = execution.PromptQueue(server)
+    queue = execution.PromptQueue(server, open_job_store(), history_max_items=args.history_max_items,
+                                  history_max_age_seconds=args.history_max_age_days * 86400 or None,
+                                  delete_outputs=args.history_delete_outputs)
     nodes.init_extra_nodes(init_custom_nodes=True)
     server.add_routes()
     install_progress_hook(server)
@@ -137,7 +202,7 @@ def start_server() -> None:
         return
     threading.Thread(target=prompt_worker, args=(queue, server), daemon=True, name="prompt-worker").start()
     try:
-        loop.run_until_complete(serve(server))
+        loop.run_until_complete(serve(server, queue))
     except KeyboardInterrupt:
         logging.info("Stopped server")
     except OSError as ex:

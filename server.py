@@ -9,11 +9,9 @@ names are kept exactly.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import struct
-import urllib.parse
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -22,7 +20,9 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from app.access import create_api_key_middleware, create_origin_only_middleware, read_api_keys, warn_if_exposed
 from app.errors import json_error
+from app.request_limits import JsonBodyError, parse_json_body
 from app.system_routes import server_feature_flags
 from comfy.cli_args import args
 from protocol import BinaryEventTypes
@@ -71,15 +71,6 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return json_error(500, "internal_error", "Internal server error", f"{type(ex).__name__}: {ex}")
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def create_cors_middleware(allowed_origin: str):
     @web.middleware
     async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -94,32 +85,6 @@ def create_cors_middleware(allowed_origin: str):
         return response
 
     return cors_middleware
-
-
-def create_origin_only_middleware():
-    """Refuse browser requests to a loopback server from pages of another origin (CSRF from web pages)."""
-
-    @web.middleware
-    async def origin_only_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        host = request.headers.get("Host")
-        origin = request.headers.get("Origin")
-        if host and origin:
-            host_name = urllib.parse.urlsplit(f"//{host}").hostname or ""
-            if _is_loopback(host_name):
-                parsed_origin = urllib.parse.urlsplit(origin)
-                origin_host = parsed_origin.netloc if parsed_origin.port else (parsed_origin.hostname or "")
-                compared_host = host if parsed_origin.port else host_name
-                if parsed_origin.scheme not in ("http", "https") or origin_host.lower() != compared_host.lower():
-                    logging.warning("WARNING: request with non matching host and origin %s != %s, returning 403",
-                                    host, origin)
-                    return json_error(403, "origin_not_allowed", "Cross-origin request refused",
-                                      f"Origin {origin} does not match host {host}; start the server with "
-                                      "--enable-cors-header to allow other origins.")
-        if request.method == "OPTIONS":
-            return web.Response()
-        return await handler(request)
-
-    return origin_only_middleware
 
 
 class ClientChannel:
@@ -197,11 +162,15 @@ class PromptServer:
         self.prompt_queue = None
         self.on_prompt_handlers: list[Callable[[dict], dict]] = []
         self.routes = web.RouteTableDef()
+        self.api_keys = read_api_keys(args.api_key, args.api_keys_file)
         middlewares = [cache_control, json_errors]
         if args.enable_cors_header:
             middlewares.append(create_cors_middleware(args.enable_cors_header))
         else:
             middlewares.append(create_origin_only_middleware())
+        if self.api_keys:
+            # Inside the CORS/origin middleware: preflight OPTIONS (which never carries a key) is answered there.
+            middlewares.append(create_api_key_middleware(self.api_keys))
         self.app = web.Application(client_max_size=int(args.max_upload_size * 1024 * 1024),
                                    middlewares=middlewares)
         self.routes.get("/ws")(self.websocket_handler)
@@ -228,9 +197,9 @@ class PromptServer:
                 if message.type != WSMsgType.TEXT:
                     continue
                 try:
-                    data = json.loads(message.data)
-                except json.JSONDecodeError:
-                    logging.warning("Invalid JSON received from client %s", sid)
+                    data = parse_json_body(message.data)
+                except JsonBodyError as error:
+                    logging.warning("Ignored a WebSocket message from client %s: %s", sid, error)
                     continue
                 if first_message and isinstance(data, dict) and data.get("type") == "feature_flags":
                     flags = data.get("data")
@@ -351,6 +320,7 @@ class PromptServer:
     def add_routes(self) -> None:
         """Register Kiln's routes and the custom nodes', each at `<path>` and at `/api<path>`."""
         from app.file_routes import add_file_routes
+        from app.health_routes import add_health_routes
         from app.info_routes import add_extension_static_routes, add_info_routes
         from app.prompt_routes import add_prompt_routes
         from app.system_routes import add_system_routes
@@ -359,6 +329,7 @@ class PromptServer:
         add_file_routes(self.routes)
         add_info_routes(self.routes)
         add_system_routes(self.routes)
+        add_health_routes(self.routes, self)
 
         api_routes = web.RouteTableDef()
         for route in self.routes:
@@ -376,6 +347,7 @@ class PromptServer:
     async def start_multi_address(self, addresses: list[tuple[str, int]],
                                   call_on_start: Callable[[str, str, int], None] | None = None,
                                   verbose: bool = True) -> web.AppRunner:
+        warn_if_exposed([address for address, _ in addresses], bool(self.api_keys))
         runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await runner.setup()
         ssl_context = None

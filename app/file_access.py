@@ -7,6 +7,7 @@ refusal is a `FileRequestError` that the route turns into ComfyUI's JSON error s
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -24,6 +25,11 @@ from comfy.cli_args import args
 
 FILE_TYPES = ("input", "output", "temp")
 CHUNK_BYTES = 1 << 20
+# The image formats uploads may be in and that previews decode: what LoadImage users and browsers use, all decoded
+# by Pillow's own code. Left out on purpose: EPS (Pillow runs Ghostscript on it) and rarely used, rarely audited
+# scientific and legacy formats.
+DECODABLE_IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "DIB", "TIFF", "PPM", "TGA", "ICO", "PSD",
+                           "JPEG2000", "AVIF", "HEIF")
 
 
 class FileRequestError(Exception):
@@ -236,6 +242,13 @@ def store_upload(target: UploadTarget, upload: BinaryIO,
         if not is_duplicate:
             write_replacing(os.path.join(target.folder, name), make_writer(upload))
     except OSError as error:
+        if error.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST):
+            raise FileRequestError(409, "path_conflict", "A folder or file of that name is in the way of the upload.",
+                                   str(error))
+        if error.errno in (errno.ENAMETOOLONG, errno.EINVAL, errno.EILSEQ):
+            raise FileRequestError(400, "invalid_filename",
+                                   "The file name or subfolder cannot be used on this server's file system.",
+                                   str(error))
         raise FileRequestError(500, "upload_failed", "The upload could not be stored.", str(error))
     return name
 
@@ -244,13 +257,43 @@ def store_upload(target: UploadTarget, upload: BinaryIO,
 # Image re-encoding (blocking: run in a thread)
 
 
+def _decodable_formats() -> list[str]:
+    Image.init()
+    return [name for name in DECODABLE_IMAGE_FORMATS if name in Image.OPEN]
+
+
 def _open_image(path_or_stream: str | BinaryIO) -> Image.Image:
+    """The image fully decoded; a file that is not an image in `DECODABLE_IMAGE_FORMATS`, is damaged, or has more
+    pixels than Pillow's decompression-bomb limit (`Image.MAX_IMAGE_PIXELS`) is a 400."""
     try:
-        image = Image.open(path_or_stream)
+        image = Image.open(path_or_stream, formats=_decodable_formats())
+    except Exception as error:  # Pillow's decoders raise many types on hostile input; all mean "not an image"
+        raise FileRequestError(400, "invalid_image", "The file is not an image this server can decode.",
+                               f"Expected one of: {', '.join(DECODABLE_IMAGE_FORMATS)}. {error}")
+    try:
+        width, height = image.size
+        if Image.MAX_IMAGE_PIXELS is not None and width * height > Image.MAX_IMAGE_PIXELS:
+            raise FileRequestError(400, "image_too_large", "The image has too many pixels to decode safely.",
+                                   f"{width}x{height} is more than {Image.MAX_IMAGE_PIXELS} pixels.")
         image.load()
         return image
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
+    except Exception as error:
+        with image:  # releases a file Pillow opened itself; a caller's stream stays open
+            pass
+        if isinstance(error, FileRequestError):
+            raise
         raise FileRequestError(400, "invalid_image", "The file is not an image this server can decode.", str(error))
+
+
+def verify_image(stream: BinaryIO) -> None:
+    """Raise a 400 `FileRequestError` unless the uploaded bytes decode as an image (blocking: run it in a thread).
+    Leaves the stream open, at its start."""
+    stream.seek(0)
+    try:
+        with _open_image(stream):
+            pass
+    finally:
+        stream.seek(0)
 
 
 def _png_bytes(image: Image.Image, **save_options: object) -> bytes:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
+import math
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,11 @@ from aiohttp import web
 import execution
 import nodes
 from app.errors import json_error
+from app.request_limits import JsonBodyError, parse_json_body
+from comfy.cli_args import args
+from comfy_execution import metrics
 from comfy_execution.jobs import JOB_STATUSES, all_jobs, get_job
+from comfy_execution.store import PENDING, DuplicateJobError, Job
 
 if TYPE_CHECKING:
     from server import PromptServer
@@ -24,9 +29,11 @@ async def read_json_object(request: web.Request, *, allow_empty: bool = False) -
     if not body.strip() and allow_empty:
         return {}
     try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as ex:
-        return json_error(400, "invalid_json", "Request body is not valid JSON", str(ex))
+        data = parse_json_body(body)
+    except JsonBodyError as ex:
+        message = "Request body is nested too deeply" if ex.error_type == "json_too_deep" else \
+            "Request body is not valid JSON"
+        return json_error(400, ex.error_type, message, str(ex))
     if not isinstance(data, dict):
         return json_error(400, "invalid_json", "Request body must be a JSON object",
                           f"Got a JSON {type(data).__name__}.")
@@ -48,9 +55,30 @@ def add_prompt_routes(routes: web.RouteTableDef, server: PromptServer) -> None:
     @routes.post("/prompt")
     async def post_prompt(request: web.Request) -> web.Response:
         logging.info("got prompt")
+        queue = server.prompt_queue
+        if queue.draining:
+            return json_error(503, "shutting_down", "The server is shutting down",
+                              "It takes no new prompts now; queue this one again once it is back.",
+                              headers={"Retry-After": "10"})
+        try:
+            wait_seconds = _wait_seconds(request)
+        except ValueError as ex:
+            return json_error(400, "invalid_query", "wait must be a number of seconds, 0 or more", str(ex))
+        idempotency_key = request.headers.get("Idempotency-Key") or None
+        if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+            return json_error(400, "invalid_idempotency_key", "Idempotency-Key is too long",
+                              f"At most {MAX_IDEMPOTENCY_KEY_LENGTH} characters; a UUID is a good key.")
         json_data = await read_json_object(request)
         if isinstance(json_data, web.Response):
             return json_data
+        if idempotency_key is not None:
+            earlier = queue.store.find(idempotency_key)
+            if earlier is not None:
+                return await _answer(queue, earlier, wait_seconds, replayed=True)
+        if args.max_queue > 0 and queue.store.count([PENDING]) >= args.max_queue:
+            return json_error(429, "queue_full", "The queue is full",
+                              f"{args.max_queue} prompts are waiting (--max-queue); retry later.",
+                              headers={"Retry-After": str(_retry_after_seconds())})
         json_data = server.trigger_on_prompt(json_data)
 
         if "number" in json_data:
@@ -58,6 +86,8 @@ def add_prompt_routes(routes: web.RouteTableDef, server: PromptServer) -> None:
                 number: float = float(json_data["number"])
             except (TypeError, ValueError):
                 return json_error(400, "invalid_number", "number must be a number", repr(json_data["number"]))
+            if not math.isfinite(number):
+                return json_error(400, "invalid_number", "number must be a finite number", repr(json_data["number"]))
         else:
             number = server.number
             if json_data.get("front"):
@@ -87,8 +117,15 @@ def add_prompt_routes(routes: web.RouteTableDef, server: PromptServer) -> None:
         if not valid:
             logging.warning("invalid prompt: %s", error["message"] if error else error)
             return web.json_response({"error": error, "node_errors": node_errors}, status=400)
-        server.prompt_queue.put((number, prompt_id, prompt, extra_data, outputs_to_execute))
-        return web.json_response({"prompt_id": prompt_id, "number": number, "node_errors": node_errors})
+        answer = {"prompt_id": prompt_id, "number": number, "node_errors": node_errors}
+        try:
+            # Committing may wait for the disk (--store-sync full): do it off the event loop.
+            job = await asyncio.to_thread(queue.put, (number, prompt_id, prompt, extra_data, outputs_to_execute),
+                                          answer=answer, idempotency_key=idempotency_key)
+        except DuplicateJobError as ex:
+            return json_error(400, "duplicate_prompt_id", "This prompt_id is already queued", str(ex))
+        # A request racing another with the same Idempotency-Key gets the other's job back from put.
+        return await _answer(queue, job, wait_seconds, replayed=job.answer != answer)
 
     @routes.get("/queue")
     async def get_queue(request: web.Request) -> web.Response:
@@ -197,6 +234,60 @@ def add_prompt_routes(routes: web.RouteTableDef, server: PromptServer) -> None:
         return web.json_response({"jobs": [_cancel_one(server, job_id) for job_id in job_ids]})
 
 
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+MAX_WAIT_SECONDS = 3600.0
+
+
+def _wait_seconds(request: web.Request) -> float | None:
+    """`?wait=SECONDS` of POST /prompt (None without it), at most MAX_WAIT_SECONDS."""
+    value = request.rel_url.query.get("wait")
+    if value is None:
+        return None
+    seconds = float(value)
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"Got {value!r}.")
+    return min(seconds, MAX_WAIT_SECONDS)
+
+
+def _retry_after_seconds() -> int:
+    """What a refused client should wait: about one prompt's run time, between 1 and 60 seconds."""
+    mean = metrics.execution_seconds.mean()
+    return max(1, min(60, math.ceil(mean or 1)))
+
+
+async def _wait_until_finished(queue: Any, prompt_id: str, seconds: float) -> bool:
+    """Whether the job reaches a final state within `seconds`."""
+    loop = asyncio.get_running_loop()
+    finished = loop.create_future()
+
+    def on_finished() -> None:
+        loop.call_soon_threadsafe(lambda: finished.done() or finished.set_result(None))
+
+    if not queue.on_job_finished(prompt_id, on_finished):
+        return True
+    try:
+        await asyncio.wait_for(finished, seconds)
+        return True
+    except asyncio.TimeoutError:
+        return False
+    finally:
+        queue.remove_job_callback(prompt_id, on_finished)
+
+
+async def _answer(queue: Any, job: Job, wait_seconds: float | None, *, replayed: bool) -> web.Response:
+    """POST /prompt's answer for a queued job: ComfyUI's `{prompt_id, number, node_errors}`; with `?wait=`, the
+    job's history (`{prompt_id: entry}`, as /history/{id}) if it finished in time, else 202 and the job's URL."""
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    if wait_seconds is None:
+        answer = job.answer or {"prompt_id": job.prompt_id, "number": job.number, "node_errors": {}}
+        return web.json_response(answer, headers=headers)
+    if await _wait_until_finished(queue, job.prompt_id, wait_seconds):
+        return web.json_response(queue.get_history(prompt_id=job.prompt_id), headers=headers)
+    job_url = f"/api/jobs/{job.prompt_id}"
+    return web.json_response({"prompt_id": job.prompt_id, "number": job.number, "job_url": job_url}, status=202,
+                             headers={**(headers or {}), "Location": job_url})
+
+
 def _id_list(value: Any) -> list[str]:
     if not isinstance(value, list):
         return []
@@ -205,9 +296,9 @@ def _id_list(value: Any) -> list[str]:
 
 def _cancel_one(server: PromptServer, job_id: str) -> dict[str, Any] | None:
     if job_id in server.prompt_queue.running_prompt_ids():
-        nodes.interrupt_processing()
+        nodes.interrupt_processing()  # it ends interrupted, which the job API reports as cancelled
     else:
-        server.prompt_queue.delete_queue_item(lambda item: item[1] == job_id)
+        server.prompt_queue.cancel_pending(job_id)
     return get_job(server.prompt_queue, job_id)
 
 

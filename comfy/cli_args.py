@@ -98,6 +98,35 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--front-end-root", type=str, default=None, help="Serve the web frontend from DIR.")
     parser.add_argument("--enable-compress-response-body", action="store_true")
     parser.add_argument("--database-url", type=str, default=None)
+
+    # Durable store and job API
+    parser.add_argument("--store", type=str, default=None, metavar="PATH",
+                        help="The SQLite job store (queue and history); default <user directory>/kiln.db. "
+                             "--database-url sqlite:///PATH names it too.")
+    parser.add_argument("--store-sync", type=str, default="full", choices=["full", "normal"],
+                        help="full: every write is synced to disk before the server answers (safe against power "
+                             "loss); normal: about 3x faster writes, safe against the process dying, not the OS.")
+    parser.add_argument("--history-max-items", type=int, default=10000, metavar="N",
+                        help="Keep at most N finished jobs in the history (oldest dropped first).")
+    parser.add_argument("--history-max-age-days", type=float, default=0, metavar="DAYS",
+                        help="Drop finished jobs older than DAYS from the history (0: keep them).")
+    parser.add_argument("--history-delete-outputs", action="store_true",
+                        help="When the history caps drop a job, delete its output files too.")
+    parser.add_argument("--max-queue", type=int, default=0, metavar="N",
+                        help="Refuse new prompts with 429 while N are pending (0: no limit).")
+    parser.add_argument("--shutdown-timeout", type=float, default=10.0, metavar="SECONDS",
+                        help="On SIGINT/SIGTERM, wait this long for the running prompt to stop before exiting.")
+
+    # Access and request limits
+    parser.add_argument("--api-key", type=str, action="append", default=None, metavar="KEY",
+                        help="Require 'Authorization: Bearer KEY' (or ?token=KEY) on every route but /health "
+                             "(repeatable: any of the keys is accepted).")
+    parser.add_argument("--api-keys-file", type=str, default=None, metavar="PATH",
+                        help="A file of accepted API keys, one per line ('#' comments and blank lines skipped).")
+    parser.add_argument("--max-json-depth", type=int, default=64, metavar="N",
+                        help="Deepest nesting of arrays and objects accepted in a JSON request body.")
+    parser.add_argument("--max-prompt-nodes", type=int, default=100000, metavar="N",
+                        help="Most nodes accepted in one prompt.")
     return parser
 
 

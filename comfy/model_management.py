@@ -27,6 +27,9 @@ OOM_EXCEPTION = torch.cuda.OutOfMemoryError
 _interrupt_lock = threading.Lock()
 _interrupt_requested = False
 
+# Models loaded onto their device since the process started (read by the server's /metrics).
+_model_loads = 0
+
 
 def interrupt_current_processing(value: bool = True) -> None:
     """Ask the running node to stop at its next check (or clear the request with `value=False`)."""
@@ -230,6 +233,17 @@ def load_models_gpu(models: list, memory_required: int = 0, force_patch_weights:
         loaded = LoadedModel(patcher)
         loaded.load(budget)
         current_loaded_models.insert(0, loaded)
+        _count_model_load()
+
+
+def _count_model_load() -> None:
+    global _model_loads
+    _model_loads += 1  # models load on the worker thread only: one writer
+
+
+def model_load_count() -> int:
+    """How many times a model has been loaded onto its device (not counting ones that were already there)."""
+    return _model_loads
 
 
 def load_model_gpu(model: Any) -> None:

@@ -153,7 +153,7 @@ def load_custom_node(module_path: str, ignore: Set[str] = frozenset(), module_pa
         registry.NODE_DISPLAY_NAME_MAPPINGS.update(
             {name: display for name, display in display_names.items() if name not in ignore})
         return True
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # a pack that calls sys.exit() at import must not stop the server
         logging.warning(traceback.format_exc())
         logging.warning("Cannot import %s module for custom nodes: %s", module_path, error)
         return False

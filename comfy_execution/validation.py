@@ -13,6 +13,7 @@ import traceback
 from typing import Any
 
 import nodes
+from comfy.cli_args import args
 from comfy_execution.graph import ExecutionBlocker, get_input_info
 from comfy_execution.node_calls import get_input_data, map_node_over_list, resolve_results
 
@@ -247,6 +248,10 @@ async def _validate_node(prompt_id: str, prompt: dict, unique_id: str, validated
 async def validate_prompt(prompt_id: str, prompt: dict, partial_execution_targets: list[str] | None
                           ) -> tuple[bool, Reason | None, list[str], dict[str, dict]]:
     """(valid, error, good output ids, node_errors), exactly as ComfyUI's `validate_prompt` answers."""
+    if len(prompt) > args.max_prompt_nodes:
+        return False, _reason("prompt_too_large", "Prompt has too many nodes",
+                              f"The prompt has {len(prompt)} nodes; the limit is {args.max_prompt_nodes} "
+                              "(--max-prompt-nodes).", {}), [], {}
     outputs: list[str] = []
     for node_id, node in prompt.items():
         if not isinstance(node, dict) or "class_type" not in node:

@@ -45,6 +45,8 @@ class KilnServer:
         self.log_path = base_dir / "server.log"
         self.yaml_path = base_dir / "extra_model_paths.yaml"
         self.process: subprocess.Popen | None = None
+        # what the start-up poll GETs until it answers 200 (a server started with --api-key needs ?token=KEY)
+        self.ready_path = "/system_stats"
 
     @property
     def output_dir(self) -> Path:
@@ -78,14 +80,14 @@ class KilnServer:
             if self.process.poll() is not None:
                 pytest.fail(f"the server exited with code {self.process.returncode} during startup:\n{self.log()}")
             try:
-                with urllib.request.urlopen(f"{self.url}/system_stats", timeout=2) as response:
+                with urllib.request.urlopen(f"{self.url}{self.ready_path}", timeout=2) as response:
                     if response.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, OSError):
                 pass
             time.sleep(0.2)
         self.stop()
-        pytest.fail(f"GET /system_stats did not answer 200 within {STARTUP_TIMEOUT_SECONDS:.0f} s:\n{self.log()}")
+        pytest.fail(f"GET {self.ready_path} did not answer 200 within {STARTUP_TIMEOUT_SECONDS:.0f} s:\n{self.log()}")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -195,14 +195,35 @@ async def test_view_names_a_non_ascii_or_quoted_file_in_the_disposition(client, 
     assert response.headers["Content-Disposition"] == 'filename="é \\"q\\".png"'
 
 
-@pytest.mark.parametrize("name", ["page.html", "page.htm", "script.js", "style.css", "page.xhtml"])
-async def test_view_serves_active_content_as_octet_stream(client, folders, name):
+@pytest.mark.parametrize("name", ["page.html", "page.htm", "script.js", "style.css", "page.xhtml", "image.svg",
+                                  "feed.xml", "doc.pdf", "notes.txt", "PAGE.HTML", "no_extension", "data.bin"])
+async def test_view_serves_active_and_unknown_content_as_an_octet_stream_attachment(client, folders, name):
     (folders.output / name).write_text("<script>alert(1)</script>")
     response = await client.get("/view", params={"filename": name})
     assert response.status == 200
     assert response.headers["Content-Type"] == "application/octet-stream"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{name}"'
+    assert await response.read() == b"<script>alert(1)</script>"
+
+
+@pytest.mark.parametrize(("name", "content_type"), [("clip.mp4", "video/mp4"), ("clip.webm", "video/webm"),
+                                                    ("sound.flac", "audio/flac"), ("sound.mp3", "audio/mpeg"),
+                                                    ("photo.JPG", "image/jpeg"), ("graph.json", "application/json")])
+async def test_view_serves_safe_media_inline_with_its_type(client, folders, name, content_type):
+    (folders.output / name).write_bytes(b"\x00media")
+    response = await client.get("/view", params={"filename": name})
+    assert response.headers["Content-Type"] == content_type
     assert response.headers["Content-Disposition"] == f'filename="{name}"'
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_view_preview_of_an_html_named_image_is_a_reencoded_image(client, folders):
+    write_png(folders.output / "trick.html")
+    response = await client.get("/view", params={"filename": "trick.html", "preview": "webp;50"})
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "image/webp"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -396,12 +417,56 @@ async def test_upload_with_a_raw_multipart_body_keeps_the_browser_file_name(clie
 
 
 # a quoted-string in Content-Disposition escapes a backslash as two
-@pytest.mark.parametrize("quoted_filename", ["../evil.png", "sub/evil.png", "..", "a\\\\evil.png"])
+@pytest.mark.parametrize("quoted_filename", ["../evil.png", "sub/evil.png", "..", "a\\\\evil.png", "/tmp/evil.png",
+                                             "..\\\\evil.png", "evil\x00.png"])
 async def test_upload_filename_with_a_path_is_400(client, folders, quoted_filename):
     body, headers = raw_upload_body(quoted_filename, png_bytes())
     response = await client.post("/upload/image", data=body, headers=headers)
-    await assert_json_error(response, 400, "invalid_filename")
+    # aiohttp refuses a NUL in a part's header before the route sees the name
+    await assert_json_error(response, 400, "invalid_form" if "\x00" in quoted_filename else "invalid_filename")
     assert not (folders.input.parent / "evil.png").exists()
+
+
+@pytest.mark.parametrize("data", [b"not an image", b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+                                  b"<html><script>alert(1)</script></html>", b"", png_bytes()[:40]])
+async def test_upload_of_bytes_that_do_not_decode_as_an_image_is_400(client, folders, data):
+    response = await client.post("/upload/image", data=image_form(data, filename="a.png"))
+    await assert_json_error(response, 400, "invalid_image")
+    assert os.listdir(folders.input) == []
+
+
+async def test_upload_of_an_eps_file_is_refused_without_running_ghostscript(client, folders):
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
+    response = await client.post("/upload/image", data=image_form(eps, filename="a.eps"))
+    await assert_json_error(response, 400, "invalid_image")
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+async def test_upload_of_a_decompression_bomb_is_400(client, folders, monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    response = await client.post("/upload/image", data=image_form(png_bytes(size=(11, 10))))
+    await assert_json_error(response, 400, "image_too_large")
+    assert os.listdir(folders.input) == []
+
+
+@pytest.mark.parametrize("image_format", ["JPEG", "WEBP", "GIF", "BMP", "TIFF"])
+async def test_upload_of_common_image_formats_is_stored(client, folders, image_format):
+    buffer = io.BytesIO()
+    Image.new("RGB", (5, 4), (9, 8, 7)).save(buffer, format=image_format)
+    response = await client.post("/upload/image", data=image_form(buffer.getvalue(), filename="a.img"))
+    assert response.status == 200
+    assert (folders.input / "a.img").read_bytes() == buffer.getvalue()
+
+
+async def test_upload_with_a_file_as_the_subfolder_field_is_400(client, folders):
+    form = image_form(png_bytes())
+    form.add_field("subfolder", b"x", filename="sub.txt")
+    await assert_json_error(await client.post("/upload/image", data=form), 400, "invalid_form")
+
+
+async def test_upload_mask_with_a_deeply_nested_original_ref_is_400(client, folders):
+    response = await client.post("/upload/mask", data=mask_form(png_bytes(), "[" * 100000))
+    await assert_json_error(response, 400, "invalid_original_ref")
 
 
 async def test_upload_unknown_type_is_400(client, folders):
@@ -503,5 +568,16 @@ async def test_upload_mask_that_is_not_an_image_is_400(client, folders):
 async def test_upload_overwriting_a_folder_answers_a_json_error(client, folders):
     (folders.input / "a.png").mkdir()
     response = await client.post("/upload/image", data=image_form(png_bytes(), overwrite="true"))
-    await assert_json_error(response, 500, "upload_failed")
+    await assert_json_error(response, 409, "path_conflict")
     assert (folders.input / "a.png").is_dir()
+
+
+async def test_upload_with_a_name_too_long_for_the_file_system_is_400(client, folders):
+    response = await client.post("/upload/image", data=image_form(png_bytes(), filename="n" * 300 + ".png"))
+    await assert_json_error(response, 400, "invalid_filename")
+
+
+async def test_upload_into_a_subfolder_whose_path_is_a_file_is_409(client, folders):
+    write_png(folders.input / "taken")
+    response = await client.post("/upload/image", data=image_form(png_bytes(), subfolder="taken/deeper"))
+    await assert_json_error(response, 409, "path_conflict")

@@ -103,6 +103,16 @@ def test_package_that_raises_on_import_is_reported_and_returns_false(registry, c
     assert "Traceback" in caplog.text
 
 
+@pytest.mark.parametrize("crash", ["raise SystemExit(3)", "import sys; sys.exit('bye')",
+                                   "import no_such_dependency_kiln", "1 / 0", "def broken(:\n"])
+def test_pack_that_exits_or_crashes_at_import_is_skipped_with_its_traceback(registry, custom_nodes, caplog, crash):
+    write(custom_nodes / "crasher" / "__init__.py", crash + "\n")
+    with caplog.at_level(logging.WARNING):
+        assert node_loading.load_custom_node(str(custom_nodes / "crasher")) is False
+    assert "Traceback" in caplog.text
+    assert f"Cannot import {custom_nodes / 'crasher'} module for custom nodes" in caplog.text
+
+
 def test_external_loading_continues_past_a_broken_pack_and_lists_it_as_failed(registry, custom_nodes, caplog):
     write(custom_nodes / "a_broken" / "__init__.py", "raise RuntimeError('boom')\n")
     node_pack(custom_nodes, "b_good", "GoodNode")
