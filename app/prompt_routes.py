@@ -108,6 +108,10 @@ def add_prompt_routes(routes: web.RouteTableDef, server: PromptServer) -> None:
         extra_data = json_data.get("extra_data", {})
         if not isinstance(extra_data, dict):
             return json_error(400, "invalid_prompt", "extra_data must be a JSON object", repr(extra_data))
+        client_id = json_data.get("client_id", extra_data.get("client_id"))
+        if client_id is not None and not isinstance(client_id, str):
+            return json_error(400, "invalid_prompt", "client_id must be a string (the clientId of your /ws)",
+                              repr(client_id)[:200])
         prompt_id = str(json_data.get("prompt_id", uuid.uuid4()))
 
         valid, error, outputs_to_execute, node_errors = await execution.validate_prompt(prompt_id, prompt,

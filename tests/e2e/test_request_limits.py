@@ -83,3 +83,11 @@ async def test_a_websocket_message_nested_too_deeply_is_ignored_and_the_socket_s
     prompt = {"1": node("KilnTestInt", value=fresh()), "2": node("KilnTestIntOutput", value=link(1))}
     run = await client.run(prompt)
     assert "execution_success" in run.types() and not client.ws.closed
+
+
+@pytest.mark.parametrize("body", [{"client_id": {"a": 1}}, {"client_id": 7}, {"extra_data": {"client_id": ["x"]}}])
+async def test_a_client_id_that_is_not_a_string_is_400(client, body):
+    prompt = {"1": node("KilnTestInt", value=fresh()), "2": node("KilnTestIntOutput", value=link(1))}
+    answer = await client.post_raw("/prompt", json.dumps({"prompt": prompt, **body}).encode())
+    assert answer.status == 400 and answer.json()["error"]["type"] == "invalid_prompt"
+    assert "client_id" in answer.json()["error"]["message"]
