@@ -324,12 +324,14 @@ class PromptServer:
         from app.info_routes import add_extension_static_routes, add_info_routes
         from app.prompt_routes import add_prompt_routes
         from app.system_routes import add_system_routes
+        from app.user_routes import add_user_routes
 
         add_prompt_routes(self.routes, self)
         add_file_routes(self.routes)
         add_info_routes(self.routes)
         add_system_routes(self.routes)
         add_health_routes(self.routes, self)
+        self.user_manager = add_user_routes(self.routes)
 
         api_routes = web.RouteTableDef()
         for route in self.routes:
