@@ -51,7 +51,7 @@ class FileRequestError(Exception):
 
 
 def _reject_unsafe_characters(value: str, what: str) -> None:
-    if any(ord(character) < 32 for character in value):
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
         raise FileRequestError(400, f"invalid_{what}", f"The {what} contains a control character.", repr(value))
     if "\\" in value:
         raise FileRequestError(400, f"invalid_{what}", f"The {what} contains a backslash; use '/' between folders.",

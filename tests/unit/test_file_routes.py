@@ -250,7 +250,7 @@ async def test_view_absolute_filename_is_400(client, folders):
     await assert_json_error(response, 400, "invalid_filename")
 
 
-@pytest.mark.parametrize("filename", ["..\\secret.png", "a\x00.png", "a\n.png"])
+@pytest.mark.parametrize("filename", ["..\\secret.png", "a\x00.png", "a\n.png", "a\x7f.png"])
 async def test_view_filename_with_backslash_or_control_character_is_400(client, folders, filename):
     await assert_json_error(await client.get("/view", params={"filename": filename}), 400, "invalid_filename")
 
