@@ -319,16 +319,25 @@ class PromptServer:
 
     def add_routes(self) -> None:
         """Register Kiln's routes and the custom nodes', each at `<path>` and at `/api<path>`."""
+        from app.custom_node_routes import add_custom_node_routes
         from app.file_routes import add_file_routes
+        from app.frontend_routes import add_frontend_routes, add_template_routes, describe_frontend, frontend_root
         from app.health_routes import add_health_routes
         from app.info_routes import add_extension_static_routes, add_info_routes
+        from app.internal_routes import add_internal_routes
+        from app.mask_layer_routes import add_mask_layer_routes
+        from app.model_routes import add_model_routes
         from app.prompt_routes import add_prompt_routes
         from app.system_routes import add_system_routes
         from app.user_routes import add_user_routes
 
         add_prompt_routes(self.routes, self)
         add_file_routes(self.routes)
-        add_info_routes(self.routes)
+        web_root = frontend_root()
+        add_info_routes(self.routes, web_root)
+        add_custom_node_routes(self.routes)
+        add_model_routes(self.routes)
+        add_mask_layer_routes(self.routes)
         add_system_routes(self.routes)
         add_health_routes(self.routes, self)
         self.user_manager = add_user_routes(self.routes)
@@ -339,8 +348,14 @@ class PromptServer:
                 api_routes.route(route.method, "/api" + route.path, **route.kwargs)(route.handler)
         self.app.add_routes(api_routes)
         self.app.add_routes(self.routes)
+        self.log_subscriptions = add_internal_routes(self.app, self)
         add_extension_static_routes(self.app)
-        self.app.router.add_get("/", self.index_handler)
+        add_template_routes(self.app)
+        logging.info(describe_frontend(web_root))
+        if web_root is None:
+            self.app.router.add_get("/", self.index_handler)
+        else:
+            add_frontend_routes(self.app, web_root)  # last: its catch-all GET route takes every path left
 
     async def index_handler(self, request: web.Request) -> web.Response:
         return web.Response(text="Kiln is running. The web frontend is not installed; use the HTTP API.\n",

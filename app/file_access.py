@@ -302,9 +302,10 @@ def _png_bytes(image: Image.Image, **save_options: object) -> bytes:
     return buffer.getvalue()
 
 
-def preview_bytes(path: str, image_format: str, quality: int) -> bytes:
-    """The image re-encoded as `webp` or `jpeg` at `quality` (0-100) for a light preview."""
-    with _open_image(path) as image:
+def preview_bytes(path_or_stream: str | BinaryIO, image_format: str, quality: int) -> bytes:
+    """The image (a file, or image bytes in a stream) re-encoded as `webp` or `jpeg` at `quality` (0-100) for a
+    light preview."""
+    with _open_image(path_or_stream) as image:
         if image_format == "jpeg" and image.mode not in ("RGB", "L", "CMYK"):
             image = image.convert("RGB")
         elif image_format == "webp" and image.mode not in ("RGB", "RGBA"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import enum
+import os
 
 
 class LatentPreviewMethod(str, enum.Enum):
@@ -16,6 +17,16 @@ class LatentPreviewMethod(str, enum.Enum):
     Auto = "auto"
     Latent2RGB = "latent2rgb"
     TAESD = "taesd"
+
+
+def _frontend_build(value: str) -> str:
+    """--front-end-root: a folder holding a frontend build's index.html."""
+    if not os.path.isdir(value):
+        raise argparse.ArgumentTypeError(f"{value} is not a folder")
+    if not os.path.isfile(os.path.join(value, "index.html")):
+        raise argparse.ArgumentTypeError(f"{value} has no index.html; name the folder of a frontend build "
+                                         "(the one holding index.html)")
+    return value
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -94,10 +105,16 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", default="INFO", const="DEBUG", nargs="?",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], help="Log level.")
     parser.add_argument("--log-stdout", action="store_true", help="Log to stdout instead of stderr.")
-    parser.add_argument("--front-end-version", type=str, default="comfyanonymous/ComfyUI@latest")
-    parser.add_argument("--front-end-root", type=str, default=None, help="Serve the web frontend from DIR.")
     parser.add_argument("--enable-compress-response-body", action="store_true")
     parser.add_argument("--database-url", type=str, default=None)
+
+    # Web frontend
+    parser.add_argument("--front-end-version", type=str, default="comfyanonymous/ComfyUI@latest",
+                        help="Accepted for compatibility and ignored: Kiln serves the installed "
+                             "comfyui-frontend-package (or --front-end-root) and downloads nothing.")
+    parser.add_argument("--front-end-root", type=_frontend_build, default=None, metavar="DIR",
+                        help="Serve the web frontend from DIR (a build: the folder holding index.html) instead of "
+                             "the installed comfyui-frontend-package.")
 
     # Durable store and job API
     parser.add_argument("--store", type=str, default=None, metavar="PATH",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from comfy_execution.prompt_queue import PromptQueue
-from comfy_execution.store import JOB_STATES, PENDING, RUNNING, Job
+from comfy_execution.store import JOB_STATES, PENDING, RUNNING, SENSITIVE_EXTRA_DATA_KEYS, Job
 
 JOB_STATUSES = JOB_STATES
 
@@ -28,9 +28,11 @@ def _count_outputs(outputs: dict) -> tuple[int, int, dict | None]:
 
 
 def _error_of(entry: dict) -> dict | None:
+    """The execution_error message of a history entry. An error of the engine itself names no node; its node_id and
+    node_type are given as "" then, because the frontend rejects a job list whose errors lack them."""
     for event, data in (entry.get("status") or {}).get("messages") or []:
-        if event == "execution_error":
-            return data
+        if event == "execution_error" and isinstance(data, dict):
+            return {**data, "node_id": str(data.get("node_id") or ""), "node_type": str(data.get("node_type") or "")}
     return None
 
 
@@ -79,6 +81,9 @@ def get_job(queue: PromptQueue, prompt_id: str) -> dict[str, Any] | None:
     record = job_record(job)
     if job.state == PENDING:
         record["queue_position"] = queue.store.queue_position(prompt_id)
+    # What the queue panel's "load workflow" reads: the API prompt, and the editor graph in extra_data.
+    extra_data = {key: value for key, value in job.extra_data.items() if key not in SENSITIVE_EXTRA_DATA_KEYS}
+    record["workflow"] = {"prompt": job.prompt, "extra_data": extra_data}
     if job.history is not None:
         record["outputs"] = job.history.get("outputs", {})
         record["execution_status"] = job.history.get("status")
