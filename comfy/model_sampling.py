@@ -84,20 +84,28 @@ class LCM(EPS):
 
 
 class CONST:
-    """Rectified flow (x_t = (1 - t) x0 + t ε, sigma = t): the network predicts the velocity `ε - x0`."""
+    """Rectified flow (x_t = (1 - t) x0 + t ε, sigma = t, the schedules of SD3 and Flux): the network predicts the
+    velocity `ε - x0`. Sigmas run from 1 (pure noise) to 0; `x` is never rescaled for the network."""
 
     def calculate_input(self, sigma: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """The network sees the noisy latent as it is."""
         return noise
 
     def calculate_denoised(self, sigma: torch.Tensor, model_output: torch.Tensor, model_input: torch.Tensor) -> torch.Tensor:
+        """x0 estimate from the predicted velocity `v = ε - x0`: `x - sigma * v`."""
         sigma = _expand_to(sigma, model_output)
         return model_input - model_output * sigma
 
     def noise_scaling(self, sigma: torch.Tensor, noise: torch.Tensor, latent_image: torch.Tensor,
                       max_denoise: bool = False) -> torch.Tensor:
+        """The sampler's starting point, the flow interpolation `sigma * noise + (1 - sigma) * latent`
+        (`max_denoise` changes nothing: at sigma 1 this is pure noise)."""
+        sigma = _expand_to(sigma, noise)
         return sigma * noise + (1.0 - sigma) * latent_image
 
     def inverse_noise_scaling(self, sigma: torch.Tensor, latent: torch.Tensor) -> torch.Tensor:
+        """Undo the `(1 - sigma)` factor on the sampler's result: `latent / (1 - sigma)` (identity at sigma 0)."""
+        sigma = _expand_to(sigma, latent)
         return latent / (1.0 - sigma)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import comfy.model_sampling
+from nodes import MAX_RESOLUTION
 
 # The parameterisation each `sampling` choice selects; None marks ComfyUI choices Kiln's model library lacks.
 _PARAMETERISATIONS: dict[str, type | None] = {
@@ -12,6 +13,13 @@ _PARAMETERISATIONS: dict[str, type | None] = {
     "x0": comfy.model_sampling.X0,
     "img_to_img": getattr(comfy.model_sampling, "IMG_TO_IMG", None),
 }
+
+
+def _patched_with_sampling(model, model_sampling):
+    """A clone of the model patcher `model` that samples with `model_sampling`; the original is untouched."""
+    patched = model.clone()
+    patched.add_object_patch("model_sampling", model_sampling)
+    return patched
 
 
 class ModelSamplingDiscrete:
@@ -40,11 +48,73 @@ class ModelSamplingDiscrete:
         sampling_class = comfy.model_sampling.model_sampling_class(parameterisation, schedule)
         model_sampling = sampling_class(getattr(model.model, "model_config", None), zsnr=zsnr)
         model_sampling.zsnr = zsnr  # read by CheckpointSave, which then marks the file with a `ztsnr` key
-        patched = model.clone()
-        patched.add_object_patch("model_sampling", model_sampling)
-        return (patched,)
+        return (_patched_with_sampling(model, model_sampling),)
 
 
-NODE_CLASS_MAPPINGS = {"ModelSamplingDiscrete": ModelSamplingDiscrete}
+class ModelSamplingSD3:
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "model": ("MODEL",),
+            "shift": ("FLOAT", {"default": 3.0, "min": 0.0, "max": 100.0, "step": 0.01,
+                                "tooltip": "Timestep shift: higher values spend more of the steps at high noise."}),
+        }}
+
+    RETURN_TYPES = ("MODEL",)
+    FUNCTION = "patch"
+    CATEGORY = "advanced/model"
+    DESCRIPTION = "Samples the model as a rectified-flow model (SD3's schedule) with the given timestep shift."
+
+    def patch(self, model, shift, multiplier=1000):
+        sampling_class = comfy.model_sampling.model_sampling_class(comfy.model_sampling.CONST,
+                                                                   comfy.model_sampling.ModelSamplingDiscreteFlow)
+        model_sampling = sampling_class(getattr(model.model, "model_config", None))
+        model_sampling.set_parameters(shift=shift, multiplier=multiplier)
+        return (_patched_with_sampling(model, model_sampling),)
+
+
+def flux_resolution_shift(max_shift: float, base_shift: float, width: int, height: int) -> float:
+    """Flux's resolution-dependent shift for an image of `width` x `height` pixels: linear in its image-token count
+    `width*height/256` (one token per 2x2 patch of the 1/8-size latent), through (256 tokens, base_shift) and
+    (4096 tokens, max_shift); it extrapolates outside that range (64x64 gives 0.459375 for 1.15 / 0.5)."""
+    low_tokens, high_tokens = 256, 4096
+    slope = (max_shift - base_shift) / (high_tokens - low_tokens)
+    intercept = base_shift - slope * low_tokens
+    return (width * height / (8 * 8 * 2 * 2)) * slope + intercept
+
+
+class ModelSamplingFlux:
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "model": ("MODEL",),
+            "max_shift": ("FLOAT", {"default": 1.15, "min": 0.0, "max": 100.0, "step": 0.01,
+                                    "tooltip": "Shift at 4096 image tokens (1024x1024)."}),
+            "base_shift": ("FLOAT", {"default": 0.5, "min": 0.0, "max": 100.0, "step": 0.01,
+                                     "tooltip": "Shift at 256 image tokens (256x256)."}),
+            "width": ("INT", {"default": 1024, "min": 16, "max": MAX_RESOLUTION, "step": 8,
+                              "tooltip": "Width of the image to generate, in pixels."}),
+            "height": ("INT", {"default": 1024, "min": 16, "max": MAX_RESOLUTION, "step": 8,
+                               "tooltip": "Height of the image to generate, in pixels."}),
+        }}
+
+    RETURN_TYPES = ("MODEL",)
+    FUNCTION = "patch"
+    CATEGORY = "advanced/model"
+    DESCRIPTION = "Samples the model with Flux's schedule, its shift set by the image size."
+
+    def patch(self, model, max_shift, base_shift, width, height):
+        sampling_class = comfy.model_sampling.model_sampling_class(comfy.model_sampling.CONST,
+                                                                   comfy.model_sampling.ModelSamplingFlux)
+        model_sampling = sampling_class(getattr(model.model, "model_config", None))
+        model_sampling.set_parameters(shift=flux_resolution_shift(max_shift, base_shift, width, height))
+        return (_patched_with_sampling(model, model_sampling),)
+
+
+NODE_CLASS_MAPPINGS = {
+    "ModelSamplingDiscrete": ModelSamplingDiscrete,
+    "ModelSamplingSD3": ModelSamplingSD3,
+    "ModelSamplingFlux": ModelSamplingFlux,
+}
 
 NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {}
