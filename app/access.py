@@ -7,15 +7,25 @@ The origin check follows ComfyUI's (refuse a browser request whose `Origin` is n
 closes its gaps: it applies to every host, not only loopback ones; `Origin: null`, other schemes and malformed
 origins are refused; ports are always compared (a missing port is the scheme's default); IPv6 literals are
 compared in one canonical form.
+
+A browser cannot add a Bearer header to its page loads and the frontend's requests, so opening `/?token=KEY` once
+signs the browser in: the answer redirects to `/` and sets an HttpOnly, SameSite=Strict session cookie. The cookie
+holds an HMAC of the key under a secret drawn when the server starts, never the key itself; it is valid until the
+server restarts. It is accepted only from the server's own pages (no `Origin`, or an `Origin` equal to the
+`Host`), so it never authorizes a request from another site, even where `--enable-cors-header` lets such pages in.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import html
 import ipaddress
 import logging
+import secrets
 import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -26,6 +36,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Answered without a key, so load balancers and orchestrators can probe the server.
 PUBLIC_PATHS = frozenset({"/health", "/api/health"})
 TOKEN_QUERY_PARAMETER = "token"
+# The session cookie's name is this prefix and a per-process suffix, so two servers on one host (cookies ignore
+# ports) each keep their own session instead of overwriting each other's.
+SESSION_COOKIE_PREFIX = "kiln_session_"
+SIGN_IN_PATH = "/"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -77,20 +91,94 @@ def key_is_accepted(candidate: bytes, accepted: Sequence[bytes]) -> bool:
     return matched
 
 
+@dataclass(frozen=True)
+class BrowserSessions:
+    """The session cookie of one server process: its name and the value each accepted key signs in to.
+
+    A value is HMAC-SHA256(secret, key) in hex, with a secret drawn per process, so a cookie reveals nothing about
+    the key, cannot be made without the key, and stops working when the server restarts."""
+
+    cookie_name: str
+    secret: bytes
+
+    @classmethod
+    def create(cls) -> BrowserSessions:
+        return cls(SESSION_COOKIE_PREFIX + secrets.token_hex(4), secrets.token_bytes(32))
+
+    def value_for(self, key: bytes) -> str:
+        return hmac.new(self.secret, key, hashlib.sha256).hexdigest()
+
+    def is_valid(self, value: str, accepted: Sequence[bytes]) -> bool:
+        """Whether the cookie `value` was issued for one of the `accepted` keys (compared in constant time)."""
+        return key_is_accepted(value.encode("utf-8", "surrogatepass"),
+                               [self.value_for(key).encode("ascii") for key in accepted])
+
+    def sign_in(self, request: web.Request, key: bytes) -> web.Response:
+        """A redirect from `/?token=KEY` to `/` (the other query parameters kept) that sets the session cookie;
+        Secure when the request came over https (directly or, by `X-Forwarded-Proto`, through a proxy).
+
+        A browser withholds a SameSite=Strict cookie from every hop of a navigation that another site started (a
+        link clicked in a chat or a mail), so an HTTP redirect would land such a visit on a 401. For those
+        (`Sec-Fetch-Site: cross-site`) the answer is a tiny page that moves on to `/` itself: a navigation this
+        site starts, which carries the cookie."""
+        rest = [(name, value) for name, value in request.rel_url.query.items() if name != TOKEN_QUERY_PARAMETER]
+        # Relative, so a proxy that serves Kiln below a path prefix sends the browser back to that prefix.
+        location = "./" + (f"?{urllib.parse.urlencode(rest)}" if rest else "")
+        headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+        if request.headers.get("Sec-Fetch-Site") == "cross-site":
+            target = html.escape(location, quote=True)
+            response = web.Response(text=f'<!doctype html><meta http-equiv="refresh" content="0; url={target}">'
+                                    f'<a href="{target}">Open Kiln</a>', content_type="text/html", headers=headers)
+        else:
+            response = web.Response(status=302, headers={"Location": location, **headers})
+        forwarded_scheme = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+        response.set_cookie(self.cookie_name, self.value_for(key), path="/", httponly=True, samesite="Strict",
+                            secure=request.secure or forwarded_scheme == "https" or None)
+        return response
+
+
+def _unauthorized(message: str) -> web.Response:
+    details = ("Send the key as 'Authorization: Bearer <key>', or as the 'token' query parameter where headers "
+               "cannot be set (WebSocket, image URLs). In a browser, open /?token=<key> once to sign in.")
+    return json_error(401, "unauthorized", message, details, headers={"WWW-Authenticate": 'Bearer realm="kiln"'})
+
+
+def _from_own_page(request: web.Request) -> bool:
+    """Whether a request comes from one of this server's pages or from no page at all (no `Origin`)."""
+    origin = request.headers.get("Origin")
+    return origin is None or is_same_origin(request.headers.get("Host"), origin)
+
+
 def create_api_key_middleware(accepted: Sequence[bytes]):
-    """A middleware that answers 401 (JSON, `WWW-Authenticate: Bearer`) to every request without an accepted key,
-    on every route (static files and the WebSocket upgrade included) except `PUBLIC_PATHS`."""
+    """A middleware that answers 401 (JSON, `WWW-Authenticate: Bearer`) to every request without an accepted key
+    or a valid session cookie, on every route (static files and the WebSocket upgrade included) except
+    `PUBLIC_PATHS`. `GET /?token=KEY` with an accepted key signs a browser in (see `BrowserSessions.sign_in`)."""
+    sessions = BrowserSessions.create()
 
     @web.middleware
     async def api_key_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path not in PUBLIC_PATHS:
-            candidate = presented_key(request)
-            if candidate is None or not key_is_accepted(candidate, accepted):
-                details = ("Send the key as 'Authorization: Bearer <key>', or as the 'token' query parameter where "
-                           "headers cannot be set (WebSocket, image URLs).")
-                return json_error(401, "unauthorized",
-                                  "Missing API key" if candidate is None else "Invalid API key", details,
-                                  headers={"WWW-Authenticate": 'Bearer realm="kiln"'})
+        if request.path in PUBLIC_PATHS:
+            return await handler(request)
+        token = request.rel_url.query.get(TOKEN_QUERY_PARAMETER)
+        if request.method == "GET" and request.path == SIGN_IN_PATH and token:
+            key = token.encode("utf-8", "surrogatepass")
+            if not key_is_accepted(key, accepted):
+                return _unauthorized("Invalid API key")
+            return sessions.sign_in(request, key)
+        candidate = presented_key(request)
+        if candidate is not None:
+            if not key_is_accepted(candidate, accepted):
+                return _unauthorized("Invalid API key")
+            return await handler(request)
+        session = request.cookies.get(sessions.cookie_name)
+        if session is None:
+            return _unauthorized("Missing API key")
+        if not sessions.is_valid(session, accepted):
+            return _unauthorized("Invalid or expired session; open /?token=<key> again to sign in")
+        if not _from_own_page(request):
+            return json_error(403, "origin_not_allowed", "Session cookie sent from another origin",
+                              "The session cookie is only accepted from this server's own pages; other pages must "
+                              "send the key as 'Authorization: Bearer <key>'.")
         return await handler(request)
 
     return api_key_middleware

@@ -3,6 +3,10 @@ workflows (/workflow_templates), global subgraphs (/global_subgraphs) and node r
 
 Only packs that were imported are read (a pack that failed to load or was disabled contributes nothing), and only
 files whose real path stays inside their pack's folder are read or served.
+
+Node replacements tell the frontend which node can stand in for one that no longer exists (renamed, merged, fixed
+typo), and how its inputs and outputs map. As in ComfyUI they come from a pack's `node_replacements.json` and from
+`register_node_replacement` (the registry ComfyUI's `ComfyAPI().node_replacement.register` fills).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +33,7 @@ I18N_MAIN_FILE = "main.json"
 I18N_KEYED_FILES = ("nodeDefs.json", "commands.json", "settings.json")
 SUBGRAPH_FOLDER = "subgraphs"
 SUBGRAPH_SOURCE = "custom_node"
+NODE_REPLACEMENTS_FILE = "node_replacements.json"
 
 
 def custom_node_packs() -> list[tuple[str, str]]:
@@ -140,6 +146,89 @@ def global_subgraphs() -> dict[str, dict[str, Any]]:
     return entries
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Node replacements
+
+
+def node_replacement_entry(replacement: Any) -> dict[str, Any]:
+    """The JSON the frontend reads for one replacement: `new_node_id`, `old_node_id`, `old_widget_ids`,
+    `input_mapping` (`[{"new_id", "old_id"} | {"new_id", "set_value"}]`) and `output_mapping`
+    (`[{"new_idx", "old_idx"}]`), an empty mapping sent as null. `replacement` is a mapping with those keys or an
+    object with those attributes (ComfyUI's `io.NodeReplace`); only the two node ids are required."""
+    def get(name: str) -> Any:
+        return replacement.get(name) if isinstance(replacement, dict) else getattr(replacement, name, None)
+
+    new_node_id, old_node_id = get("new_node_id"), get("old_node_id")
+    if not isinstance(new_node_id, str) or not new_node_id or not isinstance(old_node_id, str) or not old_node_id:
+        raise ValueError(f"a node replacement needs 'new_node_id' and 'old_node_id' strings, got "
+                         f"{new_node_id!r} and {old_node_id!r}")
+    return {"new_node_id": new_node_id, "old_node_id": old_node_id, "old_widget_ids": get("old_widget_ids"),
+            "input_mapping": list(get("input_mapping") or []) or None,
+            "output_mapping": list(get("output_mapping") or []) or None}
+
+
+@dataclass
+class NodeReplacements:
+    """`{old node class: [replacement entries]}`, in registration order. Registering the same (old, new) pair
+    again changes nothing: the first registration wins, as in ComfyUI."""
+
+    by_old_node: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def register(self, replacement: Any) -> None:
+        """Add one replacement (see `node_replacement_entry`); raises `ValueError` when a node id is missing."""
+        entry = node_replacement_entry(replacement)
+        entries = self.by_old_node.setdefault(entry["old_node_id"], [])
+        if all(known["new_node_id"] != entry["new_node_id"] for known in entries):
+            entries.append(entry)
+
+    def merged_with(self, other: NodeReplacements) -> NodeReplacements:
+        merged = NodeReplacements({old: list(entries) for old, entries in self.by_old_node.items()})
+        for entries in other.by_old_node.values():
+            for entry in entries:
+                merged.register(entry)
+        return merged
+
+
+# Filled by `register_node_replacement`: the registry ComfyUI's API gives custom nodes.
+REGISTERED_NODE_REPLACEMENTS = NodeReplacements()
+
+
+def register_node_replacement(replacement: Any) -> None:
+    """Offer `replacement` (ComfyUI's `io.NodeReplace`, or a dict with its keys) to the frontend's missing-node
+    dialog through GET /node_replacements."""
+    REGISTERED_NODE_REPLACEMENTS.register(replacement)
+
+
+def pack_node_replacements() -> NodeReplacements:
+    """The replacements in each loaded pack's `node_replacements.json` (`{old node class: [entries]}`, an entry's
+    `old_node_id` defaulting to its key). A file that is not a JSON object, and entries that are not objects with
+    a `new_node_id`, are skipped with a warning that names the pack."""
+    replacements = NodeReplacements()
+    for name, pack_dir in custom_node_packs():
+        path = os.path.join(pack_dir, NODE_REPLACEMENTS_FILE)
+        if not os.path.isfile(path) or not is_inside(pack_dir, path):
+            continue
+        for old_node_id, entries in (_read_json_object(path) or {}).items():
+            if not isinstance(entries, list):
+                logging.warning("%s of %s: the value of '%s' is not a list of replacements; skipped",
+                                NODE_REPLACEMENTS_FILE, name, old_node_id)
+                continue
+            for entry in entries:
+                try:
+                    if not isinstance(entry, dict):
+                        raise ValueError(f"expected an object, got {entry!r}")
+                    replacements.register({"old_node_id": old_node_id, **entry})
+                except ValueError as error:
+                    logging.warning("%s of %s: a replacement of '%s' skipped: %s", NODE_REPLACEMENTS_FILE, name,
+                                    old_node_id, error)
+    return replacements
+
+
+def node_replacements() -> dict[str, list[dict[str, Any]]]:
+    """What GET /node_replacements answers: the registered replacements, then those of the packs' files."""
+    return REGISTERED_NODE_REPLACEMENTS.merged_with(pack_node_replacements()).by_old_node
+
+
 def _public(entry: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in entry.items() if key != "path"}
 
@@ -195,5 +284,4 @@ def add_custom_node_routes(routes: web.RouteTableDef) -> None:
 
     @routes.get("/node_replacements")
     async def get_node_replacements(request: web.Request) -> web.Response:
-        # `{old node class: [replacements]}`: Kiln has no node replacement registry yet, so there are none.
-        return web.json_response({})
+        return web.json_response(await asyncio.to_thread(node_replacements))

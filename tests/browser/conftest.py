@@ -2,13 +2,15 @@
 Playwright for Python.
 
 Chromium is the system one (`apt-get install chromium`: /usr/bin/chromium, or KILN_CHROMIUM); Playwright's own
-browser download is never used, and the tests skip, saying so, when it is absent. Every browser context starts from
+browser download is never used. When it is absent the tests skip, saying so, unless `KILN_REQUIRE_BROWSER=1` (set
+by `.ci/run`): then they fail, so CI can never pass without having run them. Every browser context starts from
 a fresh profile and may only reach the Kiln server: requests to other hosts (update checks, the model downloads the
 frontend's default workflow asks for) are aborted, so the suite runs offline and never waits on the network.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +22,19 @@ from tests.e2e.conftest import KilnServer, pytest_runtest_makereport  # noqa: F4
 from .editor import CHROMIUM, CHROMIUM_ARGS
 
 CHECKPOINT_NAME = "tiny-SD15.safetensors"
+REQUIRE_BROWSER_VARIABLE = "KILN_REQUIRE_BROWSER"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def require_chromium() -> None:
+    """Skip the browser suite when Chromium is missing, or fail it when `KILN_REQUIRE_BROWSER=1`."""
+    if os.path.exists(CHROMIUM):
+        return
+    message = (f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium, or set KILN_CHROMIUM): "
+               "the browser suite drives a real browser")
+    if os.environ.get(REQUIRE_BROWSER_VARIABLE) == "1":
+        pytest.fail(f"{message}; {REQUIRE_BROWSER_VARIABLE}=1 requires it to run", pytrace=False)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")

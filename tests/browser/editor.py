@@ -43,13 +43,14 @@ def new_context(browser: Browser, server: KilnServer) -> BrowserContext:
     return context
 
 
-def open_editor(context: BrowserContext, server: KilnServer, screenshots: Path, *, first_run: bool) -> EditorPage:
-    """Load the frontend and wait until its graph canvas is up. On a first run (no settings saved yet) the
-    frontend opens its templates dialog; it is closed the way a user would, with Escape."""
+def open_editor(context: BrowserContext, server: KilnServer, screenshots: Path, *, first_run: bool,
+                path: str = "/") -> EditorPage:
+    """Load the frontend from `path` and wait until its graph canvas is up. On a first run (no settings saved yet)
+    the frontend opens its templates dialog; it is closed the way a user would, with Escape."""
     page = context.new_page()
     editor = EditorPage(page, screenshots)
     page.on("pageerror", lambda error: editor.page_errors.append(f"{error.name}: {error.message}"))
-    page.goto(server.url + "/")
+    page.goto(server.url + path)
     page.wait_for_function("() => window.app?.graph && document.querySelector('canvas')")
     if first_run:
         page.get_by_role("dialog").wait_for()
@@ -57,3 +58,14 @@ def open_editor(context: BrowserContext, server: KilnServer, screenshots: Path, 
         page.get_by_role("dialog").wait_for(state="detached")
     page.get_by_role("button", name="Run", exact=True).wait_for()
     return editor
+
+
+def find_in_node_library(editor: EditorPage, query: str, shown_as: str, stage: str) -> None:
+    """Open the node library, search it for `query`, wait until a node shown as `shown_as` is listed, save the
+    screenshot `stage`, and close the library again."""
+    page = editor.page
+    page.get_by_role("button", name="Node Library (n)").click()
+    page.get_by_placeholder("Search Nodes...").fill(query)
+    page.get_by_role("tree").get_by_text(shown_as, exact=True).first.wait_for()
+    editor.screenshot(stage)
+    page.get_by_role("button", name="Node Library (n)").click()

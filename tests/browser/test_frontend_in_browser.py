@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -24,11 +23,7 @@ from PIL import Image
 from tests.e2e.conftest import KilnServer
 
 from .conftest import CHECKPOINT_NAME
-from .editor import CHROMIUM, EditorPage, new_context, open_editor
-
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=(
-    f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium, or set KILN_CHROMIUM): "
-    "the browser suite drives a real browser"))
+from .editor import EditorPage, find_in_node_library, new_context, open_editor
 
 OUTPUT_PREFIX = "kiln-browser"
 SAVED_WORKFLOW = "kiln-browser-saved"
@@ -90,17 +85,8 @@ def test_the_editor_renders_its_canvas_without_uncaught_errors(editor):
 
 
 def test_the_node_library_lists_ksampler_and_checkpoint_loader(editor):
-    page = editor.page
-    page.get_by_role("button", name="Node Library (n)").click()
-    search = page.get_by_placeholder("Search Nodes...")
-    tree = page.get_by_role("tree")
-    search.fill("KSampler")
-    tree.get_by_text("KSampler", exact=True).first.wait_for()
-    editor.screenshot("02-node-library-ksampler")
-    search.fill("CheckpointLoaderSimple")
-    tree.get_by_text("Load Checkpoint", exact=True).first.wait_for()
-    editor.screenshot("03-node-library-checkpoint-loader")
-    page.get_by_role("button", name="Node Library (n)").click()
+    find_in_node_library(editor, "KSampler", "KSampler", "02-node-library-ksampler")
+    find_in_node_library(editor, "CheckpointLoaderSimple", "Load Checkpoint", "03-node-library-checkpoint-loader")
     assert editor.page_errors == []
 
 

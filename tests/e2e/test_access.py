@@ -2,6 +2,9 @@
 
 - A server started with `--api-key` (and `--api-keys-file`) answers 401 on every route of its route table without
   a key, and accepts a key in `Authorization: Bearer` or in the `token` query, over HTTP and the WebSocket.
+- Opening `/?token=KEY` signs a browser in: a redirect that sets an HttpOnly, SameSite=Strict session cookie (not
+  the key) which then opens every route and the WebSocket from the server's own pages; forged cookies and cookies
+  sent by other origins are refused, and a keyless server ignores all of it.
 - The origin check refuses other origins, including ComfyUI's bypasses (`null`, other ports, IPv6 and trailing-dot
   hosts), and lets the server's own pages and non-browser clients through.
 - `/view` sends HTML and SVG that a user or node put in a folder as downloads; symlinks out of a folder, paths in
@@ -168,6 +171,134 @@ async def test_the_websocket_needs_the_key_in_the_query_or_header(keyed_server, 
     assert await _ws_status(f"{url}&token=wrong") == 401
     assert await _ws_status(f"{url}&token={FLAG_KEY}") == 101
     assert await _ws_status(url, headers={"Authorization": f"Bearer {FILE_KEY}"}) == 101
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Browser sessions: /?token=KEY sets a cookie the frontend's page loads, XHRs and WebSocket then carry
+
+
+async def _sign_in(client: KilnClient, query: str, **headers: str):
+    """GET /?<query> without following the redirect."""
+    return await client.request("GET", f"/?{query}", raw_path=True, allow_redirects=False, headers=headers)
+
+
+def _session_cookie(answer) -> tuple[str, str, str]:
+    """(name, value, the whole Set-Cookie header) of the one cookie `answer` sets."""
+    [header] = answer.headers.getall("Set-Cookie")
+    name, _, rest = header.partition("=")
+    return name, rest.split(";", 1)[0], header
+
+
+async def _signed_in_cookie(client: KilnClient, key: str = FLAG_KEY) -> str:
+    name, value, _ = _session_cookie(await _sign_in(client, f"token={key}"))
+    return f"{name}={value}"
+
+
+async def test_opening_the_root_with_a_good_token_redirects_and_sets_a_session_cookie(keyed_server):
+    async with KilnClient(keyed_server.url) as client:
+        answer = await _sign_in(client, f"token={FLAG_KEY}")
+        assert answer.status == 302
+        assert answer.headers["Location"] == "./"
+        name, value, header = _session_cookie(answer)
+        assert name.startswith("kiln_session_")
+        assert re.fullmatch(r"[0-9a-f]{64}", value) and FLAG_KEY not in header
+        attributes = {part.strip().lower() for part in header.split(";")[1:]}
+        assert {"httponly", "samesite=strict", "path=/"} <= attributes
+        assert "secure" not in attributes  # plain http: a Secure cookie would never come back
+        # the same key signs in to the same session; the other key to its own
+        assert await _signed_in_cookie(client) == f"{name}={value}"
+        assert await _signed_in_cookie(client, FILE_KEY) != f"{name}={value}"
+        # the other query parameters survive the redirect; behind an https proxy the cookie is Secure
+        answer = await _sign_in(client, f"template=default&token={FLAG_KEY}", **{"X-Forwarded-Proto": "https"})
+        assert answer.headers["Location"] == "./?template=default"
+        assert "secure" in {part.strip().lower() for part in _session_cookie(answer)[2].split(";")}
+
+
+async def test_a_sign_in_that_another_site_started_moves_on_from_a_page_of_its_own(keyed_server):
+    """A browser withholds the Strict cookie from every hop of a cross-site navigation, so no HTTP redirect."""
+    async with KilnClient(keyed_server.url) as client:
+        answer = await _sign_in(client, f"token={FLAG_KEY}&x=%22%3E", **{"Sec-Fetch-Site": "cross-site"})
+        assert answer.status == 200 and answer.headers["Content-Type"].startswith("text/html")
+        assert b'content="0; url=./?x=%22%3E"' in answer.body and FLAG_KEY.encode() not in answer.body
+        assert _session_cookie(answer)[0].startswith("kiln_session_")
+        assert answer.headers["Referrer-Policy"] == "no-referrer"
+
+
+async def test_a_bad_token_on_the_root_gets_the_usual_401_and_no_cookie(keyed_server):
+    async with KilnClient(keyed_server.url) as client:
+        for query, message in ((f"token={FLAG_KEY}x", "Invalid API key"), ("token=wrong", "Invalid API key"),
+                               ("", "Missing API key")):
+            answer = await _sign_in(client, query)
+            assert answer.status == 401, query
+            assert "Set-Cookie" not in answer.headers
+            error = answer.json()["error"]
+            assert error["type"] == "unauthorized" and error["message"] == message
+            assert "/?token=" in error["details"]
+
+
+@pytest.mark.parametrize("path", ["/", "/system_stats", "/api/system_stats", "/api/object_info", "/api/settings",
+                                  "/api/users", "/api/extensions"])
+async def test_the_session_cookie_opens_the_page_and_the_api(keyed_server, path):
+    async with KilnClient(keyed_server.url) as client:
+        cookie = await _signed_in_cookie(client)
+        answer = await client.request("GET", path, raw_path=True, headers={"Cookie": cookie})
+        assert answer.status == 200, f"{path}: {answer.body[:300]!r}"
+        same_origin = {"Cookie": cookie, "Origin": keyed_server.url}
+        assert (await client.request("GET", path, raw_path=True, headers=same_origin)).status == 200
+
+
+async def test_the_session_cookie_opens_view_and_queues_prompts(keyed_server):
+    name = f"session_{fresh()}.png"
+    (keyed_server.output_dir / name).write_bytes(solid_png(fresh()))
+    async with KilnClient(keyed_server.url) as client:
+        cookie = await _signed_in_cookie(client)
+        headers = {"Cookie": cookie, "Origin": keyed_server.url}
+        viewed = await client.request("GET", "/api/view", raw_path=True, params={"filename": name}, headers=headers)
+        assert viewed.status == 200 and viewed.headers["Content-Type"] == "image/png"
+        queued = await client.request("POST", "/api/prompt", raw_path=True, json={"prompt": quick_prompt()},
+                                      headers=headers)
+        assert queued.status == 200, queued.body
+
+
+@pytest.mark.parametrize("path", ["/ws", "/api/ws"])
+async def test_the_session_cookie_opens_the_websocket(keyed_server, path):
+    async with KilnClient(keyed_server.url) as client:
+        cookie = await _signed_in_cookie(client)
+    url = f"{keyed_server.url}{path}?clientId={uuid.uuid4()}"
+    assert await _ws_status(url, headers={"Cookie": cookie, "Origin": keyed_server.url}) == 101
+    assert await _ws_status(url, headers={"Cookie": cookie}) == 101
+    cookie_name = cookie.split("=", 1)[0]
+    assert await _ws_status(url, headers={"Cookie": f"{cookie_name}={'0' * 64}"}) == 401
+
+
+async def test_a_forged_or_foreign_session_cookie_is_refused(keyed_server):
+    async with KilnClient(keyed_server.url) as client:
+        cookie = await _signed_in_cookie(client)
+        cookie_name, value = cookie.split("=", 1)
+        for forged in (f"{cookie_name}={'0' * 64}", f"{cookie_name}={value[:-1]}{'1' if value[-1] == '0' else '0'}",
+                       f"{cookie_name}={FLAG_KEY}", f"{cookie_name}=", f"kiln_session_00000000={value}"):
+            answer = await client.request("GET", "/api/system_stats", raw_path=True, headers={"Cookie": forged})
+            assert answer.status == 401, forged
+            assert answer.json()["error"]["type"] == "unauthorized"
+        # a valid cookie sent by a page of another origin is refused (403, by the origin check)
+        for origin in ("http://evil.example", f"http://127.0.0.1:{keyed_server.port + 1}", "null"):
+            answer = await client.request("POST", "/api/prompt", raw_path=True, json={"prompt": quick_prompt()},
+                                          headers={"Cookie": cookie, "Origin": origin})
+            assert answer.status == 403, origin
+        # a wrong explicit key is not rescued by a valid cookie
+        answer = await client.request("GET", "/api/system_stats", raw_path=True,
+                                      headers={"Cookie": cookie, "Authorization": "Bearer wrong-key"})
+        assert answer.status == 401
+
+
+async def test_without_a_key_the_token_query_changes_nothing_and_sets_no_cookie(server):
+    async with KilnClient(server.url) as client:
+        for query in ("token=anything", ""):
+            answer = await _sign_in(client, query)
+            assert answer.status == 200 and "Set-Cookie" not in answer.headers
+        answer = await client.request("GET", "/api/system_stats", raw_path=True,
+                                      headers={"Cookie": f"kiln_session_00000000={'0' * 64}"})
+        assert answer.status == 200 and "Set-Cookie" not in answer.headers
 
 
 async def test_a_keyed_server_on_all_interfaces_does_not_warn_and_skips_crashing_custom_nodes(keyed_server):

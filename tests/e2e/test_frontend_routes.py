@@ -293,7 +293,7 @@ def test_global_subgraphs_lists_pack_subgraphs_and_serves_their_data(server):
         assert_json_error(send(server, target), 404)
 
 
-def test_node_replacements_is_an_empty_mapping(server):
+def test_node_replacements_is_empty_when_no_loaded_pack_registers_any(server):
     assert send(server, "/api/node_replacements").json() == {}
 
 
