@@ -2,6 +2,7 @@
 
     python main.py [--listen [IP]] [--port 8188] [--cpu] ...      the server (see --help)
     python main.py run WORKFLOW.json [--set NODE.INPUT=VALUE]      one workflow, no server (see cli_run.py)
+    python main.py worker --ray ADDRESS [--workers N] [flags]      Ray worker actors for a --ray server
 """
 
 from __future__ import annotations
@@ -34,24 +35,14 @@ def setup_logging(level: str, use_stdout: bool) -> None:
     setup_logger(level, use_stdout)
 
 
-def cache_settings() -> tuple:
-    from comfy_execution.caching import CacheType
-
-    if args.cache_lru > 0:
-        return CacheType.LRU, {"lru": args.cache_lru}
-    if args.cache_ram > 0:
-        return CacheType.RAM_PRESSURE, {"ram": args.cache_ram}
-    if args.cache_none:
-        return CacheType.NONE, {}
-    return CacheType.CLASSIC, {}
-
-
 def prompt_worker(queue, server) -> None:
     """Take prompts off the queue one at a time and run them; never let one prompt stop the loop."""
     import comfy.model_management
     import execution
+    from comfy_execution.caching import cache_settings
+    from comfy_execution.prompt_queue import engine_error
 
-    cache_type, cache_args = cache_settings()
+    cache_type, cache_args = cache_settings(args)
     executor = execution.PromptExecutor(server, cache_type=cache_type, cache_args=cache_args)
     last_gc_collect = 0.0
     need_gc = False
@@ -67,10 +58,8 @@ def prompt_worker(queue, server) -> None:
             except Exception as ex:  # a bug in the engine itself: record it as this prompt's failure
                 logging.exception("Executor failed on prompt %s", prompt_id)
                 executor.success = False
-                executor.status_messages.append(("execution_error", {
-                    "prompt_id": prompt_id, "node_id": None, "node_type": None, "executed": [],
-                    "exception_message": str(ex), "exception_type": type(ex).__name__, "traceback": [],
-                    "current_inputs": {}, "current_outputs": [], "timestamp": int(time.time() * 1000)}))
+                executor.status_messages.append(
+                    ("execution_error", engine_error(prompt_id, str(ex), type(ex).__name__)))
                 executor.history_result = {"outputs": {}, "meta": {}}
             need_gc = True
             try:
@@ -156,21 +145,19 @@ async def serve(server, queue) -> None:
 async def drain(queue, timeout: float, hurry: asyncio.Event) -> None:
     """Take no more prompts (POST /prompt answers 503), interrupt the running prompt until it stops at a step
     boundary (at most `timeout` seconds), put it back in the queue for the next start, and close the store."""
-    import nodes
-
     running = queue.begin_shutdown()
     if running:
         logging.info("Stopping prompt %s at its next step (waiting up to %.0f s)...", running[0], timeout)
     deadline = time.monotonic() + timeout
     # Interrupt again and again: a prompt the worker has just taken clears the flag when it starts.
     while not queue.wait_until_idle(0) and time.monotonic() < deadline and not hurry.is_set():
-        nodes.interrupt_processing()
+        queue.interrupt()
         await asyncio.sleep(0.05)
     queue.close()
     logging.info("Stopped server")
 
 
-def start_server() -> None:
+def start_server(argv: list[str]) -> None:
     import folder_paths
     from comfy_execution.node_loading import execute_prestartup_scripts
 
@@ -200,7 +187,7 @@ def start_server() -> None:
     if args.quick_test_for_ci:
         print("Kiln started up and loaded its nodes (--quick-test-for-ci): exiting.", flush=True)
         return
-    threading.Thread(target=prompt_worker, args=(queue, server), daemon=True, name="prompt-worker").start()
+    dispatcher = start_dispatcher(queue, server, argv)
     try:
         loop.run_until_complete(serve(server, queue))
     except KeyboardInterrupt:
@@ -209,12 +196,42 @@ def start_server() -> None:
         print(f"Kiln could not listen on {args.listen}:{args.port}: {ex.strerror or ex}", file=sys.stderr)
         raise SystemExit(2) from ex
     finally:
+        if dispatcher is not None:
+            from comfy_execution.distributed import cluster
+
+            dispatcher.stop()
+            cluster.shutdown()
         folder_paths.cleanup_temp_directory()
+
+
+def start_dispatcher(queue, server, argv: list[str]):
+    """Run prompts on this process's worker thread, or, with --ray, on Ray worker actors (the dispatcher)."""
+    if not args.ray:
+        threading.Thread(target=prompt_worker, args=(queue, server), daemon=True, name="prompt-worker").start()
+        return None
+    try:
+        from comfy_execution.distributed.dispatcher import start_distributed
+    except ImportError as ex:
+        print(f"--ray needs Ray: pip install \".[ray]\" ({ex})", file=sys.stderr)
+        raise SystemExit(2) from ex
+    try:
+        return start_distributed(queue, server, args, argv)
+    except (ConnectionError, RuntimeError, ValueError) as ex:
+        print(f"Kiln could not start its Ray workers ({args.ray}): {ex}", file=sys.stderr)
+        raise SystemExit(2) from ex
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if argv[:1] == ["worker"]:  # this machine's Ray worker actors (comfy_execution/distributed/cluster.py)
+        try:
+            from comfy_execution.distributed import cluster
+        except ImportError as ex:
+            print(f"main.py worker needs Ray: pip install \".[ray]\" ({ex})", file=sys.stderr)
+            raise SystemExit(2) from ex
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        raise SystemExit(cluster.run_worker_command(argv[1:]))
     if argv[:1] == ["run"]:  # one workflow from a file, without the HTTP server (cli_run.py)
         import cli_run
 
@@ -222,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(cli_run.main(argv[1:]))
     parse_cli(argv)
     setup_logging(args.verbose, args.log_stdout)
-    start_server()
+    start_server(argv)
 
 
 if __name__ == "__main__":

@@ -338,7 +338,7 @@ class PromptServer:
         add_custom_node_routes(self.routes)
         add_model_routes(self.routes)
         add_mask_layer_routes(self.routes)
-        add_system_routes(self.routes)
+        add_system_routes(self.routes, self)
         add_health_routes(self.routes, self)
         self.user_manager = add_user_routes(self.routes)
 

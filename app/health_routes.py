@@ -32,7 +32,8 @@ def render_metrics(server: PromptServer) -> str:
                                   {(): 1 if queue.worker_alive() else 0})
     model_loads = metrics.render_counter("kiln_model_loads_total", "Models loaded onto their device.",
                                          _model_loads())
-    return jobs + worker + metrics.render_all() + model_loads
+    workers = queue.dispatcher.render_metrics() if queue.dispatcher is not None else ""
+    return jobs + worker + metrics.render_all() + model_loads + workers
 
 
 def add_health_routes(routes: web.RouteTableDef, server: PromptServer) -> None:

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 import execution
-import nodes
 from app.errors import json_error
 from app.request_limits import JsonBodyError, parse_json_body
 from comfy.cli_args import args
@@ -177,10 +176,10 @@ def add_prompt_routes(routes: web.RouteTableDef, server: PromptServer) -> None:
         json_data = await read_json_object(request, allow_empty=True)
         prompt_id = json_data.get("prompt_id") if isinstance(json_data, dict) else None
         if prompt_id is None:
-            nodes.interrupt_processing()
+            server.prompt_queue.interrupt()
         elif prompt_id in server.prompt_queue.running_prompt_ids():
             logging.info("Interrupting prompt %s", prompt_id)
-            nodes.interrupt_processing()
+            server.prompt_queue.interrupt(prompt_id)
         else:
             logging.info("Prompt %s is not currently running, skipping interrupt", prompt_id)
         return web.Response(status=200)
@@ -300,7 +299,7 @@ def _id_list(value: Any) -> list[str]:
 
 def _cancel_one(server: PromptServer, job_id: str) -> dict[str, Any] | None:
     if job_id in server.prompt_queue.running_prompt_ids():
-        nodes.interrupt_processing()  # it ends interrupted, which the job API reports as cancelled
+        server.prompt_queue.interrupt(job_id)  # it ends interrupted, which the job API reports as cancelled
     else:
         server.prompt_queue.cancel_pending(job_id)
     return get_job(server.prompt_queue, job_id)

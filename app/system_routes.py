@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import torch
 from aiohttp import web
@@ -53,10 +54,14 @@ def server_feature_flags() -> dict:
     return {"supports_preview_metadata": True, "max_upload_size": float(args.max_upload_size * 1024 * 1024)}
 
 
-def add_system_routes(routes: web.RouteTableDef) -> None:
+def add_system_routes(routes: web.RouteTableDef, server: Any) -> None:
     @routes.get("/system_stats")
     async def get_system_stats(request: web.Request) -> web.Response:
-        return web.json_response(system_stats())
+        stats = system_stats()
+        dispatcher = getattr(server.prompt_queue, "dispatcher", None)
+        if dispatcher is not None:  # --ray: every worker, with its device, memory, models and current job
+            stats["workers"] = dispatcher.workers()
+        return web.json_response(stats)
 
     @routes.get("/features")
     async def get_features(request: web.Request) -> web.Response:

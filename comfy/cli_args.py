@@ -134,6 +134,19 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--shutdown-timeout", type=float, default=10.0, metavar="SECONDS",
                         help="On SIGINT/SIGTERM, wait this long for the running prompt to stop before exiting.")
 
+    # Many machines (comfy_execution/distributed; needs `pip install ".[ray]"`)
+    parser.add_argument("--ray", type=str, default=None, metavar="ADDRESS",
+                        help="Run prompts on Ray worker actors: local:N starts a private Ray instance on this "
+                             "machine with N workers; HOST:PORT or auto joins a cluster whose workers were "
+                             "started with `python main.py worker --ray ADDRESS`.")
+    parser.add_argument("--ray-max-attempts", type=int, default=3, metavar="N",
+                        help="How many workers may die under one prompt before it fails.")
+    parser.add_argument("--ray-affinity-wait", type=float, default=30.0, metavar="SECONDS",
+                        help="How long a prompt waits for the busy worker that holds its models before another "
+                             "worker loads them.")
+    parser.add_argument("--ray-object-store-mb", type=int, default=256, metavar="MB",
+                        help="Object store size of a local Ray instance (--ray local:N).")
+
     # Access and request limits
     parser.add_argument("--api-key", type=str, action="append", default=None, metavar="KEY",
                         help="Require 'Authorization: Bearer KEY' (or ?token=KEY) on every route but /health "

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import math
 import mmap
 import os
 import struct
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -174,10 +176,22 @@ def cast_in_one_block(tensors: Mapping[str, torch.Tensor], dtype: torch.dtype,
             for key, value in tensors.items()}
 
 
+_file_reads: collections.Counter[str] = collections.Counter()
+_file_reads_lock = threading.Lock()
+
+
+def model_file_reads() -> dict[str, int]:
+    """How many times each file (by name) has been read by `load_torch_file` in this process."""
+    with _file_reads_lock:
+        return dict(_file_reads)
+
+
 def load_torch_file(path: str, safe_load: bool = True, device: torch.device | None = None,
                     return_metadata: bool = False):
     """Load a state dict from .safetensors (memory-mapped, see `load_safetensors_mapped`) or a torch pickle
     (`weights_only=True`). With a `device` other than the CPU, each tensor is copied there from the map."""
+    with _file_reads_lock:
+        _file_reads[os.path.basename(path)] += 1
     device = torch.device(device) if device is not None else torch.device("cpu")
     metadata = None
     if path.lower().endswith((".safetensors", ".sft")):

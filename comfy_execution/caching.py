@@ -253,3 +253,15 @@ class CacheSet:
 
     def is_cached(self, node_id: str) -> bool:
         return self.outputs.get(node_id) is not None
+
+
+def cache_settings(args: Any) -> tuple[CacheType, dict[str, Any]]:
+    """The output cache the command-line flags ask for (--cache-lru N, --cache-ram GB, --cache-none), with its
+    size argument; ComfyUI's classic cache otherwise."""
+    if args.cache_lru > 0:
+        return CacheType.LRU, {"lru": args.cache_lru}
+    if args.cache_ram > 0:
+        return CacheType.RAM_PRESSURE, {"ram": args.cache_ram}
+    if args.cache_none:
+        return CacheType.NONE, {}
+    return CacheType.CLASSIC, {}

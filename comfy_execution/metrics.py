@@ -91,11 +91,20 @@ class Histogram:
         return "\n".join(lines) + "\n"
 
 
-def render_gauge(name: str, help_text: str, samples: dict[tuple[tuple[str, str], ...], float]) -> str:
-    """A gauge read at request time: `samples` maps label pairs (`(("state", "pending"),)`) to values."""
-    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
+def _render_samples(name: str, help_text: str, kind: str, samples: dict[tuple[tuple[str, str], ...], float]) -> str:
+    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
     lines += [f"{name}{_labels(dict(labels))} {_number(value)}" for labels, value in samples.items()]
     return "\n".join(lines) + "\n"
+
+
+def render_gauge(name: str, help_text: str, samples: dict[tuple[tuple[str, str], ...], float]) -> str:
+    """A gauge read at request time: `samples` maps label pairs (`(("state", "pending"),)`) to values."""
+    return _render_samples(name, help_text, "gauge", samples)
+
+
+def render_labelled_counter(name: str, help_text: str, samples: dict[tuple[tuple[str, str], ...], float]) -> str:
+    """A counter kept elsewhere with one sample per label set (per worker), read at request time."""
+    return _render_samples(name, help_text, "counter", samples)
 
 
 def render_counter(name: str, help_text: str, value: float) -> str:

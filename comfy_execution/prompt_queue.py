@@ -31,7 +31,7 @@ from comfy_execution.store import (
 )
 
 __all__ = ["MAXIMUM_HISTORY_SIZE", "SENSITIVE_EXTRA_DATA_KEYS", "ExecutionStatus", "PromptQueue", "QueueItem",
-           "history_state"]
+           "engine_error", "history_state"]
 
 MAXIMUM_HISTORY_SIZE = 10000
 # A job the process died under twice is not tried a third time: it is probably what kills the process.
@@ -65,18 +65,29 @@ def history_state(entry: dict) -> str:
     return FAILED
 
 
+def engine_error(prompt_id: str, message: str, exception_type: str) -> dict:
+    """An `execution_error` message's data for a failure outside any node (the engine, a worker, a crash)."""
+    return {"prompt_id": prompt_id, "node_id": None, "node_type": None, "executed": [],
+            "exception_message": message, "exception_type": exception_type, "traceback": [],
+            "current_inputs": {}, "current_outputs": [], "timestamp": now_ms()}
+
+
+def _error_history(job: Job, message: str, exception_type: str) -> dict:
+    """The history entry of a job that ended without running to its end: one `execution_error` message."""
+    error = engine_error(job.prompt_id, message, exception_type)
+    extra_data = {key: value for key, value in job.extra_data.items() if key not in SENSITIVE_EXTRA_DATA_KEYS}
+    return {"prompt": [job.number, job.prompt_id, job.prompt, extra_data, job.outputs_to_execute], "outputs": {},
+            "status": {"status_str": "error", "completed": False, "messages": [["execution_error", error]],
+                       "attempt": job.attempts},
+            "meta": {}}
+
+
 def _crash_history(job: Job) -> dict:
     """The history entry of a job given up on because the process died under it MAX_DEATHS times."""
     message = (f"The server process stopped unexpectedly while running this prompt, {job.deaths + 1} times "
                f"(attempt {job.attempts}); it is not retried again. Check the server log for what stopped it "
                "(running out of memory is the usual cause).")
-    error = {"prompt_id": job.prompt_id, "node_id": None, "node_type": None, "executed": [],
-             "exception_message": message, "exception_type": "ProcessDied", "traceback": [],
-             "current_inputs": {}, "current_outputs": [], "timestamp": now_ms()}
-    extra_data = {key: value for key, value in job.extra_data.items() if key not in SENSITIVE_EXTRA_DATA_KEYS}
-    return {"prompt": [job.number, job.prompt_id, job.prompt, extra_data, job.outputs_to_execute], "outputs": {},
-            "status": {"status_str": "error", "completed": False, "messages": [["execution_error", error]]},
-            "meta": {}}
+    return _error_history(job, message, "ProcessDied")
 
 
 def delete_output_files(entry: dict) -> None:
@@ -125,6 +136,10 @@ class PromptQueue:
         self.draining = False
         self.closed = False
         self.worker_thread: threading.Thread | None = None
+        # Set by a dispatcher that runs prompts elsewhere (comfy_execution/distributed): it stops the running
+        # prompts there, and tells whether it can run prompts at all.
+        self.interrupt_handler: Callable[[str | None], None] | None = None
+        self.dispatcher: Any = None
         self._finish_callbacks: dict[str, list[Callable[[], None]]] = {}
         server.prompt_queue = self
         self.recover()
@@ -190,15 +205,68 @@ class PromptQueue:
             self._announce()
             return item, task_id
 
-    def _claim(self) -> Job | None:
+    def _claim(self, prompt_id: str | None = None) -> Job | None:
         if self.draining or self.closed:
             return None
-        return self.store.claim()
+        return self.store.claim(prompt_id)
+
+    def claim(self, prompt_id: str) -> tuple[tuple, int, Job] | None:
+        """Take the pending job `prompt_id` now, out of queue order (a dispatcher routing by model does): its
+        item, the task id for `task_done`, and the job. None if it is no longer pending or the server stops."""
+        with self.mutex:
+            job = self._claim(prompt_id)
+            if job is None:
+                return None
+            task_id = self.task_counter
+            self.currently_running[task_id] = copy.deepcopy(job.item)
+            self.task_counter += 1
+            if job.started_at is not None:
+                metrics.queue_wait_seconds.observe(max(0, job.started_at - job.queued_at) / 1000)
+            self._announce()
+            return job.item, task_id, job
+
+    def wait_for_change(self, timeout: float) -> None:
+        """Block until a prompt is queued, a running one ends, a flag is set, or `timeout` seconds pass."""
+        with self.not_empty:
+            self.not_empty.wait(timeout=timeout)
+
+    def notify_change(self) -> None:
+        """Wake `wait_for_change` (a dispatcher's worker became free)."""
+        with self.not_empty:
+            self.not_empty.notify_all()
+
+    def put_back(self, item_id: int, *, max_attempts: int, reason: str) -> str:
+        """The worker running item `item_id` died: queue the job again (its attempt stays counted), or, once it
+        has had `max_attempts` attempts, fail it with `reason`. The job's state afterwards."""
+        with self.mutex:
+            prompt = self.currently_running.pop(item_id)
+            self.not_empty.notify_all()
+            job = self.store.get(prompt[1])
+            if job is None or job.state != RUNNING:
+                return job.state if job is not None else FAILED
+            if self.closed or job.attempts < max_attempts:
+                self.store.release(job.prompt_id)
+                self._announce()
+                return PENDING
+            self.store.fail(job.prompt_id, _error_history(job, reason, "WorkerDied"))
+            self._announce()
+        self._job_finished(job.prompt_id)
+        return FAILED
+
+    def interrupt(self, prompt_id: str | None = None) -> None:
+        """Stop the running prompt `prompt_id` (any running prompt when None) at its next step or node."""
+        if self.interrupt_handler is not None:
+            self.interrupt_handler(prompt_id)
+            return
+        import comfy.model_management
+
+        comfy.model_management.interrupt_current_processing(True)
 
     def task_done(self, item_id: int, history_result: dict, status: ExecutionStatus | None,
-                  process_item: Any = None) -> str | None:
+                  process_item: Any = None, status_extra: dict | None = None) -> str | None:
         """Record the end of the worker's item `item_id`: its history entry, and its job state. The state, or
-        None when the job was put back in the queue because the server is shutting down."""
+        None when the job was put back in the queue because the server is shutting down. `status_extra` adds
+        keys to the entry's `status` (which attempt ran, on which worker)."""
         with self.mutex:
             prompt = self.currently_running.pop(item_id)
             self.not_empty.notify_all()  # wait_until_idle
@@ -210,6 +278,8 @@ class PromptQueue:
             if process_item is not None:
                 stored_prompt = process_item(stored_prompt)
             status_dict = status._asdict() if status is not None else None
+            if status_dict is not None and status_extra:
+                status_dict.update(status_extra)
             entry = {"prompt": stored_prompt, "outputs": {}, "status": status_dict}
             entry.update(history_result)
             state = history_state(entry)
@@ -366,7 +436,9 @@ class PromptQueue:
     # -- health and shutdown ----------------------------------------------------------------------------------
 
     def worker_alive(self) -> bool:
-        """Whether the worker thread has started taking prompts and is still alive."""
+        """Whether the worker thread (or the dispatcher, with at least one worker) takes prompts."""
+        if self.dispatcher is not None:
+            return self.dispatcher.alive()
         return self.worker_thread is not None and self.worker_thread.is_alive()
 
     def begin_shutdown(self) -> list[str]:

@@ -98,8 +98,10 @@ class JobStore(Protocol):
         """Queue `item` (ComfyUI's 5-tuple) as a pending job. With an `idempotency_key` already used, nothing is
         queued and the job first queued under that key is returned."""
 
-    def claim(self) -> Job | None:
-        """Take the pending job with the lowest (number, prompt_id), mark it running, count an attempt."""
+    def claim(self, prompt_id: str | None = None) -> Job | None:
+        """Take the pending job with the lowest (number, prompt_id), or the pending job `prompt_id` (a dispatcher
+        that routes by model may run jobs out of order), mark it running, count an attempt. None if there is no
+        such pending job."""
 
     def complete(self, prompt_id: str, history: dict) -> bool:
         """Record a job that ran to the end."""
@@ -307,10 +309,14 @@ class SQLiteJobStore:
         return Job(prompt_id, number, prompt, extra_data, list(outputs_to_execute), PENDING, 0, 0, queued_at, None,
                    None, None, answer, idempotency_key)
 
-    def claim(self) -> Job | None:
+    def claim(self, prompt_id: str | None = None) -> Job | None:
         with self._write() as cursor:
-            row = cursor.execute("SELECT prompt_id FROM jobs WHERE state = ? ORDER BY number, prompt_id LIMIT 1",
-                                 (PENDING,)).fetchone()
+            if prompt_id is None:
+                row = cursor.execute("SELECT prompt_id FROM jobs WHERE state = ? ORDER BY number, prompt_id LIMIT 1",
+                                     (PENDING,)).fetchone()
+            else:
+                row = cursor.execute("SELECT prompt_id FROM jobs WHERE state = ? AND prompt_id = ?",
+                                     (PENDING, prompt_id)).fetchone()
             if row is None:
                 return None
             cursor.execute("UPDATE jobs SET state = ?, attempts = attempts + 1, started_at = ? WHERE prompt_id = ?",

@@ -27,3 +27,11 @@ def test_the_background_warm_up_imports_the_model_library():
     script = "from comfy.warm_up import import_model_library_in_background; import_model_library_in_background().join()"
     assert modules_imported_by(script, ("comfy.sd", "diffusers", "transformers")) == ["comfy.sd", "diffusers",
                                                                                      "transformers"]
+
+
+def test_a_server_without_ray_never_imports_ray(tmp_path):
+    script = ("import runpy; sys.argv = ['main.py', '--quick-test-for-ci', '--base-directory', "
+              f"{str(tmp_path)!r}]\ntry:\n    runpy.run_path('main.py', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+              "from comfy_execution.distributed import affinity, transfer, worker")
+    assert modules_imported_by(script, ("ray", "comfy_execution.distributed.worker")) == [
+        "comfy_execution.distributed.worker"]

@@ -61,6 +61,16 @@ def test_claim_takes_pending_jobs_by_number_then_prompt_id(store):
     assert store.claim() is None
 
 
+def test_claim_by_id_takes_that_pending_job_only(store):
+    for prompt_id, number in (("a", 1), ("b", 2)):
+        store.put(item(prompt_id, number))
+    assert store.claim("b").prompt_id == "b"
+    assert store.get("b").state == RUNNING and store.get("b").attempts == 1
+    assert store.claim("b") is None  # running, not pending
+    assert store.claim("unknown") is None
+    assert store.claim().prompt_id == "a"
+
+
 def test_put_keeps_the_item_exactly_and_claim_counts_an_attempt(store):
     store.put(item("a", 7, client_id="me"))
     job = store.get("a")
