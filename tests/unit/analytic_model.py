@@ -56,3 +56,13 @@ class Patcher:
 
 def fixture_mu() -> torch.Tensor:
     return torch.linspace(-1, 1, 256, dtype=torch.float32).reshape(1, 4, 8, 8)
+
+
+def assert_schedule_close(got: torch.Tensor, expected: list, where: str, rtol: float = 1e-5) -> None:
+    """A sigma schedule equals a recorded one (NaN where it has NaN), relatively within `rtol`."""
+    reference = torch.tensor(expected, dtype=torch.float64)
+    got = got.double()
+    assert got.shape == reference.shape, f"{where}: {len(got)} sigmas, expected {len(reference)}"
+    assert torch.equal(torch.isnan(got), torch.isnan(reference)), f"{where}: NaN positions differ"
+    finite = ~torch.isnan(reference)
+    assert torch.allclose(got[finite], reference[finite], rtol=rtol, atol=0), f"{where}: {got} vs {reference}"

@@ -18,7 +18,7 @@ import nodes
 from comfy_extras.nodes_flux import CLIPTextEncodeFlux, FluxGuidance
 from comfy_extras.nodes_model_advanced import ModelSamplingFlux, ModelSamplingSD3, flux_resolution_shift
 from comfy_extras.nodes_sd3 import CLIPTextEncodeSD3, EmptySD3LatentImage
-from tests.unit.analytic_model import fixture_mu, load_json
+from tests.unit.analytic_model import assert_schedule_close, fixture_mu, load_json
 
 FLOW_SIGMAS = load_json("flow_sigmas.json")["samplings"]
 RTOL = 1e-5
@@ -82,15 +82,6 @@ def schedule_cases(name: str):
         for steps, by_denoise in by_steps.items():
             for denoise, expected in by_denoise.items():
                 yield scheduler, int(steps), float(denoise), expected
-
-
-def assert_schedule_close(got: torch.Tensor, expected: list, where: str) -> None:
-    reference = torch.tensor(expected, dtype=torch.float64)
-    got = got.double()
-    assert got.shape == reference.shape, f"{where}: {len(got)} sigmas, expected {len(reference)}"
-    assert torch.equal(torch.isnan(got), torch.isnan(reference)), f"{where}: NaN positions differ"
-    finite = ~torch.isnan(reference)
-    assert torch.allclose(got[finite], reference[finite], rtol=RTOL, atol=0), f"{where}: {got} vs {reference}"
 
 
 # ---------------------------------------------------------------------------------------------- schedules

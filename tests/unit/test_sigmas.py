@@ -7,23 +7,13 @@ import torch
 
 import comfy.model_sampling
 import comfy.samplers
-from tests.unit.analytic_model import AnalyticDenoiser, Patcher, fixture_mu, load_json
+from tests.unit.analytic_model import AnalyticDenoiser, Patcher, assert_schedule_close, fixture_mu, load_json
 
 SIGMAS = load_json("sigmas.json")
-RTOL = 1e-5
 
 
 def _patcher():
     return Patcher(AnalyticDenoiser(fixture_mu()))
-
-
-def _assert_schedule_close(got: torch.Tensor, expected: list, where: str):
-    reference = torch.tensor(expected, dtype=torch.float64)
-    got = got.double()
-    assert got.shape == reference.shape, f"{where}: {len(got)} sigmas, expected {len(reference)}"
-    assert torch.equal(torch.isnan(got), torch.isnan(reference)), f"{where}: NaN positions differ"
-    finite = ~torch.isnan(reference)
-    assert torch.allclose(got[finite], reference[finite], rtol=RTOL, atol=0), f"{where}: {got} vs {reference}"
 
 
 def test_sd1_sigma_table_matches_comfyui_float32_table():
@@ -45,7 +35,7 @@ def test_ksampler_sigmas_match_every_steps_and_denoise(scheduler):
     for steps, by_denoise in SIGMAS["schedules"][scheduler].items():
         for denoise, expected in by_denoise.items():
             got = comfy.samplers.KSampler(patcher, int(steps), "cpu", "euler", scheduler, float(denoise)).sigmas
-            _assert_schedule_close(got, expected, f"{scheduler} steps={steps} denoise={denoise}")
+            assert_schedule_close(got, expected, f"{scheduler} steps={steps} denoise={denoise}")
 
 
 @pytest.mark.parametrize("scheduler", SIGMAS["scheduler_names"])
@@ -55,13 +45,13 @@ def test_discard_penultimate_samplers_drop_the_second_to_last_sigma(scheduler):
         for denoise, expected in by_denoise.items():
             for sampler in ("uni_pc", "uni_pc_bh2", "dpm_2", "dpm_2_ancestral"):
                 got = comfy.samplers.KSampler(patcher, int(steps), "cpu", sampler, scheduler, float(denoise)).sigmas
-                _assert_schedule_close(got, expected, f"{sampler} {scheduler} steps={steps} denoise={denoise}")
+                assert_schedule_close(got, expected, f"{sampler} {scheduler} steps={steps} denoise={denoise}")
 
 
 def test_calculate_sigmas_matches_for_four_steps():
     ms = comfy.model_sampling.model_sampling("eps")
     for scheduler, expected in SIGMAS["calculate_sigmas_4"].items():
-        _assert_schedule_close(comfy.samplers.calculate_sigmas(ms, scheduler, 4), expected, scheduler)
+        assert_schedule_close(comfy.samplers.calculate_sigmas(ms, scheduler, 4), expected, scheduler)
 
 
 def test_ddim_uniform_gives_32_sigmas_for_30_steps():
@@ -146,4 +136,4 @@ def test_flow_model_schedules_match_comfyui(sampling):
         for steps, by_denoise in by_steps.items():
             for denoise, expected in by_denoise.items():
                 got = comfy.samplers.KSampler(patcher, int(steps), "cpu", "euler", scheduler, float(denoise)).sigmas
-                _assert_schedule_close(got, expected, f"{sampling} {scheduler} steps={steps} denoise={denoise}")
+                assert_schedule_close(got, expected, f"{sampling} {scheduler} steps={steps} denoise={denoise}")
