@@ -209,6 +209,9 @@ def start_dispatcher(queue, server, argv: list[str]):
     if not args.ray:
         threading.Thread(target=prompt_worker, args=(queue, server), daemon=True, name="prompt-worker").start()
         return None
+    from comfy_execution.distributed import prepare_ray_environment
+
+    prepare_ray_environment()
     try:
         from comfy_execution.distributed.dispatcher import start_distributed
     except ImportError as ex:
@@ -225,6 +228,9 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if argv[:1] == ["worker"]:  # this machine's Ray worker actors (comfy_execution/distributed/cluster.py)
+        from comfy_execution.distributed import prepare_ray_environment
+
+        prepare_ray_environment()
         try:
             from comfy_execution.distributed import cluster
         except ImportError as ex:

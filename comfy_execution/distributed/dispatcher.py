@@ -40,6 +40,7 @@ class WorkerSlot:
     alive: bool = False
     prompt_id: str | None = None
     held: frozenset[str] = frozenset()
+    loading: frozenset[str] = frozenset()  # the running job's models: held once it ends well
     jobs_completed: int = 0
     jobs_lost: int = 0
     restarts: int = 0
@@ -205,7 +206,8 @@ class RayDispatcher:
             return False
         with self.lock:
             free = [slot for slot in self.slots.values() if slot.alive and slot.prompt_id is None]
-            held_by_busy = frozenset().union(*(slot.held for slot in self.slots.values() if slot.prompt_id))
+            held_by_busy = frozenset().union(*(slot.held | slot.loading for slot in self.slots.values()
+                                               if slot.prompt_id))
         if not free:
             return False
         jobs = self.queue.store.list([PENDING])
@@ -228,6 +230,7 @@ class RayDispatcher:
         with self.lock:
             slot = self.slots[worker.name]
             slot.prompt_id = job.prompt_id
+            slot.loading = frozenset(job.models)
         logging.info("Prompt %s (attempt %d) -> %s", job.prompt_id, stored_job.attempts, slot.name)
         threading.Thread(target=self._run_job, args=(slot, item, task_id, stored_job, job.models),
                          name=f"ray-job-{job.prompt_id}", daemon=True).start()
@@ -257,6 +260,7 @@ class RayDispatcher:
         finally:
             with self.lock:
                 slot.prompt_id = None
+                slot.loading = frozenset()
                 self._interrupted.discard(prompt_id)
                 self._models_of.pop(prompt_id, None)
             self.queue.notify_change()
