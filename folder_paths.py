@@ -377,10 +377,18 @@ def _cached_listing(folder_name: str) -> tuple[list[str], dict[str, float], floa
 
 
 def get_filename_list(folder_name: str) -> list[str]:
-    """Sorted relative paths of the model files of one kind across all its folders (OS separators).
+    """Sorted relative paths of the model files of one kind across all its folders (OS separators), with the
+    names remote workers reported (`set_remote_filenames`).
 
     Cached per kind; the cache is dropped when any listed folder's mtime changes or a search folder appears.
     """
+    local = get_local_filename_list(folder_name)
+    remote = [names.get(map_legacy(folder_name), ()) for names in _remote_filenames.values()]
+    return sorted(set(local).union(*remote)) if any(remote) else local
+
+
+def get_local_filename_list(folder_name: str) -> list[str]:
+    """`get_filename_list` without the remote names: the files this process can load."""
     folder_name = map_legacy(folder_name)
     listing = _cached_listing(folder_name)
     if listing is None:
@@ -388,6 +396,25 @@ def get_filename_list(folder_name: str) -> list[str]:
         filename_list_cache[folder_name] = listing
     cache_helper.set(folder_name, listing)
     return list(listing[0])
+
+
+# Model files that exist on other machines (Ray workers: comfy_execution/distributed), by source and kind. Their
+# names validate and are listed like local ones; only the machine that has a file loads it.
+_remote_filenames: dict[str, dict[str, list[str]]] = {}
+
+
+def set_remote_filenames(source: str, lists: dict[str, list[str]]) -> None:
+    """Record the model files `source` (a worker) has, kind -> names; an empty dict forgets the source."""
+    if lists:
+        _remote_filenames[source] = {map_legacy(kind): [str(name) for name in names] for kind, names in lists.items()}
+    else:
+        _remote_filenames.pop(source, None)
+
+
+def local_model_lists() -> dict[str, list[str]]:
+    """Every kind of model file this process can load (not custom nodes or configs), kind -> names."""
+    return {kind: get_local_filename_list(kind) for kind in folder_names_and_paths
+            if kind not in ("custom_nodes", "configs")}
 
 
 # --- saving ---------------------------------------------------------------------------------------------------

@@ -49,7 +49,8 @@ class WorkerSlot:
     last_seen: float = 0.0
 
     def describe(self) -> dict[str, Any]:
-        return {**self.info, "name": self.name, "alive": self.alive, "current_prompt_id": self.prompt_id,
+        info = {key: value for key, value in self.info.items() if key != "model_files"}
+        return {**info, "name": self.name, "alive": self.alive, "current_prompt_id": self.prompt_id,
                 "held_models": sorted(self.held), "jobs_completed": self.jobs_completed,
                 "jobs_lost": self.jobs_lost, "restarts": self.restarts}
 
@@ -180,6 +181,8 @@ class RayDispatcher:
                 self.queue.notify_change()
             slot.info = info
             slot.alive = True
+            # The worker's model files validate here too: the server need not hold the models it dispatches.
+            folder_paths.set_remote_filenames(slot.name, info.get("model_files") or {})
             slot.last_seen = time.monotonic()
 
     def _apply_flags(self) -> None:

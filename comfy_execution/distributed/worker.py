@@ -88,6 +88,7 @@ class KilnWorker:
         """Who and what this worker is: process, device and memory, loaded models, current job."""
         import comfy.model_management as mm
         import comfy.utils
+        import folder_paths
 
         device = mm.get_torch_device()
         ram_total, ram_free = mm.system_memory()
@@ -99,6 +100,7 @@ class KilnWorker:
             "free_memory": mm.get_free_memory(device),
             "loaded_models": [type(loaded.model).__name__ for loaded in mm.current_loaded_models],
             "model_file_reads": comfy.utils.model_file_reads(),
+            "model_files": folder_paths.local_model_lists(),
             "current_prompt_id": self.current_prompt_id, "jobs_run": self.jobs_run,
             "uptime": time.time() - self.started_at,
         }

@@ -114,3 +114,25 @@ def test_input_files_are_the_input_folder_files_the_prompt_names(folders):
     assert transfer.input_files(prompt) == {"photo.png": b"png", "clipspace/mask.png": b"mask"}
     with pytest.raises(ValueError):
         transfer.input_files(prompt, limit_bytes=4)
+
+
+def test_model_files_of_remote_workers_are_listed_and_validate_but_are_not_local(tmp_path):
+    checkpoints = tmp_path / "checkpoints"
+    checkpoints.mkdir()
+    (checkpoints / "here.safetensors").write_bytes(b"x")
+    previous = folder_paths.folder_names_and_paths.get("checkpoints")
+    folder_paths.folder_names_and_paths["checkpoints"] = ([str(checkpoints)], {".safetensors"})
+    folder_paths.filename_list_cache.pop("checkpoints", None)
+    try:
+        folder_paths.set_remote_filenames("worker-1", {"checkpoints": ["far.safetensors", "here.safetensors"]})
+        assert folder_paths.get_filename_list("checkpoints") == ["far.safetensors", "here.safetensors"]
+        assert folder_paths.get_local_filename_list("checkpoints") == ["here.safetensors"]
+        assert folder_paths.get_full_path("checkpoints", "far.safetensors") is None
+        assert folder_paths.local_model_lists()["checkpoints"] == ["here.safetensors"]
+        folder_paths.set_remote_filenames("worker-1", {})
+        assert folder_paths.get_filename_list("checkpoints") == ["here.safetensors"]
+    finally:
+        folder_paths.set_remote_filenames("worker-1", {})
+        if previous is not None:
+            folder_paths.folder_names_and_paths["checkpoints"] = previous
+        folder_paths.filename_list_cache.pop("checkpoints", None)
