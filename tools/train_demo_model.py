@@ -281,7 +281,7 @@ def metadata(args: argparse.Namespace, seconds: float, losses: dict[str, float])
             "shape (circle, square, triangle, star) in a named colour on a plain background of another colour. "
             "Prompts like 'a red circle on a blue background' or 'a small yellow star at the top left on a black "
             "background'. 64x64 output, eps prediction, SD1 noise schedule, latent scale 0.18215."),
-        "modelspec.license": "GPL-3.0-or-later (same as Kiln); trained only on procedurally drawn data",
+        "modelspec.license": "MIT (same as Kiln); trained only on procedurally drawn data",
         "modelspec.date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "kiln.training_script": "tools/train_demo_model.py",
         "kiln.training_command": " ".join(["python", "tools/train_demo_model.py", *sys.argv[1:]]),
