@@ -96,7 +96,7 @@ def measure(mode: str, server_args: list[str], args: argparse.Namespace) -> dict
         if workers:
             wait_for_workers(url, workers)
         # Warm-up: every worker loads the model once (jobs go to free workers, so 2 x workers covers them).
-        asyncio.run(run_jobs(url, [txt2img(-1 - index, args.steps, args.size) for index in range(max(workers, 1) * 2)]))
+        asyncio.run(run_jobs(url, [txt2img(10**6 + index, args.steps, args.size) for index in range(max(workers, 1) * 2)]))
         seconds = asyncio.run(run_jobs(url, [txt2img(seed, args.steps, args.size) for seed in range(args.jobs)]))
         trivial = asyncio.run(run_load(url, clients=10, prompts=args.trivial))
         if trivial.problems or trivial.completed != args.trivial:
