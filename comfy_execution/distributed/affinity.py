@@ -2,11 +2,13 @@
 
 Pure functions over plain data, so the policy is tested without Ray:
 1. a free worker first takes the oldest pending job whose models it already holds;
-2. else the oldest job whose models no worker holds (or that needs none), going to a free worker that holds
-   nothing if there is one, the one whose free memory fits the job's model files best (the smallest that fits;
-   the largest when none fits);
-3. else, a job whose holders are all busy waits for them, up to `affinity_wait` seconds, then any free worker
-   takes it (a model switch beats an idle worker once the wait is long).
+2. else the oldest job whose models no worker holds (or that needs none) goes to a free worker that holds nothing
+   (else one whose models no pending job needs), the one whose free memory fits the job's model files best (the
+   smallest that fits; the largest when none fits);
+3. a job whose holders are all busy goes to such an idle worker at once: it would wait otherwise, and loading
+   there evicts nothing another job waits for;
+4. only when every free worker holds models that other pending jobs need does the job wait for its holders, up
+   to `affinity_wait` seconds, before a model switch beats the wait.
 """
 
 from __future__ import annotations
@@ -86,22 +88,26 @@ def choose(pending: Sequence[PendingJob], free: Sequence[FreeWorker], held_by_bu
         holders = [worker for worker in free if job.models and set(job.models) <= worker.held]
         if holders:
             return job, min(holders, key=lambda worker: worker.jobs_run)
+    wanted = frozenset().union(*(job.models for job in pending))
+    # Free workers whose models no pending job needs: loading others there evicts nothing anyone waits for.
+    idle = [worker for worker in free if not worker.held & wanted]
     held_by_free = frozenset().union(*(worker.held for worker in free))
     for job in pending:
         needed = set(job.models)
-        held_somewhere = needed & (held_by_free | held_by_busy)
-        if not held_somewhere:  # 2. nobody holds its models: the best memory fit
-            return job, _best_fit(job, free)
+        if not needed & (held_by_free | held_by_busy):  # 2. nobody holds its models
+            return job, _best_fit(job, idle or free)
         if needed & held_by_free:  # partly held by a free worker: the one holding the most of it
             return job, max(free, key=lambda worker: (len(needed & worker.held), -worker.jobs_run))
-        if job.waited_seconds >= affinity_wait:  # 3. its holders stayed busy too long
+        if idle:  # 3. its holders are busy: a worker that would otherwise wait takes it
+            return job, _best_fit(job, idle)
+        if job.waited_seconds >= affinity_wait:  # 4. every free worker holds models others wait for
             return job, _best_fit(job, free)
     return None
 
 
 def _best_fit(job: PendingJob, free: Sequence[FreeWorker]) -> FreeWorker:
-    """Among the free workers that hold no models (all of them if none is empty: loading evicts what they hold),
-    the one whose free memory fits the job's model files most tightly, or the largest when none fits."""
+    """Among the free workers that hold no models (all of them if none is empty), the one whose free memory
+    fits the job's model files most tightly, or the largest when none fits."""
     empty = [worker for worker in free if not worker.held]
     free = empty or free
     fitting = [worker for worker in free if worker.free_memory >= job.model_bytes]

@@ -39,8 +39,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KilnServer]:
     checkpoints.mkdir(parents=True)
     for seed, name in enumerate(CHECKPOINTS):
         model_factory.write_tiny_checkpoint(checkpoints / name, "SD15", seed)
-    # A job waits as long as it takes for the worker holding its checkpoint: the counts below are exact.
-    kiln = KilnServer(base, ["--ray", "local:2", "--ray-affinity-wait", "3600", "--ray-object-store-mb", "100"])
+    kiln = KilnServer(base, ["--ray", "local:2", "--ray-object-store-mb", "100"])
     kiln.start()
     asyncio.run(_wait_for_workers(kiln, 2))
     yield kiln
@@ -96,13 +95,13 @@ async def test_jobs_land_on_the_worker_that_holds_their_checkpoint(cluster: Kiln
         for client, prompt_id, _ in jobs:
             await client.wait_done(prompt_id, timeout=JOB_TIMEOUT)
 
-        workers_of = {checkpoint: set() for checkpoint in CHECKPOINTS}
+        ran_on = {checkpoint: [] for checkpoint in CHECKPOINTS}  # the workers of each checkpoint's jobs, in order
         filenames = set()
         for client, prompt_id, checkpoint in jobs:
             _assert_full_sequence(client.messages_for(prompt_id), prompt_id)
             entry = (await client.history(prompt_id))[prompt_id]
             assert entry["status"]["status_str"] == "success" and entry["status"]["attempt"] == 1
-            workers_of[checkpoint].add(entry["status"]["worker"])
+            ran_on[checkpoint].append(entry["status"]["worker"])
             [image] = entry["outputs"]["9"]["images"]
             filenames.add(image["filename"])
             view = await client.get("/view", filename=image["filename"], type="output")
@@ -116,20 +115,25 @@ async def test_jobs_land_on_the_worker_that_holds_their_checkpoint(cluster: Kiln
             assert seen <= own | {None}, seen - own
         assert len(filenames) == 20  # each worker named its file *_00001_.png; the server kept all 20
 
-        # Affinity: each checkpoint ran on one worker, a different one for each, and was read once there.
-        assert all(len(workers) == 1 for workers in workers_of.values()), workers_of
-        assert workers_of[CHECKPOINTS[0]] != workers_of[CHECKPOINTS[1]]
+        # Affinity: the two checkpoints started on different workers and stayed there (a worker left with
+        # nothing of its own to do may take the other's last jobs); no worker read a checkpoint twice.
+        homes = {checkpoint: workers[0] for checkpoint, workers in ran_on.items()}
+        assert homes[CHECKPOINTS[0]] != homes[CHECKPOINTS[1]], ran_on
+        for checkpoint, workers in ran_on.items():
+            assert workers.count(homes[checkpoint]) >= 7, ran_on
         by_name = {worker["name"]: worker for worker in await _workers(cluster)}
-        for checkpoint, (worker_name,) in workers_of.items():
-            assert by_name[worker_name]["model_file_reads"] == {checkpoint: 1}, by_name[worker_name]
-            assert by_name[worker_name]["jobs_completed"] == 10
-            assert by_name[worker_name]["device"]["type"] == "cpu"
+        for name, worker in by_name.items():
+            ran = {checkpoint for checkpoint, workers in ran_on.items() if name in workers}
+            assert worker["model_file_reads"] == dict.fromkeys(ran, 1), (name, worker["model_file_reads"], ran_on)
+            assert worker["jobs_completed"] == sum(workers.count(name) for workers in ran_on.values())
+            assert worker["device"]["type"] == "cpu"
 
         metrics = (await clients[0].get("/metrics")).body.decode()
-        for worker_name in by_name:
-            assert f'kiln_worker_jobs_total{{worker="{worker_name}"}} 10' in metrics
-            assert f'kiln_worker_model_file_reads_total{{worker="{worker_name}"}} 1' in metrics
-            assert f'kiln_worker_up{{worker="{worker_name}"}} 1' in metrics
+        for name, worker in by_name.items():
+            assert f'kiln_worker_jobs_total{{worker="{name}"}} {worker["jobs_completed"]}' in metrics
+            reads = sum(worker["model_file_reads"].values())
+            assert f'kiln_worker_model_file_reads_total{{worker="{name}"}} {reads}' in metrics
+            assert f'kiln_worker_up{{worker="{name}"}} 1' in metrics
     finally:
         for client in clients:
             await client.__aexit__(None, None, None)

@@ -36,12 +36,19 @@ def test_a_free_worker_takes_the_oldest_job_whose_models_it_holds():
     assert chosen == (pending[1], worker("w0", "ckpt/a"))
 
 
-def test_a_job_waits_for_the_busy_worker_holding_its_models_until_the_wait_runs_out():
-    pending = [job("1", "ckpt/b", waited=5)]
-    assert affinity.choose(pending, [worker("w0", "ckpt/a")], frozenset({"ckpt/b"}), affinity_wait=30) is None
-    pending = [job("1", "ckpt/b", waited=31)]
-    assert affinity.choose(pending, [worker("w0", "ckpt/a")], frozenset({"ckpt/b"}), affinity_wait=30) == (
-        pending[0], worker("w0", "ckpt/a"))
+def test_a_worker_whose_models_others_still_need_serves_them_before_loading_another():
+    # w0 holds c, which job 3 needs: it runs job 3 rather than loading b for job 1 (whose holder is busy).
+    pending = [job("1", "ckpt/b"), job("3", "ckpt/c")]
+    free = [worker("w0", "ckpt/c")]
+    assert affinity.choose(pending, free, frozenset({"ckpt/b"}), affinity_wait=3600)[0].prompt_id == "3"
+    # Once nobody waits for c, w0 would only idle: it takes job 1 and loads b.
+    assert affinity.choose(pending[:1], free, frozenset({"ckpt/b"}), affinity_wait=3600)[0].prompt_id == "1"
+
+
+def test_an_empty_worker_takes_a_job_whose_holder_is_busy_at_once():
+    pending = [job("1", "ckpt/a"), job("2", "ckpt/a")]
+    chosen = affinity.choose(pending, [worker("w1")], frozenset({"ckpt/a"}), affinity_wait=3600)
+    assert chosen == (pending[0], worker("w1"))
 
 
 def test_models_nobody_holds_go_to_an_empty_worker_with_the_best_memory_fit():
