@@ -1,12 +1,14 @@
 """ComfyUI's `CLIP` object (re-exported as `comfy.sd.CLIP`) and the loaders that build it from weights.
 
 A `CLIP` pairs a tokenizer with a text-encoder wrapper (`SD1ClipModel`, `SD2ClipModel`, `SDXLClipModel`,
-`SDXLRefinerClipModel`): `tokenize(text)` → `{name: chunks}`, `encode_from_tokens(tokens, return_pooled)` →
-cond `[1, 77*chunks, width]` (and pooled), `clip_layer(-2)` for CLIPSetLastLayer, `clone()` per graph branch.
+`SDXLRefinerClipModel`, `FluxClipModel`, `SD3ClipModel`): `tokenize(text)` → `{name: chunks}`,
+`encode_from_tokens(tokens, return_pooled)` → cond `[1, tokens, width]` (and pooled), `clip_layer(-2)` for
+CLIPSetLastLayer, `clone()` per graph branch.
 
 Loaders:
-- `clip_from_checkpoint(sd)` — the text encoders inside an SD1/SD2/SDXL/refiner single-file checkpoint;
-- `clip_from_text_encoder_state_dicts([sd, ...], clip_type)` — CLIPLoader / DualCLIPLoader files.
+- `clip_from_checkpoint(sd)` — the text encoders inside an SD1/SD2/SDXL/refiner/SD3/Flux single-file checkpoint;
+- `clip_from_text_encoder_state_dicts([sd, ...], clip_type)` — CLIPLoader / DualCLIPLoader / TripleCLIPLoader
+  files (CLIP-L, CLIP-H, CLIP-G, T5-XXL).
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from typing import Any
 import torch
 
 from comfy import model_management, sd1_clip, sd2_clip, sdxl_clip
-from comfy.text_encoders import clip_configs
+from comfy.text_encoders import clip_configs, flux_clip, sd3_clip, t5
+
+FLOW_CLIP_TYPES = ("flux", "sd3")
+CLIP_LOADER_TYPES = ("stable_diffusion", "sdxl", *FLOW_CLIP_TYPES)
+"""The `type` values of CLIPLoader / DualCLIPLoader that Kiln builds."""
+# ComfyUI's single-file SD3 / Flux checkpoints keep their text encoders under `text_encoders.<kind>.transformer.`.
+FLOW_CHECKPOINT_PREFIX = "text_encoders."
 
 
 @dataclass
@@ -125,8 +133,19 @@ class CLIP:
 
     def load_sd(self, sd: Mapping[str, torch.Tensor], full_model: bool = False) -> Any:
         if full_model:  # keys as get_sd() gives them; the encoders may still be empty (meta), hence assign
+            sd = dict(sd)
+            t5_prefixes = []
+            for name, encoder in self.cond_stage_model.named_children():
+                if isinstance(encoder, t5.T5XXLModel):  # kept in its stored dtype, cast per layer
+                    prefix = f"{name}.transformer."
+                    part = {key[len(prefix):]: sd.pop(key) for key in list(sd) if key.startswith(prefix)}
+                    if part:
+                        encoder.load_sd(part, f"CLIP state dict ({name})")
+                        t5_prefixes.append(prefix)
             weights = {key: value.to(torch.float32) if value.is_floating_point() else value for key, value in sd.items()}
-            return self.cond_stage_model.load_state_dict(weights, strict=False, assign=True)
+            result = self.cond_stage_model.load_state_dict(weights, strict=False, assign=True)
+            result.missing_keys[:] = [key for key in result.missing_keys if not key.startswith(tuple(t5_prefixes))]
+            return result
         return self.cond_stage_model.load_sd(sd)
 
     def get_sd(self) -> dict[str, torch.Tensor]:
@@ -152,13 +171,50 @@ def _config(weights: Mapping[str, torch.Tensor], kind: str) -> Any:
     return clip_configs.text_config_from_state_dict(clip_configs.complete_text_model_state_dict(weights), kind)
 
 
-def clip_target_for(encoders: Mapping[str, Mapping[str, torch.Tensor]], source: str = "checkpoint") -> ClipTarget:
-    """The tokenizer/encoder classes for a set of text encoders (`{"clip_l": sd, "clip_g": sd, ...}`,
-    transformers layout), with configs read from the weights' shapes.
+def _describe(encoders: Mapping[str, Any], sources: Mapping[str, str]) -> str:
+    return ", ".join(f"{kind} ({sources[kind]})" if kind in sources else kind for kind in sorted(encoders)) or "nothing"
 
-    clip_l → SD1; clip_h → SD2; clip_l + clip_g → SDXL; clip_g alone → SDXL refiner.
-    """
+
+def _flow_target(encoders: Mapping[str, Mapping[str, torch.Tensor]], clip_type: str,
+                 sources: Mapping[str, str]) -> ClipTarget:
     kinds = set(encoders)
+    t5_config = (t5.t5_config_from_state_dict(encoders["t5xxl"], sources.get("t5xxl", "T5-XXL"))
+                 if "t5xxl" in kinds else None)
+    l_config = _config(encoders["clip_l"], "clip_l") if "clip_l" in kinds else None
+    if clip_type == "flux":
+        if kinds != {"clip_l", "t5xxl"}:
+            raise clip_configs.TextEncoderLoadError(
+                f"CLIP type 'flux' needs one CLIP-L and one T5-XXL text encoder; got {_describe(encoders, sources)}.")
+        return ClipTarget(flux_clip.FluxTokenizer, flux_clip.FluxClipModel,
+                          {"l_config": l_config, "t5_config": t5_config})
+    unknown = kinds - {"clip_l", "clip_g", "t5xxl"}
+    if not kinds or unknown:
+        raise clip_configs.TextEncoderLoadError(
+            f"CLIP type 'sd3' takes CLIP-L, CLIP-G and T5-XXL text encoders; got {_describe(encoders, sources)}.")
+    g_config = _config(encoders["clip_g"], "clip_g") if "clip_g" in kinds else None
+    return ClipTarget(sd3_clip.SD3Tokenizer, sd3_clip.SD3ClipModel,
+                      {"l_config": l_config, "g_config": g_config, "t5_config": t5_config})
+
+
+def clip_target_for(encoders: Mapping[str, Mapping[str, torch.Tensor]], source: str = "checkpoint",
+                    clip_type: str | None = None, sources: Mapping[str, str] | None = None) -> ClipTarget:
+    """The tokenizer/encoder classes for a set of text encoders (`{"clip_l": sd, "clip_g": sd, "t5xxl": sd}`,
+    CLIPs in transformers layout, T5 bare), with configs read from the weights' shapes.
+
+    clip_type "flux": clip_l + t5xxl; "sd3": any of clip_l, clip_g, t5xxl. Otherwise: clip_l → SD1;
+    clip_h → SD2; clip_l + clip_g → SDXL; clip_g alone → SDXL refiner. `sources` names each encoder's file
+    for the errors.
+    """
+    sources = dict(sources or {})
+    kinds = set(encoders)
+    if clip_type in FLOW_CLIP_TYPES:
+        return _flow_target(encoders, clip_type, sources)
+    if "t5xxl" in kinds:
+        raise clip_configs.TextEncoderLoadError(
+            f"{sources.get('t5xxl', source)} is a T5-XXL text encoder, but CLIP type "
+            f"'{clip_type or 'stable_diffusion'}' takes CLIP text encoders only (CLIP-L, CLIP-H, CLIP-G: "
+            "'text_model.embeddings.token_embedding.weight' [49408, width]). T5-XXL goes with DualCLIPLoader type "
+            "flux or sd3, TripleCLIPLoader or CLIPLoader type sd3.")
     if kinds == {"clip_l"}:
         return ClipTarget(sd1_clip.SD1Tokenizer, sd1_clip.SD1ClipModel,
                           {"config": _config(encoders["clip_l"], "clip_l")})
@@ -173,14 +229,17 @@ def clip_target_for(encoders: Mapping[str, Mapping[str, torch.Tensor]], source: 
         return ClipTarget(sdxl_clip.SDXLRefinerTokenizer, sdxl_clip.SDXLRefinerClipModel,
                           {"config": _config(encoders["clip_g"], "clip_g")})
     raise clip_configs.TextEncoderLoadError(
-        f"{source}: no supported text-encoder combination in {sorted(kinds) or 'nothing'} "
-        "(supported: clip_l, clip_h, clip_l + clip_g, clip_g).")
+        f"{source}: no supported text-encoder combination in {_describe(encoders, sources)} "
+        "(supported: clip_l, clip_h, clip_l + clip_g, clip_g; with type flux: clip_l + t5xxl; with type sd3: "
+        "any of clip_l, clip_g, t5xxl).")
 
 
-def _load_encoders(clip: CLIP, encoders: Mapping[str, Mapping[str, torch.Tensor]], source: str) -> None:
+def _load_encoders(clip: CLIP, encoders: Mapping[str, Mapping[str, torch.Tensor]], source: str,
+                   sources: Mapping[str, str] | None = None) -> None:
+    sources = sources or {}
     for kind, weights in encoders.items():
-        # Every wrapper names its encoders after their kind: clip_l, clip_h, clip_g.
-        getattr(clip.cond_stage_model, kind).load_sd(weights, f"{source} ({kind})")
+        # Every wrapper names its encoders after their kind: clip_l, clip_h, clip_g, t5xxl.
+        getattr(clip.cond_stage_model, kind).load_sd(weights, sources.get(kind, f"{source} ({kind})"))
 
 
 def load_text_encoder(state_dict: Mapping[str, torch.Tensor], kind: str | None = None,
@@ -213,62 +272,94 @@ def load_text_encoder(state_dict: Mapping[str, torch.Tensor], kind: str | None =
 
 
 def clip_from_text_encoders(encoders: Mapping[str, Mapping[str, torch.Tensor]], source: str = "checkpoint",
-                            embedding_directory: str | Sequence[str] | None = None) -> CLIP:
-    """A loaded `CLIP` from `{"clip_l"|"clip_h"|"clip_g": transformers-layout weights}`.
+                            embedding_directory: str | Sequence[str] | None = None, clip_type: str | None = None,
+                            sources: Mapping[str, str] | None = None) -> CLIP:
+    """A loaded `CLIP` from `{"clip_l"|"clip_h"|"clip_g": transformers-layout weights, "t5xxl": bare T5 weights}`.
 
-    `embedding_directory` None means folder_paths' `embeddings` folders (as ComfyUI's loader nodes pass them).
+    `clip_type` "flux" / "sd3" picks those families' encoders (see `clip_target_for`); `sources` names each
+    encoder's file in errors. `embedding_directory` None means folder_paths' `embeddings` folders (as ComfyUI's
+    loader nodes pass them).
     """
     if embedding_directory is None:
         embedding_directory = default_embedding_directories()
-    clip = CLIP(clip_target_for(encoders, source), embedding_directory=embedding_directory)
-    _load_encoders(clip, encoders, source)
+    clip = CLIP(clip_target_for(encoders, source, clip_type, sources), embedding_directory=embedding_directory)
+    _load_encoders(clip, encoders, source, sources)
     return clip
+
+
+def _checkpoint_encoders(sd: Mapping[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
+    encoders = clip_configs.checkpoint_text_encoders(sd)
+    t5_weights = t5.checkpoint_t5(sd)
+    if t5_weights is not None:
+        encoders["t5xxl"] = t5_weights
+    return encoders
 
 
 def clip_from_checkpoint(sd: Mapping[str, torch.Tensor], source: str = "checkpoint",
                          embedding_directory: str | Sequence[str] | None = None) -> CLIP | None:
-    """The `CLIP` of an SD1/SD2/SDXL/SDXL-refiner single-file checkpoint, or None if it holds no text encoder.
+    """The `CLIP` of a single-file checkpoint, or None if it holds no text encoder.
 
+    SD1/SD2/SDXL/refiner by their LDM/SGM prefixes; SD3 and Flux by ComfyUI's `text_encoders.<kind>.transformer.`
+    prefixes (CLIP-L + T5-XXL alone is Flux, anything else there SD3, T5 optional).
     Raises `TextEncoderLoadError` naming `source` and the offending keys when the weights do not fit.
     `embedding_directory` None means folder_paths' `embeddings` folders.
     """
-    encoders = clip_configs.checkpoint_text_encoders(sd)
+    encoders = _checkpoint_encoders(sd)
     if not encoders:
         return None
-    return clip_from_text_encoders(encoders, source, embedding_directory)
+    clip_type = None
+    if any(key.startswith(FLOW_CHECKPOINT_PREFIX) for key in sd):
+        clip_type = "flux" if set(encoders) == {"clip_l", "t5xxl"} else "sd3"
+    sources = {kind: f"{source} ({kind})" for kind in encoders}
+    return clip_from_text_encoders(encoders, source, embedding_directory, clip_type, sources)
+
+
+def _file_encoders(weights: Mapping[str, torch.Tensor], source: str, kind: str | None,
+                   clip_type: str) -> dict[str, dict[str, torch.Tensor]]:
+    """The encoders in one text-encoder file: `{kind: weights}` (a checkpoint-prefixed file may hold several)."""
+    found = _checkpoint_encoders(weights)
+    if found:
+        return found
+    if kind == "t5xxl" or (kind is None and t5.is_t5_state_dict(weights)):
+        return {"t5xxl": dict(weights)}
+    converted = clip_configs.to_transformers_layout(weights)
+    embedding = converted.get("text_model.embeddings.token_embedding.weight")
+    if embedding is None:
+        raise clip_configs.TextEncoderLoadError(
+            f"{source} is not a text encoder: no CLIP token embedding ('text_model.embeddings.token_embedding."
+            f"weight' [49408, width]) and no T5 blocks ('encoder.block.N.*') among keys {sorted(weights)[:5]}")
+    if kind is None:
+        fallback = "clip_l" if not clip_configs.is_open_clip_layout(weights) else (
+            "clip_g" if clip_type in ("sdxl", "sd3") else "clip_h")
+        kind = clip_configs.KIND_BY_WIDTH.get(embedding.shape[1], fallback)
+    return {kind: converted}
 
 
 def clip_from_text_encoder_state_dicts(state_dicts: Sequence[Mapping[str, torch.Tensor]],
                                        clip_type: str = "stable_diffusion", sources: Sequence[str] | None = None,
                                        embedding_directory: str | Sequence[str] | None = None,
                                        kinds: Sequence[str | None] | None = None) -> CLIP:
-    """CLIPLoader / DualCLIPLoader: text-encoder files (any bare or prefixed layout) → a loaded `CLIP`.
+    """CLIPLoader / DualCLIPLoader / TripleCLIPLoader: text-encoder files (any bare or prefixed layout) → a
+    loaded `CLIP`.
 
-    `clip_type` "stable_diffusion" (one file: clip_l → SD1, clip_h → SD2, clip_g → refiner) or "sdxl"
-    (clip_l + clip_g). Other types (sd3, flux, ...) are not built here. Each file's kind comes from its width
-    (768 / 1024 / 1280); `kinds` names it for other widths (test models), else transformers-layout files count
-    as clip_l and open_clip files as clip_g for "sdxl", clip_h otherwise.
+    `clip_type` "stable_diffusion" (one file: clip_l → SD1, clip_h → SD2, clip_g → refiner), "sdxl"
+    (clip_l + clip_g), "flux" (clip_l + t5xxl) or "sd3" (any of clip_l, clip_g, t5xxl). A T5 file is told by
+    its keys; a CLIP file's kind by its width (768 / 1024 / 1280). `kinds` names it for other widths (test
+    models), else transformers-layout files count as clip_l and open_clip files as clip_g for "sdxl" / "sd3",
+    clip_h otherwise.
     """
-    if clip_type not in ("stable_diffusion", "sdxl"):
-        raise NotImplementedError(f"CLIP type {clip_type!r} is not supported by the CLIP loaders yet.")
+    if clip_type not in CLIP_LOADER_TYPES:
+        raise NotImplementedError(f"CLIP type {clip_type!r} is not supported by the CLIP loaders yet "
+                                  f"(supported: {', '.join(CLIP_LOADER_TYPES)}).")
     sources = list(sources or [f"text encoder file {index + 1}" for index in range(len(state_dicts))])
     kinds = list(kinds or [None] * len(state_dicts))
     encoders: dict[str, dict[str, torch.Tensor]] = {}
+    encoder_sources: dict[str, str] = {}
     for weights, source, kind in zip(state_dicts, sources, kinds, strict=True):
-        found = clip_configs.checkpoint_text_encoders(weights)
-        if not found:
-            converted = clip_configs.to_transformers_layout(weights)
-            embedding = converted.get("text_model.embeddings.token_embedding.weight")
-            if embedding is None:
-                raise clip_configs.TextEncoderLoadError(
-                    f"{source} is not a CLIP text encoder: no token embedding among keys {list(weights)[:5]}")
-            if kind is None:
-                fallback = "clip_l" if not clip_configs.is_open_clip_layout(weights) else (
-                    "clip_g" if clip_type == "sdxl" else "clip_h")
-                kind = clip_configs.KIND_BY_WIDTH.get(embedding.shape[1], fallback)
-            found = {kind: converted}
-        for found_kind, converted in found.items():
+        for found_kind, converted in _file_encoders(weights, source, kind, clip_type).items():
             if found_kind in encoders:
-                raise clip_configs.TextEncoderLoadError(f"Two {found_kind} text encoders given (second: {source}).")
+                raise clip_configs.TextEncoderLoadError(
+                    f"Two {found_kind} text encoders given: {encoder_sources[found_kind]} and {source}.")
             encoders[found_kind] = converted
-    return clip_from_text_encoders(encoders, ", ".join(sources), embedding_directory)
+            encoder_sources[found_kind] = source
+    return clip_from_text_encoders(encoders, ", ".join(sources), embedding_directory, clip_type, encoder_sources)

@@ -1,9 +1,10 @@
-"""`BaseModel`: a diffusers UNet with ComfyUI's sampling interface.
+"""`BaseModel`: a diffusers network (UNet, FLUX.1 or SD3 transformer) with ComfyUI's sampling interface.
 
 Samplers see a denoiser: `apply_model(x, sigma, **conds)` takes the noisy latent in model space and returns
-the denoised prediction, doing the input scaling, sigma → timestep mapping and eps/v conversion of the
+the denoised prediction, doing the input scaling, sigma → timestep mapping and eps/v/flow conversion of the
 family's `model_sampling`. `extra_conds` turns one conditioning entry into the network's keyword inputs
-(cross-attention context; SDXL's pooled text embedding and size/crop ids; inpainting's concat channels).
+(cross-attention context; SDXL's pooled text embedding and size/crop ids; inpainting's concat channels;
+Flux's pooled CLIP-L vector and guidance; SD3's pooled vector).
 """
 
 from __future__ import annotations
@@ -19,12 +20,24 @@ import comfy.model_sampling
 
 
 class ModelType(enum.Enum):
+    """ComfyUI's model types (same numbers): the prediction and, for the flow ones, the schedule."""
+
     EPS = 1
     V_PREDICTION = 2
+    FLOW = 6  # rectified flow on ModelSamplingDiscreteFlow: SD3, Flux schnell
+    FLUX = 8  # rectified flow on ModelSamplingFlux: Flux dev
 
 
-def model_sampling_for(model_type: ModelType) -> torch.nn.Module:
-    """ComfyUI's discrete SD sampling schedule combined with the model's prediction type."""
+def model_sampling_for(model_type: ModelType, model_config: Any = None) -> torch.nn.Module:
+    """The model's sampling object: ComfyUI's discrete SD schedule with eps or v prediction, or for flow models
+    CONST (velocity) on `ModelSamplingDiscreteFlow` / `ModelSamplingFlux` with `model_config.sampling_settings`
+    (shift, multiplier)."""
+    if model_type == ModelType.FLOW:
+        return comfy.model_sampling.model_sampling_class(
+            comfy.model_sampling.CONST, comfy.model_sampling.ModelSamplingDiscreteFlow)(model_config)
+    if model_type == ModelType.FLUX:
+        return comfy.model_sampling.model_sampling_class(
+            comfy.model_sampling.CONST, comfy.model_sampling.ModelSamplingFlux)(model_config)
     prediction = comfy.model_sampling.V_PREDICTION if model_type == ModelType.V_PREDICTION else comfy.model_sampling.EPS
 
     class ModelSampling(comfy.model_sampling.ModelSamplingDiscrete, prediction):
@@ -33,19 +46,38 @@ def model_sampling_for(model_type: ModelType) -> torch.nn.Module:
     return ModelSampling()
 
 
+def pad_to_patch_size(x: torch.Tensor, patch_size: int) -> torch.Tensor:
+    """`x` [B,C,H,W] padded at the bottom and right to multiples of `patch_size`, wrapping around (circular), as
+    ComfyUI pads latents for its patch-based transformers."""
+    pad_height = (patch_size - x.shape[-2] % patch_size) % patch_size
+    pad_width = (patch_size - x.shape[-1] % patch_size) % patch_size
+    if not pad_height and not pad_width:
+        return x
+    return torch.nn.functional.pad(x, (0, pad_width, 0, pad_height), mode="circular")
+
+
 class BaseModel(torch.nn.Module):
     """SD1.x / SD2.x UNet (context from CLIP; 9 input channels for inpainting models)."""
 
     def __init__(self, unet: torch.nn.Module, model_type: ModelType = ModelType.EPS,
-                 latent_format: comfy.latent_formats.LatentFormat | None = None, family: str = "SD15"):
+                 latent_format: comfy.latent_formats.LatentFormat | None = None, family: str = "SD15",
+                 model_config: Any = None):
         super().__init__()
-        comfy.cpu_speedups.speed_up_unet(unet)
+        self.prepare_network(unet)
         self.diffusion_model = unet
         self.model_type = model_type
         self.family = family
-        self.model_sampling = model_sampling_for(model_type)
+        self.model_config = model_config
+        self.model_sampling = model_sampling_for(model_type, model_config)
         self.latent_format = latent_format or comfy.latent_formats.SD15()
         self.in_channels = int(unet.config.in_channels)
+        # The dtype the network computes in; None: its weights' dtype. Set when the weights are stored in a
+        # narrower dtype (fp8) and cast per layer (comfy.manual_cast).
+        self.compute_dtype: torch.dtype | None = None
+
+    def prepare_network(self, network: torch.nn.Module) -> None:
+        """In-place speed-ups for the network (the UNet's CPU convolution and context-projection caches)."""
+        comfy.cpu_speedups.speed_up_unet(network)
 
     @property
     def is_inpaint(self) -> bool:
@@ -53,6 +85,10 @@ class BaseModel(torch.nn.Module):
 
     def get_dtype(self) -> torch.dtype:
         return next(self.diffusion_model.parameters()).dtype
+
+    def get_compute_dtype(self) -> torch.dtype:
+        """The dtype inputs are given to the network in (the weights' dtype unless they are cast per layer)."""
+        return self.compute_dtype or self.get_dtype()
 
     def process_latent_in(self, latent: torch.Tensor) -> torch.Tensor:
         return self.latent_format.process_in(latent)
@@ -89,15 +125,20 @@ class BaseModel(torch.nn.Module):
 
     def apply_model(self, x: torch.Tensor, sigma: torch.Tensor, **conds: torch.Tensor) -> torch.Tensor:
         """Denoised prediction for `x` [B,C,H,W] (model space) at noise levels `sigma` [B]."""
-        dtype = self.get_dtype()
+        dtype = self.get_compute_dtype()
         model_input = self.model_sampling.calculate_input(sigma, x)
         if "c_concat" in conds:
             model_input = torch.cat([model_input, conds["c_concat"].to(model_input)], dim=1)
         timestep = self.model_sampling.timestep(sigma).float()
-        with comfy.cpu_speedups.onednn_convolutions(comfy.cpu_speedups.use_onednn_convolutions(model_input)):
-            output = self.diffusion_model(model_input.to(dtype), timestep, **self.unet_kwargs(conds, dtype),
-                                          return_dict=False)[0]
+        output = self.run_network(model_input.to(dtype), timestep, conds, dtype)
         return self.model_sampling.calculate_denoised(sigma, output.float(), x)
+
+    def run_network(self, model_input: torch.Tensor, timestep: torch.Tensor, conds: dict[str, Any],
+                    dtype: torch.dtype) -> torch.Tensor:
+        """The raw network output for `model_input` [B,C,H,W] at the network's `timestep` [B]."""
+        with comfy.cpu_speedups.onednn_convolutions(comfy.cpu_speedups.use_onednn_convolutions(model_input)):
+            return self.diffusion_model(model_input, timestep, **self.unet_kwargs(conds, dtype),
+                                        return_dict=False)[0]
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor, **conds: torch.Tensor) -> torch.Tensor:
         return self.apply_model(x, sigma, **conds)
@@ -148,3 +189,91 @@ class SDXLRefiner(SDXL):
 
     def time_id_names(self) -> tuple[str, ...]:
         return ("height", "width", "crop_h", "crop_w", "aesthetic_score")
+
+
+class SD3(BaseModel):
+    """SD3's MMDiT: context [B, 77(+T5), 4096] from CLIP-L ⊕ CLIP-G (⊕ T5), pooled `y` [B, 2048] from CLIP-L ⊕
+    CLIP-G; the network sees sigma * 1000 (ComfyUI's FLOW sampling with multiplier 1000, shift 3.0)."""
+
+    def __init__(self, transformer: torch.nn.Module, model_type: ModelType = ModelType.FLOW,
+                 latent_format: comfy.latent_formats.LatentFormat | None = None, family: str = "SD3",
+                 model_config: Any = None):
+        super().__init__(transformer, model_type, latent_format or comfy.latent_formats.SD3(), family, model_config)
+
+    def prepare_network(self, network: torch.nn.Module) -> None:
+        pass  # the UNet speed-ups do not apply to the transformer
+
+    def extra_conds(self, cond: torch.Tensor, options: dict[str, Any], noise: torch.Tensor) -> dict[str, torch.Tensor]:
+        pooled = options.get("pooled_output")
+        if pooled is None:
+            pooled = torch.zeros((1, int(self.diffusion_model.config.pooled_projection_dim)))
+        return {"c_crossattn": cond, "y": pooled[:1]}
+
+    def run_network(self, model_input: torch.Tensor, timestep: torch.Tensor, conds: dict[str, Any],
+                    dtype: torch.dtype) -> torch.Tensor:
+        height, width = model_input.shape[-2:]
+        patched = pad_to_patch_size(model_input, int(self.diffusion_model.config.patch_size))
+        output = self.diffusion_model(hidden_states=patched, encoder_hidden_states=conds["c_crossattn"].to(dtype),
+                                      pooled_projections=conds["y"].to(dtype), timestep=timestep,
+                                      return_dict=False)[0]
+        return output[:, :, :height, :width]
+
+
+class Flux(BaseModel):
+    """FLUX.1 (dev and schnell): the latent is cut into 2x2 patches, each a token of 64 features, with RoPE
+    positions (0, row, column); text tokens [B, 256, 4096] from T5 sit at position (0, 0, 0). The pooled CLIP-L
+    vector `y` [B, 768] and, for dev, the `guidance` strength (the conditioning's "guidance", default 3.5) are
+    embedded with the timestep, which is sigma itself (the network scales it by 1000)."""
+
+    PATCH_SIZE = 2
+    DEFAULT_GUIDANCE = 3.5
+
+    def __init__(self, transformer: torch.nn.Module, model_type: ModelType = ModelType.FLUX,
+                 latent_format: comfy.latent_formats.LatentFormat | None = None, family: str = "Flux",
+                 model_config: Any = None):
+        super().__init__(transformer, model_type, latent_format or comfy.latent_formats.Flux(), family, model_config)
+        self.in_channels = int(transformer.config.in_channels) // self.PATCH_SIZE**2
+
+    def prepare_network(self, network: torch.nn.Module) -> None:
+        pass  # the UNet speed-ups do not apply to the transformer
+
+    @property
+    def has_guidance(self) -> bool:
+        return bool(self.diffusion_model.config.guidance_embeds)
+
+    def extra_conds(self, cond: torch.Tensor, options: dict[str, Any], noise: torch.Tensor) -> dict[str, torch.Tensor]:
+        pooled = options.get("pooled_output")
+        if pooled is None:
+            pooled = torch.zeros((1, int(self.diffusion_model.config.pooled_projection_dim)))
+        conds = {"c_crossattn": cond, "y": pooled[:1]}
+        guidance = options.get("guidance", self.DEFAULT_GUIDANCE)
+        if guidance is not None:
+            conds["guidance"] = torch.tensor([float(guidance)], dtype=torch.float32)
+        return conds
+
+    def run_network(self, model_input: torch.Tensor, timestep: torch.Tensor, conds: dict[str, Any],
+                    dtype: torch.dtype) -> torch.Tensor:
+        batch, channels, height, width = model_input.shape
+        patch = self.PATCH_SIZE
+        padded = pad_to_patch_size(model_input, patch)
+        rows, columns = padded.shape[-2] // patch, padded.shape[-1] // patch
+        # b c (h ph) (w pw) -> b (h w) (c ph pw)
+        tokens = (padded.reshape(batch, channels, rows, patch, columns, patch).permute(0, 2, 4, 1, 3, 5)
+                  .reshape(batch, rows * columns, channels * patch * patch))
+        context = conds["c_crossattn"].to(dtype)
+        image_ids = torch.zeros((rows, columns, 3), device=model_input.device)
+        image_ids[..., 1] = torch.arange(rows, device=model_input.device, dtype=torch.float32)[:, None]
+        image_ids[..., 2] = torch.arange(columns, device=model_input.device, dtype=torch.float32)[None, :]
+        text_ids = torch.zeros((context.shape[1], 3), device=model_input.device)
+        guidance = conds.get("guidance") if self.has_guidance else None
+        if self.has_guidance and guidance is None:
+            guidance = torch.full((batch,), self.DEFAULT_GUIDANCE, device=model_input.device)
+        output = self.diffusion_model(
+            hidden_states=tokens, encoder_hidden_states=context,
+            pooled_projections=conds["y"][:, :int(self.diffusion_model.config.pooled_projection_dim)].to(dtype),
+            timestep=timestep.to(dtype), img_ids=image_ids.reshape(rows * columns, 3), txt_ids=text_ids,
+            guidance=None if guidance is None else guidance.to(dtype), return_dict=False)[0]
+        # b (h w) (c ph pw) -> b c (h ph) (w pw)
+        output = (output.reshape(batch, rows, columns, -1, patch, patch).permute(0, 3, 1, 4, 2, 5)
+                  .reshape(batch, -1, rows * patch, columns * patch))
+        return output[:, :, :height, :width]

@@ -18,11 +18,13 @@ import torch
 
 import comfy.latent_formats
 import comfy.lora
+import comfy.manual_cast
 import comfy.model_management
 import comfy.utils
 from comfy import model_detection, supported_models
+from comfy.cli_args import args
 from comfy.clip_object import CLIP, clip_from_checkpoint, clip_from_text_encoder_state_dicts
-from comfy.model_base import SDXL, BaseModel, ModelType, SDXLRefiner
+from comfy.model_base import SD3, SDXL, BaseModel, Flux, ModelType, SDXLRefiner
 from comfy.model_patcher import ModelPatcher
 from comfy.vae import VAE
 
@@ -30,7 +32,13 @@ __all__ = ["CLIP", "VAE", "load_checkpoint_guess_config", "load_clip", "load_dif
            "load_lora_for_models", "load_state_dict_guess_config", "load_vae", "read_model_file"]
 
 MODEL_CLASSES = {"SD15": BaseModel, "SD15_inpaint": BaseModel, "SD20": BaseModel, "SD21": BaseModel,
-                 "SDXL": SDXL, "SDXLRefiner": SDXLRefiner}
+                 "SDXL": SDXL, "SDXLRefiner": SDXLRefiner, "Flux": Flux, "FluxSchnell": Flux, "SD3": SD3}
+MODEL_TYPES = {"eps": ModelType.EPS, "v_prediction": ModelType.V_PREDICTION, "flow": ModelType.FLOW,
+               "flux": ModelType.FLUX}
+LATENT_FORMATS = {"SD15": comfy.latent_formats.SD15, "SDXL": comfy.latent_formats.SDXL,
+                  "SD3": comfy.latent_formats.SD3, "Flux": comfy.latent_formats.Flux}
+# The text-encoder combination a flow family's CLIP is built as (ComfyUI's CLIP types).
+FLOW_CLIP_TYPES = {"Flux": "flux", "FluxSchnell": "flux", "SD3": "sd3"}
 
 
 def outside_inference_mode(function: Callable) -> Callable:
@@ -61,18 +69,64 @@ def read_model_file(path: str) -> dict[str, torch.Tensor]:
 
 
 def _diffusion_model(state_dict: dict[str, torch.Tensor], source_name: str,
-                     family: model_detection.FamilyMatch | None = None) -> ModelPatcher:
+                     family: model_detection.FamilyMatch | None = None,
+                     weight_dtype: torch.dtype | None = None) -> ModelPatcher:
+    """The MODEL of a detected family. weight_dtype: store the Linear/Conv weights in this (fp8) dtype and cast
+    them per layer to the usual compute dtype (UNETLoader's weight_dtype); None keeps them in it."""
     family = family or model_detection.model_family(state_dict, source_name=source_name)
     config = supported_models.family_config(family)
     device = comfy.model_management.get_torch_device()
-    dtype = comfy.model_management.unet_dtype(device)
-    unet = supported_models.load_unet(state_dict, family, source_name, dtype=dtype)
-    latent_format = comfy.latent_formats.SDXL() if config.latent_format == "SDXL" else comfy.latent_formats.SD15()
-    model_type = ModelType.V_PREDICTION if family.prediction_type == "v_prediction" else ModelType.EPS
-    model = MODEL_CLASSES[family.name](unet, model_type=model_type, latent_format=latent_format,
-                                       family=family.name)
-    logging.info("model family %s, %s, dtype %s", family.name, model_type.name, dtype)
+    dtype = _flow_dtype(family, device, comfy.model_management.unet_dtype(device))
+    # With an fp8 weight dtype the weights load in the file's dtype and are rounded from there (the same values
+    # as rounding their exact fp32 upcast), so the fp32 model never exists.
+    network = supported_models.load_diffusion_model(state_dict, family, source_name,
+                                                    dtype=dtype if weight_dtype is None else None)
+    if weight_dtype is not None:
+        comfy.manual_cast.store_weights_as(network, weight_dtype, other_dtype=dtype)
+    latent_format = LATENT_FORMATS[config.latent_format]()
+    model_type = MODEL_TYPES[family.prediction_type]
+    model_config = config if family.architecture != "unet" else None
+    model = MODEL_CLASSES[family.name](network, model_type=model_type, latent_format=latent_format,
+                                       family=family.name, model_config=model_config)
+    if weight_dtype is not None:
+        model.compute_dtype = dtype
+    logging.info("model family %s, %s, dtype %s, weights %s", family.name, model_type.name, dtype,
+                 weight_dtype or dtype)
     return ModelPatcher(model, load_device=device, offload_device=comfy.model_management.unet_offload_device())
+
+
+def _flow_dtype(family: model_detection.FamilyMatch, device: torch.device, dtype: torch.dtype) -> torch.dtype:
+    """FLUX.1's activations overflow fp16; like ComfyUI (bf16 first in Flux's supported dtypes) it runs in bf16
+    on a GPU that has it, unless fp16 was asked for with --fp16-unet / --force-fp16."""
+    if (family.architecture == "flux" and dtype == torch.float16 and device.type == "cuda"
+            and torch.cuda.is_bf16_supported() and not (args.fp16_unet or args.force_fp16)):
+        return torch.bfloat16
+    return dtype
+
+
+def _flow_checkpoint_clip(state_dict: dict[str, torch.Tensor], family: model_detection.FamilyMatch,
+                          source_name: str, embedding_directory: Any) -> CLIP | None:
+    """The CLIP of an all-in-one SD3 / Flux checkpoint: its `text_encoders.<kind>.transformer.` parts, built as
+    DualCLIPLoader / TripleCLIPLoader build them from separate files (type "sd3" / "flux"); None without any."""
+    parts, sources, kinds = [], [], []
+    for slot in supported_models.family_config(family).text_encoders:
+        part = {key[len(slot.checkpoint_prefix):]: value for key, value in state_dict.items()
+                if key.startswith(slot.checkpoint_prefix)}
+        if part:
+            parts.append(part)
+            sources.append(f"{source_name} ({slot.kind})")
+            kinds.append(slot.kind)
+    if not parts:
+        return None
+    clip_type = FLOW_CLIP_TYPES[family.name]
+    try:
+        return clip_from_text_encoder_state_dicts(parts, clip_type=clip_type, sources=sources,
+                                                  embedding_directory=embedding_directory, kinds=kinds)
+    except NotImplementedError as error:
+        raise NotImplementedError(
+            f"{source_name}: its text encoders ({', '.join(kinds)}) need the {clip_type!r} CLIP, which "
+            f"comfy.clip_object does not build yet ({error}). The model and VAE load on their own (UNETLoader / "
+            "VAELoader).") from error
 
 
 @outside_inference_mode
@@ -91,7 +145,9 @@ def load_state_dict_guess_config(state_dict: dict[str, torch.Tensor], source_nam
         config = supported_models.family_config(family)
         vae = VAE(supported_models.load_vae(state_dict, source_name, config.latent_scale_factor))
     clip = None
-    if output_clip:
+    if output_clip and family.architecture != "unet":
+        clip = _flow_checkpoint_clip(state_dict, family, source_name, embedding_directory)
+    elif output_clip:
         clip = clip_from_checkpoint(state_dict, source=source_name, embedding_directory=embedding_directory)
         if clip is not None and supported_models.family_config(family).clip_skip_default != -1:
             clip.clip_layer(supported_models.family_config(family).clip_skip_default)
@@ -112,9 +168,14 @@ def load_checkpoint_guess_config(ckpt_path: str, output_vae: bool = True, output
 @outside_inference_mode
 def load_diffusion_model(unet_path: str, model_options: dict | None = None, weight_dtype: str = "default"
                          ) -> ModelPatcher:
-    """A diffusion model (UNet) alone, from a UNet-only file or a full checkpoint (UNETLoader)."""
+    """A diffusion model (UNet, FLUX.1 or SD3 transformer) alone, from a model-only file or a full checkpoint
+    (UNETLoader). weight_dtype: UNETLoader's choice ("default", "fp8_e4m3fn", "fp8_e4m3fn_fast", "fp8_e5m2");
+    ComfyUI's `model_options["dtype"]` (an fp8 torch dtype) does the same."""
     state_dict = read_model_file(unet_path)
-    return _diffusion_model(state_dict, os.path.basename(unet_path))
+    storage_dtype = comfy.manual_cast.weight_dtype_from_option(weight_dtype)
+    if (model_options or {}).get("dtype") is not None:
+        storage_dtype = model_options["dtype"]
+    return _diffusion_model(state_dict, os.path.basename(unet_path), weight_dtype=storage_dtype)
 
 
 @outside_inference_mode
@@ -129,7 +190,7 @@ def load_vae(vae_path: str) -> VAE:
     if contents.kind == "checkpoint":
         scale = supported_models.family_config(model_detection.model_family(state_dict, source_name=name)
                                                ).latent_scale_factor
-    return VAE(supported_models.load_vae(state_dict, name, scale))
+    return VAE(supported_models.load_vae(state_dict, name, scale))  # a 16-channel (SD3 / Flux) VAE alike
 
 
 @outside_inference_mode

@@ -1,10 +1,14 @@
-"""From a detected family and its weights to diffusers configs and loaded diffusers models (UNet and VAE).
+"""From a detected family and its weights to diffusers configs and loaded diffusers models (UNet, flow
+transformers and VAE).
 
-One loader path for every family: `detect_unet_config` gives the LDM hyper-parameters, `unet_diffusers_config`
+One loader path per architecture: `detect_unet_config` gives the LDM hyper-parameters, `unet_diffusers_config`
 turns them (plus the family's data in `comfy.model_configs`) into a `UNet2DConditionModel` config,
 diffusers' own `convert_ldm_unet_checkpoint` renames the weights offline, and `load_unet` checks every key
-and shape before building the model. The VAE goes the same way with `vae_diffusers_config` and `load_vae`.
-Text encoders are not built here; `text_encoder_slots` says which kinds a checkpoint has and where.
+and shape before building the model. FLUX.1 and SD3 go the same way with `flux_diffusers_config` /
+`sd3_diffusers_config` and diffusers' single-file converters (`load_flux`, `load_sd3`; `load_diffusion_model`
+picks by architecture): configs are always built here from the shapes, never fetched from a hub. The VAE
+(4- or 16-channel) goes through `vae_diffusers_config` and `load_vae`. Text encoders are not built here;
+`text_encoder_slots` says which kinds a checkpoint has and where.
 """
 
 from __future__ import annotations
@@ -13,10 +17,16 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-from diffusers import AutoencoderKL, UNet2DConditionModel
-from diffusers.loaders.single_file_utils import convert_ldm_unet_checkpoint, convert_ldm_vae_checkpoint
+from diffusers import AutoencoderKL, FluxTransformer2DModel, SD3Transformer2DModel, UNet2DConditionModel
+from diffusers.loaders.single_file_utils import (
+    convert_flux_transformer_checkpoint_to_diffusers,
+    convert_ldm_unet_checkpoint,
+    convert_ldm_vae_checkpoint,
+    convert_sd3_transformer_checkpoint_to_diffusers,
+)
 
 import comfy.utils
+from comfy import flow_layouts
 from comfy.model_configs import FAMILY_CONFIGS, FamilyConfig
 from comfy.model_detection import (
     UNET_PREFIX,
@@ -34,15 +44,20 @@ __all__ = [
     "FamilyConfig",
     "WeightLoadError",
     "family_config",
+    "flux_diffusers_config",
+    "load_diffusion_model",
+    "load_flux",
+    "load_sd3",
     "load_unet",
     "load_vae",
+    "sd3_diffusers_config",
     "text_encoder_slots",
     "unet_diffusers_config",
     "vae_diffusers_config",
 ]
 
 # ComfyUI's match order (`supported_models.models`) restricted to the families Kiln loads.
-models = ["SD15", "SD20", "SDXLRefiner", "SDXL"]
+models = ["SD15", "SD20", "SDXLRefiner", "SDXL", "SD3", "Flux", "FluxSchnell"]
 
 VAE_NORM_NUM_GROUPS = 32  # every SD/SDXL VAE; not visible in the weights
 
@@ -200,11 +215,13 @@ def _first(items: list[str], count: int = 5) -> str:
 
 
 def _load_checked(model_class: type, config: dict[str, Any], source: dict[str, torch.Tensor],
-                  converted: dict[str, Any], what: str, source_name: str, dtype: torch.dtype | None) -> Any:
+                  converted: dict[str, Any], what: str, source_name: str, dtype: torch.dtype | None,
+                  leftover: list[str] | None = None) -> Any:
     """Build `model_class(**config)` without allocating, check keys and shapes, then load `converted` into it.
 
     A source key is "unexpected" when its tensor ended up nowhere in `converted` (tracked by tensor identity:
-    the converters pass tensors through or take views of them).
+    the converters pass tensors through or take views of them), or, for converters that copy (the flow
+    transformers' `torch.cat`) and pop what they use, when it is in `leftover` (the keys they did not take).
     """
     with torch.device("meta"):
         model = model_class(**config)
@@ -230,7 +247,10 @@ def _load_checked(model_class: type, config: dict[str, Any], source: dict[str, t
             source_key_of.setdefault(identity, key)
 
     missing = [key for key in expected if converted.get(key) is None]
-    unexpected = [key for key in source if not used.intersection(identities(source[key]))]
+    if leftover is None:
+        unexpected = [key for key in source if not used.intersection(identities(source[key]))]
+    else:
+        unexpected = list(leftover)
     unexpected += [key for key in converted if key not in expected]
     wrong_shapes = [
         f"{next((source_key_of[i] for i in identities(value) if i in source_key_of), key)} (diffusers {key}): file {tuple(value.shape)}, "
@@ -279,6 +299,164 @@ def load_unet(state_dict: Mapping[str, torch.Tensor], family: FamilyMatch | str 
     except KeyError as error:
         raise WeightLoadError(f"{source_name}: the {family.name} UNet weights lack the key {error}")
     return _load_checked(UNet2DConditionModel, config, source, converted, f"{family.name} UNet", source_name, dtype)
+
+
+def flux_diffusers_config(flux_config: dict[str, Any]) -> dict[str, Any]:
+    """A `FluxTransformer2DModel` config for a detected FLUX.1 config (`detect_flux_config`'s result).
+
+    diffusers works on the packed latent (2x2 patches of 16 channels = 64 features, patch_size 1). Raises
+    ValueError for what diffusers' Flux cannot express (an MLP ratio other than 4, no qkv bias, no blocks).
+    """
+    if flux_config["mlp_ratio"] != 4.0:
+        raise ValueError(f"Unsupported Flux: MLP ratio {flux_config['mlp_ratio']} (diffusers' Flux has 4)")
+    if not flux_config["qkv_bias"]:
+        raise ValueError("Unsupported Flux: the attention projections have no bias (FLUX.1 has one)")
+    if flux_config["depth"] < 1 or flux_config["depth_single_blocks"] < 1:
+        raise ValueError(f"Unsupported Flux: {flux_config['depth']} double and {flux_config['depth_single_blocks']} "
+                         "single blocks (at least one of each)")
+    patch_area = flux_config["patch_size"] ** 2
+    return {
+        "patch_size": 1,
+        "in_channels": flux_config["in_channels"] * patch_area,
+        "out_channels": flux_config["out_channels"] * patch_area,
+        "num_layers": flux_config["depth"],
+        "num_single_layers": flux_config["depth_single_blocks"],
+        "attention_head_dim": flux_config["head_dim"],
+        "num_attention_heads": flux_config["num_heads"],
+        "joint_attention_dim": flux_config["context_in_dim"],
+        "pooled_projection_dim": flux_config["vec_in_dim"],
+        "guidance_embeds": flux_config["guidance_embed"],
+        "axes_dims_rope": tuple(flux_config["axes_dim"]),
+    }
+
+
+def sd3_diffusers_config(mmdit_config: dict[str, Any]) -> dict[str, Any]:
+    """An `SD3Transformer2DModel` config for a detected MMDiT config (`detect_mmdit_config`'s result).
+
+    Heads are 64 wide (ComfyUI: `num_heads = depth = hidden / 64`); the number of joint blocks is the one in
+    the file. Raises ValueError for layouts diffusers' SD3 cannot express.
+    """
+    hidden = mmdit_config["hidden_size"]
+    if hidden % 64:
+        raise ValueError(f"Unsupported SD3: hidden size {hidden} is not a multiple of the 64-wide heads")
+    if mmdit_config["mlp_ratio"] != 4.0:
+        raise ValueError(f"Unsupported SD3: MLP ratio {mmdit_config['mlp_ratio']} (diffusers' MMDiT has 4)")
+    if mmdit_config["adm_in_channels"] is None:
+        raise ValueError("Unsupported SD3: no pooled-text embedding ('y_embedder')")
+    return {
+        "sample_size": 128,
+        "patch_size": mmdit_config["patch_size"],
+        "in_channels": mmdit_config["in_channels"],
+        "out_channels": mmdit_config["out_channels"],
+        "num_layers": mmdit_config["num_layers"],
+        "attention_head_dim": 64,
+        "num_attention_heads": hidden // 64,
+        "joint_attention_dim": mmdit_config["context_in_dim"],
+        "caption_projection_dim": hidden,
+        "pooled_projection_dim": mmdit_config["adm_in_channels"],
+        "pos_embed_max_size": mmdit_config["pos_embed_max_size"],
+        "dual_attention_layers": tuple(mmdit_config["x_block_self_attn_layers"]),
+        "qk_norm": mmdit_config["qk_norm"],
+    }
+
+
+# diffusers' Flux converter splits each single block's fused `linear1` (q, k, v, MLP) with FLUX.1's widths
+# written into it (3072, mlp 12288); Kiln splits it at the file's own widths and hands the converter
+# shape-only stand-ins, so reduced models convert too.
+_DIFFUSERS_FLUX_LINEAR1_ROWS = 3 * 3072 + 4 * 3072
+
+
+def _convert_flux(source: dict[str, torch.Tensor], flux_config: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """(diffusers state dict, source keys the converter left unused) for BFL-layout Flux weights (bare keys,
+    already checked against `flow_layouts.flux_layout`)."""
+    hidden = flux_config["hidden_size"]
+    widths = (hidden, hidden, hidden, int(hidden * flux_config["mlp_ratio"]))
+    names = ("attn.to_q", "attn.to_k", "attn.to_v", "proj_mlp")
+    remaining = dict(source)
+    splits: dict[str, torch.Tensor] = {}
+    for index in range(flux_config["depth_single_blocks"]):
+        for kind in ("weight", "bias"):
+            key = f"single_blocks.{index}.linear1.{kind}"
+            fused = remaining[key]
+            for name, part in zip(names, torch.split(fused, widths, dim=0), strict=True):
+                splits[f"single_transformer_blocks.{index}.{name}.{kind}"] = part
+            remaining[key] = torch.empty((_DIFFUSERS_FLUX_LINEAR1_ROWS, *fused.shape[1:2]), device="meta")
+    converted = convert_flux_transformer_checkpoint_to_diffusers(remaining)
+    converted.update(splits)
+    return converted, list(remaining)
+
+
+def _without_prefix(state_dict: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {key[len(prefix):]: value for key, value in state_dict.items() if key.startswith(prefix)}
+
+
+def _check_original_layout(source: Mapping[str, torch.Tensor], layout: flow_layouts.Layout, what: str,
+                           source_name: str) -> None:
+    """Refuse weights that differ from the layout their own shapes describe, in the file's key names."""
+    missing, unexpected, wrong_shapes = flow_layouts.layout_problems(source, layout)
+    problems = []
+    if missing:
+        problems.append(f"missing keys {_first(missing)}")
+    if unexpected:
+        problems.append(f"unexpected keys {_first(unexpected)}")
+    if wrong_shapes:
+        problems.append(f"wrong shapes {_first(wrong_shapes)}")
+    if problems:
+        raise WeightLoadError(f"{source_name}: the {what} weights do not fit the model: " + "; ".join(problems))
+
+
+def load_flux(state_dict: Mapping[str, torch.Tensor], family: FamilyMatch, source_name: str,
+              dtype: torch.dtype | None = torch.float32) -> FluxTransformer2DModel:
+    """The diffusers FLUX.1 transformer for BFL-layout weights (bare, or under the family's prefix).
+
+    The file is first compared with the layout its shapes describe (`comfy.flow_layouts`), then converted with
+    diffusers' converter and checked again in diffusers' names; a file already in diffusers' layout loads as
+    it is (checked in those names). Raises `WeightLoadError` naming `source_name` and the first missing (with
+    the expected shape) / unexpected / wrong-shape keys.
+    """
+    source = _without_prefix(state_dict, family.unet_prefix)
+    what = f"{family.name} transformer"
+    try:
+        config = flux_diffusers_config(family.unet_config)
+    except ValueError as error:
+        raise WeightLoadError(f"{source_name}: {error}")
+    if family.unet_config.get("weights_layout") == "diffusers":
+        return _load_checked(FluxTransformer2DModel, config, source, dict(source), what, source_name, dtype)
+    _check_original_layout(source, flow_layouts.flux_layout(family.unet_config), what, source_name)
+    converted, leftover = _convert_flux(source, family.unet_config)
+    return _load_checked(FluxTransformer2DModel, config, source, converted, what, source_name, dtype, leftover)
+
+
+def load_sd3(state_dict: Mapping[str, torch.Tensor], family: FamilyMatch, source_name: str,
+             dtype: torch.dtype | None = torch.float32) -> SD3Transformer2DModel:
+    """The diffusers SD3 MMDiT for Stability-layout weights (bare, or under the family's prefix).
+
+    Checked like `load_flux`: against the layout its shapes describe, then in diffusers' names. Raises
+    `WeightLoadError` naming `source_name` and the first missing / unexpected / wrong-shape keys.
+    """
+    source = _without_prefix(state_dict, family.unet_prefix)
+    try:
+        config = sd3_diffusers_config(family.unet_config)
+    except ValueError as error:
+        raise WeightLoadError(f"{source_name}: {error}")
+    if family.unet_config.get("weights_layout") == "diffusers":
+        return _load_checked(SD3Transformer2DModel, config, source, dict(source), "SD3 transformer", source_name,
+                             dtype)
+    _check_original_layout(source, flow_layouts.mmdit_layout(family.unet_config), "SD3 transformer", source_name)
+    remaining = dict(source)
+    converted = convert_sd3_transformer_checkpoint_to_diffusers(remaining)
+    return _load_checked(SD3Transformer2DModel, config, source, converted, "SD3 transformer", source_name, dtype,
+                         list(remaining))
+
+
+def load_diffusion_model(state_dict: Mapping[str, torch.Tensor], family: FamilyMatch, source_name: str,
+                         dtype: torch.dtype | None = torch.float32) -> torch.nn.Module:
+    """The diffusers network of a detected family: a UNet, a FLUX.1 or an SD3 transformer."""
+    if family.architecture == "flux":
+        return load_flux(state_dict, family, source_name, dtype)
+    if family.architecture == "mmdit":
+        return load_sd3(state_dict, family, source_name, dtype)
+    return load_unet(state_dict, family, source_name, dtype)
 
 
 def load_vae(state_dict: Mapping[str, torch.Tensor], source_name: str, scaling_factor: float = 0.18215,

@@ -1,7 +1,8 @@
 """`VAE`: encode images to latents and decode latents to images with a diffusers `AutoencoderKL`.
 
-Images are ComfyUI IMAGE tensors `[B, H, W, C]` in 0..1 on the CPU; latents are in VAE space `[B, 4, H/8, W/8]`
-(the sampler has already divided by the family's scale factor). Decoding is done in batches that fit memory,
+Images are ComfyUI IMAGE tensors `[B, H, W, C]` in 0..1 on the CPU; latents are in VAE space `[B, C, H/8, W/8]`,
+C = 4 for SD1/SD2/SDXL and 16 for SD3 / FLUX.1's VAE (the BFL layout without quant convs); the family's
+scale and shift belong to the model's latent format, which the sampler has already undone. Decoding is done in batches that fit memory,
 and tiled variants blend overlapping tiles for large images.
 """
 

@@ -62,6 +62,8 @@ class CLIPLoader:
     RETURN_TYPES = ("CLIP",)
     FUNCTION = "load_clip"
     CATEGORY = "advanced/loaders"
+    DESCRIPTION = ("Loads one text encoder as a CLIP. stable_diffusion: CLIP-L (SD1), CLIP-H (SD2) or CLIP-G; "
+                   "sd3: CLIP-L, CLIP-G or T5-XXL alone.")
 
     def load_clip(self, clip_name, type="stable_diffusion", device="default"):  # noqa: A002 - ComfyUI's input name
         path = folder_paths.get_full_path_or_raise("text_encoders", clip_name)
@@ -79,11 +81,31 @@ class DualCLIPLoader:
     RETURN_TYPES = ("CLIP",)
     FUNCTION = "load_clip"
     CATEGORY = "advanced/loaders"
+    DESCRIPTION = ("Loads two text encoders as one CLIP. sdxl: CLIP-L + CLIP-G; sd3: two of CLIP-L, CLIP-G and "
+                   "T5-XXL; flux: CLIP-L + T5-XXL.")
 
     def load_clip(self, clip_name1, clip_name2, type, device="default"):  # noqa: A002
         paths = [folder_paths.get_full_path_or_raise("text_encoders", name) for name in (clip_name1, clip_name2)]
         return (_sd().load_clip(paths, embedding_directory=folder_paths.get_folder_paths("embeddings"),
                                    clip_type=type, device=device),)
+
+
+class TripleCLIPLoader:
+    @classmethod
+    def INPUT_TYPES(cls):
+        names = folder_paths.get_filename_list("text_encoders")
+        return {"required": {"clip_name1": (names,), "clip_name2": (names,), "clip_name3": (names,)}}
+
+    RETURN_TYPES = ("CLIP",)
+    FUNCTION = "load_clip"
+    CATEGORY = "advanced/loaders"
+    DESCRIPTION = "Loads SD3's three text encoders (CLIP-L, CLIP-G and T5-XXL, in any order) as one CLIP."
+
+    def load_clip(self, clip_name1, clip_name2, clip_name3):
+        paths = [folder_paths.get_full_path_or_raise("text_encoders", name)
+                 for name in (clip_name1, clip_name2, clip_name3)]
+        return (_sd().load_clip(paths, embedding_directory=folder_paths.get_folder_paths("embeddings"),
+                                clip_type="sd3"),)
 
 
 class VAELoader:
@@ -149,6 +171,7 @@ NODE_CLASS_MAPPINGS = {
     "UNETLoader": UNETLoader,
     "CLIPLoader": CLIPLoader,
     "DualCLIPLoader": DualCLIPLoader,
+    "TripleCLIPLoader": TripleCLIPLoader,
     "VAELoader": VAELoader,
     "LoraLoader": LoraLoader,
     "LoraLoaderModelOnly": LoraLoaderModelOnly,

@@ -1,13 +1,16 @@
 """Test-wide settings and shared fixtures.
 
 One CPU thread (this machine has two cores and the end-to-end tests run a server beside pytest), and ComfyUI's
-reproducible random SD1.5 reference checkpoint, built once per session for the tests that compare with
-ComfyUI's recorded numbers.
+reproducible random SD1.5 reference checkpoint and flow-model (Flux, SD3) reference files, built once per session
+for the tests that compare with ComfyUI's recorded numbers.
 """
 
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,3 +42,38 @@ def reference_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
         yield path
     finally:
         path.unlink(missing_ok=True)
+
+
+def _flow_reference_files() -> dict[str, tuple[str, int]]:
+    """file id -> (path under models/, recorded size) for every file of flux_keys.json and sd3_keys.json."""
+    files = {}
+    for name in ("flux_keys.json", "sd3_keys.json"):
+        for file_id, entry in json.loads((FIXTURES / name).read_text())["files"].items():
+            files[file_id] = (entry["path"], entry["file_bytes"])
+    return files
+
+
+@pytest.fixture(scope="session")
+def flow_reference_models() -> Iterator[Path]:
+    """A ComfyUI-style models folder holding all reference flow files of the fixtures' section 11 (Flux dev /
+    schnell, SD3 checkpoint and parts, CLIP-L, CLIP-G, T5-XXL fp8, the 16-channel VAE): `KILN_FLOW_REF` when
+    it holds them all at their recorded sizes, else built once per session with `make_flow_checkpoints.py`
+    (about 2 minutes, 10.5 GB) into a temporary folder deleted afterwards."""
+    files = _flow_reference_files()
+
+    def complete(folder: Path) -> bool:
+        return all((folder / path).is_file() and (folder / path).stat().st_size == size
+                   for path, size in files.values())
+
+    cached = os.environ.get("KILN_FLOW_REF")
+    if cached and complete(Path(cached)):
+        yield Path(cached)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="kiln_flow_ref_"))
+    try:
+        subprocess.run([sys.executable, str(FIXTURES / "make_flow_checkpoints.py"), "all", str(folder)],
+                       check=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True)
+        assert complete(folder), "make_flow_checkpoints.py did not produce every reference flow file"
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

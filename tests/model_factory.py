@@ -13,6 +13,10 @@ sizes CLIP-L 32 (SD1) / OpenCLIP-H 32 (SD2) / CLIP-L 16 + OpenCLIP-G 32 (SDXL: d
 OpenCLIP-G 32 (refiner).
 
 `meta_device_checkpoint_keys(family)` gives the full-size key -> shape layout on the `meta` device (no memory).
+
+Flow models (FLUX.1 dev / schnell, SD3's MMDiT, the 16-channel VAE) are written straight in their original
+layouts from the loaders' own key tables (`comfy.flow_layouts`): `tiny_flow_model_state_dict`,
+`tiny_vae16_state_dict`, `tiny_flux_schnell_checkpoint_state_dict`, and `meta_device_flow_keys` for full size.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from diffusers import AutoencoderKL, UNet2DConditionModel
 from safetensors.torch import save_file
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
-from comfy import ldm_export
+from comfy import flow_layouts, ldm_export
 from comfy.ldm_export import UNET_PREFIX, VAE_PREFIX, unet_diffusers_to_ldm, vae_diffusers_to_ldm
 
 CLIP_VOCAB_SIZE = 49408
@@ -374,3 +378,227 @@ def _meta_layout(family: str) -> dict[str, torch.Tensor]:
             encoder_keys = text_encoder_to_ldm(spec, model.state_dict())
             layout.update({prefix + key: value for key, value in encoder_keys.items()})
     return layout
+
+
+# --- flow models: FLUX.1 (dev, schnell), SD3's MMDiT and the 16-channel VAE ----------------------------
+#
+# Written straight in their original key layouts (BFL for Flux, Stability for the MMDiT) from the loaders' own
+# key -> shape tables (`comfy.flow_layouts`), with random values drawn per key: norm scales 1 + 0.02·t, other
+# matrices t / sqrt(fan_in) so the outputs react to every input, vectors 0.02·t. The same tables on the `meta`
+# device give the full-size layouts.
+
+
+@dataclass(frozen=True)
+class FluxSpec:
+    """A FLUX.1 layout: hidden width, head width, double / single block counts, text and pooled widths."""
+
+    hidden_size: int
+    head_dim: int
+    depth: int
+    depth_single_blocks: int
+    context_dim: int
+    pooled_dim: int
+    guidance: bool
+    latent_channels: int = 16
+
+    def config(self) -> dict[str, Any]:
+        """The config `comfy.model_detection.detect_flux_config` reads back from such a file."""
+        return {"hidden_size": self.hidden_size, "head_dim": self.head_dim, "mlp_ratio": 4.0, "depth": self.depth,
+                "depth_single_blocks": self.depth_single_blocks, "context_in_dim": self.context_dim,
+                "vec_in_dim": self.pooled_dim, "in_channels": self.latent_channels,
+                "out_channels": self.latent_channels, "patch_size": 2, "guidance_embed": self.guidance}
+
+
+@dataclass(frozen=True)
+class MMDiTSpec:
+    """An SD3 MMDiT layout: hidden = 64 * heads, joint blocks, positional grid, pooled and context widths,
+    SD3.5's q/k norms and MMDiT-X's second-attention blocks."""
+
+    hidden_size: int
+    num_layers: int
+    pos_embed_max_size: int
+    pooled_dim: int
+    context_dim: int
+    qk_norm: bool = False
+    second_attention_layers: tuple[int, ...] = ()
+    latent_channels: int = 16
+
+    def config(self) -> dict[str, Any]:
+        """The config `comfy.model_detection.detect_mmdit_config` reads back from such a file."""
+        return {"hidden_size": self.hidden_size, "num_layers": self.num_layers, "patch_size": 2,
+                "in_channels": self.latent_channels, "out_channels": self.latent_channels,
+                "pos_embed_max_size": self.pos_embed_max_size, "adm_in_channels": self.pooled_dim,
+                "context_in_dim": self.context_dim, "mlp_ratio": 4.0, "qk_norm": "rms_norm" if self.qk_norm else None,
+                "x_block_self_attn_layers": list(self.second_attention_layers)}
+
+
+FLUX_DEV_FULL = FluxSpec(3072, 128, 19, 38, 4096, 768, guidance=True)
+FLUX_SCHNELL_FULL = FluxSpec(3072, 128, 19, 38, 4096, 768, guidance=False)
+SD3_MEDIUM_FULL = MMDiTSpec(1536, 24, 192, 2048, 4096)
+SD35_LARGE_FULL = MMDiTSpec(2432, 38, 192, 2048, 4096, qk_norm=True)
+SD35_MEDIUM_FULL = MMDiTSpec(1536, 24, 384, 2048, 4096, qk_norm=True, second_attention_layers=tuple(range(13)))
+# Reduced far below what ComfyUI accepts: Kiln reads every size from the shapes.
+# Text width 32 and pooled width 32: the tiny T5 (`TINY_T5_SIZES`) and the tiny CLIP-L (`SD1_CLIP_L`).
+TINY_FLUX_DEV = FluxSpec(64, 32, 1, 1, 32, 32, guidance=True)
+TINY_FLUX_SCHNELL = FluxSpec(64, 32, 1, 1, 32, 32, guidance=False)
+TINY_SD3 = MMDiTSpec(64, 2, 16, 32, 48)
+TINY_FLOW_SPECS: dict[str, FluxSpec | MMDiTSpec] = {"Flux": TINY_FLUX_DEV, "FluxSchnell": TINY_FLUX_SCHNELL,
+                                                   "SD3": TINY_SD3}
+FULL_FLOW_SPECS: dict[str, FluxSpec | MMDiTSpec] = {"flux-dev": FLUX_DEV_FULL, "flux-schnell": FLUX_SCHNELL_FULL,
+                                                    "sd3-medium": SD3_MEDIUM_FULL, "sd35-large": SD35_LARGE_FULL,
+                                                    "sd35-medium": SD35_MEDIUM_FULL}
+# The 16-channel VAE of FLUX.1 and SD3 (ae.safetensors: ch 128, ch_mult 1,2,4,4, no quant convs) and a tiny one.
+VAE16_FULL = dict(FULL_VAE, latent_channels=16, use_quant_conv=False, use_post_quant_conv=False)
+TINY_VAE16 = dict(TINY_VAE, latent_channels=16, use_quant_conv=False, use_post_quant_conv=False)
+
+
+def flow_layout(spec: FluxSpec | MMDiTSpec) -> dict[str, tuple[int, ...]]:
+    """The bare key -> shape table of a Flux or MMDiT spec."""
+    if isinstance(spec, FluxSpec):
+        return flow_layouts.flux_layout(spec.config())
+    return flow_layouts.mmdit_layout(spec.config())
+
+
+def _random_tensors(layout: dict[str, tuple[int, ...]], seed: int, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    tensors: dict[str, torch.Tensor] = {}
+    for index, (key, shape) in enumerate(sorted(layout.items())):
+        values = torch.randn(shape, generator=torch.Generator().manual_seed(seed * 100_003 + index))
+        if len(shape) == 1 and key.endswith((".weight", ".scale")):
+            values = 1.0 + 0.02 * values
+        elif len(shape) >= 2 and not key.endswith("pos_embed"):
+            values = values / float(torch.tensor(shape[1:]).prod()) ** 0.5
+        else:
+            values = 0.02 * values
+        tensors[key] = values.to(dtype)
+    return tensors
+
+
+def tiny_flow_model_state_dict(family: str, seed: int = 0, prefixed: bool = False,
+                               dtype: torch.dtype = torch.bfloat16) -> dict[str, torch.Tensor]:
+    """A reduced Flux dev ("Flux"), Flux schnell ("FluxSchnell") or SD3 ("SD3") model-only file's tensors, bare
+    keys (`diffusion_models/`) or under `model.diffusion_model.` if `prefixed`."""
+    prefix = UNET_PREFIX if prefixed else ""
+    tensors = _random_tensors(flow_layout(TINY_FLOW_SPECS[family]), seed, dtype)
+    return {prefix + key: value for key, value in tensors.items()}
+
+
+def tiny_vae16_state_dict(seed: int = 0, prefix: str = "") -> dict[str, torch.Tensor]:
+    """A small 16-channel VAE in the BFL / SD3 layout (`encoder.*`, `decoder.*`, no quant convs), bfloat16,
+    under `prefix` ("" for `vae/` files, "first_stage_model." in SD3 checkpoints, "vae." in Flux ones)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        vae = AutoencoderKL(**TINY_VAE16)
+    _perturb_and_round(vae, torch.Generator().manual_seed(seed))
+    return {prefix + key: value.to(torch.bfloat16) for key, value in vae_diffusers_to_ldm(vae.state_dict()).items()}
+
+
+def meta_device_flow_keys(name: str) -> dict[str, torch.Tensor]:
+    """Full-size flow layouts as meta tensors: a `FULL_FLOW_SPECS` name ("flux-dev", "flux-schnell",
+    "sd3-medium", "sd35-large", "sd35-medium"; bare model-only keys) or "vae16" (the 16-channel VAE, bare
+    `encoder.*` / `decoder.*`)."""
+    if name == "vae16":
+        with torch.device("meta"):
+            vae = AutoencoderKL(**VAE16_FULL)
+        return vae_diffusers_to_ldm(vae.state_dict())
+    layout = flow_layout(FULL_FLOW_SPECS[name])
+    return {key: torch.empty(shape, device="meta") for key, shape in layout.items()}
+
+
+# --- flow text encoders: T5 (XXL layout, reduced) and scaled_fp8 files --------------------------------------
+#
+# A T5 v1.1 encoder (gated-GELU MLP, relative positions) built with transformers at reduced width and depth but
+# with T5's real 32128-id vocabulary, written in ComfyUI's t5xxl key layout (`shared.weight`, `encoder.*`, no
+# tied `encoder.embed_tokens.weight`).
+
+TINY_T5_SIZES = {"d_model": 32, "num_layers": 2, "num_heads": 4, "d_kv": 8, "d_ff": 48, "vocab_size": 32128}
+
+
+def tiny_t5_state_dict(seed: int = 0, dtype: torch.dtype = torch.float16,
+                       **sizes: int) -> tuple[dict[str, torch.Tensor], torch.nn.Module]:
+    """A reduced T5-XXL text-encoder file's tensors in `dtype` (fp32, fp16, bf16, float8_e4m3fn, float8_e5m2) and a
+    transformers `T5EncoderModel` holding exactly those values in float32. `sizes` override `TINY_T5_SIZES`."""
+    from transformers import T5EncoderModel
+
+    from comfy.text_encoders import t5
+
+    config = t5.t5_config(**{**TINY_T5_SIZES, **sizes})
+    generator = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = T5EncoderModel(config).eval()
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            noise = torch.randn(parameter.shape, generator=generator)
+            # Norm scales near 1, matrices near 1/sqrt(fan_in): activations stay O(1) and react to every weight.
+            scale = 1.0 / parameter.shape[-1] ** 0.5 if parameter.dim() == 2 and "relative" not in name else 0.3
+            base = 1.0 if parameter.dim() == 1 else 0.0
+            parameter.copy_((base + scale * noise).to(dtype).float())
+    state_dict = {key: value.to(dtype) for key, value in model.state_dict().items()
+                  if key != "encoder.embed_tokens.weight"}
+    return state_dict, model
+
+
+def to_scaled_fp8(state_dict: dict[str, torch.Tensor], dtype: torch.dtype = torch.float8_e4m3fn,
+                  with_input_scales: bool = True) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """ComfyUI's `scaled_fp8` form of a T5 file: each 2-D Linear weight `w` stored as `(w / s).to(fp8)` with
+    `<layer>.scale_weight` = s (max|w| / 448, float32), a `scaled_fp8` marker (an empty fp8 tensor), optional
+    `<layer>.scale_input` (1.0) and the embedding and norms left in their dtype. Returns the file's tensors and
+    the dequantised float32 weights (`fp8.float() * s`) the encoder must compute with."""
+    scaled: dict[str, torch.Tensor] = {"scaled_fp8": torch.empty(0, dtype=dtype)}
+    effective: dict[str, torch.Tensor] = {}
+    for key, value in state_dict.items():
+        is_linear = value.dim() == 2 and key.startswith("encoder.block.") and "relative_attention_bias" not in key
+        if not is_linear:
+            scaled[key] = value
+            effective[key] = value.float()
+            continue
+        layer = key[: -len(".weight")]
+        scale = (value.float().abs().max() / 448.0).reshape(())
+        stored = (value.float() / scale).to(dtype)
+        scaled[key] = stored
+        scaled[f"{layer}.scale_weight"] = scale
+        if with_input_scales:
+            scaled[f"{layer}.scale_input"] = torch.ones(())
+        effective[key] = stored.float() * scale
+    return scaled, effective
+
+
+def tiny_flow_text_encoder_state_dicts(family: str, seed: int = 0,
+                                       with_t5: bool = True) -> dict[str, dict[str, torch.Tensor]]:
+    """Text-encoder files sized for a tiny flow model of `TINY_FLOW_SPECS[family]`, `{kind: tensors}`:
+    Flux: CLIP-L as wide as the pooled vector and a T5 as wide as the context; SD3: CLIP-L and CLIP-G (projected
+    to pooled - CLIP-L width) side by side filling the context, and a T5 as wide as the context if `with_t5`.
+    CLIPs in transformers layout (`text_model.*`, fp16), the T5 in float8_e4m3fn."""
+    spec = TINY_FLOW_SPECS[family]
+    if isinstance(spec, FluxSpec):
+        widths = {"clip_l": (spec.pooled_dim, spec.pooled_dim)}
+    else:
+        l_width = spec.context_dim // 3
+        widths = {"clip_l": (l_width, l_width), "clip_g": (spec.context_dim - l_width, spec.pooled_dim - l_width)}
+    files: dict[str, dict[str, torch.Tensor]] = {}
+    for index, (kind, (width, projection)) in enumerate(widths.items()):
+        config = _clip_config(TextEncoderSpec(kind, "", "hf_clip", width))
+        config.projection_dim = projection
+        config.hidden_act = "quick_gelu" if kind == "clip_l" else "gelu"
+        generator = torch.Generator().manual_seed(seed + index)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed + index)
+            model = CLIPTextModelWithProjection(config).eval()
+        _perturb_and_round(model, generator)
+        files[kind] = _fp16(model.state_dict())
+    if isinstance(spec, FluxSpec) or with_t5:
+        files["t5xxl"] = tiny_t5_state_dict(seed, torch.float8_e4m3fn, d_model=spec.context_dim)[0]
+    return files
+
+
+def tiny_flux_schnell_checkpoint_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
+    """An all-in-one Flux schnell file with ComfyUI's prefixes, like `flux1-schnell-fp8.safetensors`: the model
+    (`model.diffusion_model.`), the 16-channel VAE (`vae.`), CLIP-L and a fp8 T5 (`text_encoders.clip_l.transformer.`,
+    `text_encoders.t5xxl.transformer.`), all reduced."""
+    state_dict = tiny_flow_model_state_dict("FluxSchnell", seed, prefixed=True)
+    state_dict.update(tiny_vae16_state_dict(seed, prefix="vae."))
+    clip_l, _ = tiny_text_encoder_state_dict("clip_l", seed)
+    state_dict.update({"text_encoders.clip_l.transformer." + key: value for key, value in clip_l.items()})
+    t5, _ = tiny_t5_state_dict(seed, dtype=torch.float8_e4m3fn)
+    state_dict.update({"text_encoders.t5xxl.transformer." + key: value for key, value in t5.items()})
+    return state_dict

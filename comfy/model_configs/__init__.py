@@ -1,4 +1,5 @@
-"""Per-family facts for the Stable Diffusion UNet families, as data (one `FamilyConfig` per family).
+"""Per-family facts for the Stable Diffusion UNet families and the flow transformers (FLUX.1, SD3), as data
+(one `FamilyConfig` per family).
 
 Shapes are not here: a UNet's sizes come from its weights (`comfy.model_detection.detect_unet_config`) so
 reduced-size checkpoints load through the same path. What is here is what the weights cannot say: the
@@ -8,7 +9,7 @@ where a single-file checkpoint keeps them, the default CLIP layer, and SDXL's si
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,9 @@ class FamilyConfig:
     clip_skip_default: the CLIP hidden layer used by default (-1 last, -2 penultimate).
     addition_time_embed_dim: SDXL's per-number sinusoid width (None for families without `label_emb`).
     sample_size: the diffusers default latent size (image size / 8). upcast_attention: ComfyUI/diffusers
-    upcast attention to fp32 for SD2.1-v.
+    upcast attention to fp32 for SD2.1-v. latent_shift_factor: subtracted before scaling (SD3 0.0609, Flux
+    0.1159). sampling_settings: ComfyUI's `sampling_settings` of the family's model sampling (flow models:
+    shift and multiplier), read by `comfy.model_sampling` through `model_config.sampling_settings`.
     """
 
     name: str
@@ -44,6 +47,8 @@ class FamilyConfig:
     sample_size: int
     addition_time_embed_dim: int | None = None
     upcast_attention: bool = False
+    latent_shift_factor: float = 0.0
+    sampling_settings: dict[str, float] = field(default_factory=dict)
 
 
 SD15_TEXT_ENCODERS = (TextEncoderSlot("clip_l", "cond_stage_model.transformer."),)
@@ -53,6 +58,16 @@ SDXL_TEXT_ENCODERS = (
     TextEncoderSlot("clip_l", "conditioner.embedders.0.transformer."),
 )
 SDXL_REFINER_TEXT_ENCODERS = (TextEncoderSlot("clip_g", "conditioner.embedders.0.model."),)
+# ComfyUI's single-file SD3 / Flux checkpoints keep their text encoders under `text_encoders.<kind>.transformer.`.
+SD3_TEXT_ENCODERS = (
+    TextEncoderSlot("clip_l", "text_encoders.clip_l.transformer."),
+    TextEncoderSlot("clip_g", "text_encoders.clip_g.transformer."),
+    TextEncoderSlot("t5xxl", "text_encoders.t5xxl.transformer."),
+)
+FLUX_TEXT_ENCODERS = (
+    TextEncoderSlot("clip_l", "text_encoders.clip_l.transformer."),
+    TextEncoderSlot("t5xxl", "text_encoders.t5xxl.transformer."),
+)
 
 FAMILY_CONFIGS: dict[str, FamilyConfig] = {
     "SD15": FamilyConfig(
@@ -82,5 +97,23 @@ FAMILY_CONFIGS: dict[str, FamilyConfig] = {
         name="SDXLRefiner", comfy_class="SDXLRefiner", latent_format="SDXL", latent_scale_factor=0.13025,
         prediction_type="eps", num_heads=-1, num_head_channels=64, text_encoders=SDXL_REFINER_TEXT_ENCODERS,
         clip_skip_default=-2, sample_size=128, addition_time_embed_dim=256,
+    ),
+    # Flow transformers: no UNet heads (num_heads / num_head_channels are the transformers' own, from shapes).
+    "Flux": FamilyConfig(
+        name="Flux", comfy_class="Flux", latent_format="Flux", latent_scale_factor=0.3611,
+        latent_shift_factor=0.1159, prediction_type="flux", num_heads=-1, num_head_channels=128,
+        text_encoders=FLUX_TEXT_ENCODERS, clip_skip_default=-1, sample_size=128,
+        sampling_settings={"shift": 1.15},
+    ),
+    "FluxSchnell": FamilyConfig(
+        name="FluxSchnell", comfy_class="FluxSchnell", latent_format="Flux", latent_scale_factor=0.3611,
+        latent_shift_factor=0.1159, prediction_type="flow", num_heads=-1, num_head_channels=128,
+        text_encoders=FLUX_TEXT_ENCODERS, clip_skip_default=-1, sample_size=128,
+        sampling_settings={"shift": 1.0, "multiplier": 1.0},
+    ),
+    "SD3": FamilyConfig(
+        name="SD3", comfy_class="SD3", latent_format="SD3", latent_scale_factor=1.5305, latent_shift_factor=0.0609,
+        prediction_type="flow", num_heads=-1, num_head_channels=64, text_encoders=SD3_TEXT_ENCODERS,
+        clip_skip_default=-1, sample_size=128, sampling_settings={"shift": 3.0, "multiplier": 1000.0},
     ),
 }

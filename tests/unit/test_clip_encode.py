@@ -189,7 +189,9 @@ def test_clip_loader_accepts_bare_transformers_and_open_clip_files(
     sdxl = clip_from_text_encoder_state_dicts([_to_ldm_clip_l(clip_l_model), _to_open_clip(clip_g_model)], "sdxl")
     assert isinstance(sdxl.cond_stage_model, sdxl_clip.SDXLClipModel)
     assert sdxl.encode_from_tokens(sdxl.tokenize(PROMPT)).shape == (1, 77, 80)
-    with pytest.raises(NotImplementedError, match="flux"):
+    with pytest.raises(NotImplementedError, match="hidream"):
+        clip_from_text_encoder_state_dicts([flattened], "hidream")
+    with pytest.raises(clip_configs.TextEncoderLoadError, match="'flux' needs one CLIP-L and one T5-XXL"):
         clip_from_text_encoder_state_dicts([flattened], "flux")
 
 

@@ -1,0 +1,72 @@
+"""Weights stored in a narrow dtype (fp8) and cast to the compute dtype at each layer call.
+
+ComfyUI's `UNETLoader` `weight_dtype` option keeps a diffusion model's weights in `float8_e4m3fn` or
+`float8_e5m2` to halve their memory, and casts each layer's weight to the compute dtype when the layer runs
+("manual cast"). Here the network's `Linear` and `Conv2d` layers get that behaviour in place: their weight and
+bias are rounded to the storage dtype once, and their `forward` casts them to the input's dtype per call.
+Other parameters (norm scales, positional tables) stay as they are.
+"""
+
+from __future__ import annotations
+
+import torch
+
+# UNETLoader's weight_dtype choices -> storage dtype (None: keep the model's dtype). "fp8_e4m3fn_fast" is
+# ComfyUI's fp8 matrix-multiply variant; on hardware without fp8 matmuls it behaves as fp8_e4m3fn, as here.
+WEIGHT_DTYPES: dict[str, torch.dtype | None] = {
+    "default": None,
+    "fp8_e4m3fn": torch.float8_e4m3fn,
+    "fp8_e4m3fn_fast": torch.float8_e4m3fn,
+    "fp8_e5m2": torch.float8_e5m2,
+}
+
+
+class CastLinear(torch.nn.Linear):
+    """A Linear whose stored weight and bias are cast to the input's dtype for each call."""
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: A002 - torch's name
+        bias = None if self.bias is None else self.bias.to(input.dtype)
+        return torch.nn.functional.linear(input, self.weight.to(input.dtype), bias)
+
+
+class CastConv2d(torch.nn.Conv2d):
+    """A Conv2d whose stored weight and bias are cast to the input's dtype for each call."""
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: A002 - torch's name
+        bias = None if self.bias is None else self.bias.to(input.dtype)
+        return self._conv_forward(input, self.weight.to(input.dtype), bias)
+
+
+CAST_CLASSES = {torch.nn.Linear: CastLinear, torch.nn.Conv2d: CastConv2d}
+
+
+def weight_dtype_from_option(option: str) -> torch.dtype | None:
+    """The storage dtype for a UNETLoader `weight_dtype` choice; ValueError names the valid choices."""
+    try:
+        return WEIGHT_DTYPES[option]
+    except KeyError:
+        raise ValueError(f"Unknown weight_dtype {option!r}; expected one of {', '.join(WEIGHT_DTYPES)}") from None
+
+
+def store_weights_as(network: torch.nn.Module, dtype: torch.dtype, other_dtype: torch.dtype | None = None) -> int:
+    """Round every plain `Linear` / `Conv2d` weight and bias of `network` to `dtype`, in place, and make those
+    layers cast them back to the input's dtype when they run; the other floating-point parameters and buffers
+    go to `other_dtype` (the compute dtype) when given. Loading in the file's dtype and calling this keeps the
+    peak at about the file's size. Returns the number of layers changed."""
+    changed = 0
+    for module in network.modules():
+        cast_class = CAST_CLASSES.get(type(module))
+        if cast_class is not None:
+            module.__class__ = cast_class
+            changed += 1
+        for collection in (module._parameters, module._buffers):
+            for name, tensor in collection.items():
+                if tensor is None or not tensor.is_floating_point():
+                    continue
+                target = dtype if cast_class is not None else other_dtype
+                if target is None or tensor.dtype == target:
+                    continue
+                cast = tensor.detach().to(target)
+                is_parameter = collection is module._parameters
+                collection[name] = torch.nn.Parameter(cast, requires_grad=False) if is_parameter else cast
+    return changed
