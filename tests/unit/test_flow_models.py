@@ -355,3 +355,25 @@ def test_the_seed_workflow_shape_runs_on_an_all_in_one_flux_schnell_file(base):
         image = nodes.NODE_CLASS_MAPPINGS["VAEDecode"]().decode(vae, samples)[0]
     assert samples["samples"].shape == (1, 16, 8, 8)
     assert image.shape == (1, 64, 64, 3) and torch.isfinite(image).all() and image.std() > 0
+
+
+@pytest.mark.parametrize("family", ["FluxSchnell", "SD3"])
+def test_the_custom_sampling_nodes_give_ksamplers_result_on_flow_models(flow_models, family):
+    """SamplerCustomAdvanced with RandomNoise, BasicGuider/CFGGuider, KSamplerSelect and BasicScheduler runs the
+    same sampling as KSampler on a flow model (its own flow sigmas and noise scaling)."""
+    from comfy_extras import nodes_custom_sampler
+
+    mappings = {**nodes.NODE_CLASS_MAPPINGS, **nodes_custom_sampler.NODE_CLASS_MAPPINGS}
+    [model] = mappings["UNETLoader"]().load_unet(f"tiny-{family}.safetensors", "default")
+    positive = conditioning(family)
+    negative = mappings["ConditioningZeroOut"]().zero_out(positive)[0]
+    latent = EmptySD3LatentImage().generate(64, 96, 1)[0]
+    with torch.inference_mode():
+        expected = mappings["KSampler"]().sample(model, 5, 4, 2.0, "euler", "simple", positive, negative,
+                                                 latent)[0]["samples"]
+        [sigmas] = mappings["BasicScheduler"]().get_sigmas(model, "simple", 4, 1.0)
+        [noise] = mappings["RandomNoise"]().get_noise(5)
+        [guider] = mappings["CFGGuider"]().get_guider(model, positive, negative, 2.0)
+        [sampler] = mappings["KSamplerSelect"]().get_sampler("euler")
+        output, _ = mappings["SamplerCustomAdvanced"]().sample(noise, guider, sampler, sigmas, latent)
+    assert torch.allclose(output["samples"], expected, atol=1e-5), (output["samples"] - expected).abs().max()
