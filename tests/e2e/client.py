@@ -268,12 +268,16 @@ class KilnClient:
             query["type"] = type
         return await self.get("/view", **query)
 
+    async def download(self, item: dict, **params: Any) -> bytes:
+        """The bytes of a file reference `{"filename", "subfolder", "type"}` (an output's entry), via /view."""
+        result = await self.view(item["filename"], subfolder=item.get("subfolder", ""), type=item.get("type"),
+                                 **params)
+        assert result.status == 200, f"/view {item} answered {result.status}: {result.body[:300]!r}"
+        return result.body
+
     async def view_image(self, image: dict, **params: Any) -> Image.Image:
         """Fetch an image reference `{"filename", "subfolder", "type"}` through /view and decode it."""
-        result = await self.view(image["filename"], subfolder=image.get("subfolder", ""), type=image.get("type"),
-                                 **params)
-        assert result.status == 200, f"/view {image} answered {result.status}: {result.body[:300]!r}"
-        decoded = Image.open(io.BytesIO(result.body))
+        decoded = Image.open(io.BytesIO(await self.download(image, **params)))
         decoded.load()
         return decoded
 
