@@ -64,6 +64,18 @@ async def _wait_for_workers(kiln: KilnServer, count: int, **expected) -> list[di
         await asyncio.sleep(0.5)
 
 
+async def _settled_workers(kiln: KilnServer) -> list[dict]:
+    """/system_stats' workers once each worker's own report (refreshed every second) counts every job the
+    dispatcher saw it finish, so its model reads are up to date."""
+    deadline = time.monotonic() + 30
+    while True:
+        workers = await _workers(kiln)
+        if all(worker.get("jobs_run") == worker["jobs_completed"] for worker in workers):
+            return workers
+        assert time.monotonic() < deadline, workers
+        await asyncio.sleep(0.2)
+
+
 def _assert_full_sequence(messages: list[dict], prompt_id: str, save_node: str = "9") -> None:
     """One complete run, as the single-process server sends it: start, cached, the nodes, the image, success,
     then `executing null`. (A run restarted after a worker died begins again at execution_start.)"""
@@ -121,7 +133,7 @@ async def test_jobs_land_on_the_worker_that_holds_their_checkpoint(cluster: Kiln
         assert homes[CHECKPOINTS[0]] != homes[CHECKPOINTS[1]], ran_on
         for checkpoint, workers in ran_on.items():
             assert workers.count(homes[checkpoint]) >= 7, ran_on
-        by_name = {worker["name"]: worker for worker in await _workers(cluster)}
+        by_name = {worker["name"]: worker for worker in await _settled_workers(cluster)}
         for name, worker in by_name.items():
             ran = {checkpoint for checkpoint, workers in ran_on.items() if name in workers}
             assert worker["model_file_reads"] == dict.fromkeys(ran, 1), (name, worker["model_file_reads"], ran_on)
