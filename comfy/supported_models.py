@@ -258,15 +258,7 @@ def _load_checked(model_class: type, config: dict[str, Any], source: dict[str, t
         for key, value in converted.items()
         if key in expected and value is not None and tuple(value.shape) != tuple(expected[key].shape)
     ]
-    if missing or unexpected or wrong_shapes:
-        problems = []
-        if missing:
-            problems.append(f"missing keys (diffusers names) {_first(missing)}")
-        if unexpected:
-            problems.append(f"unexpected keys {_first(unexpected)}")
-        if wrong_shapes:
-            problems.append(f"wrong shapes {_first(wrong_shapes)}")
-        raise WeightLoadError(f"{source_name}: the {what} weights do not fit the model: " + "; ".join(problems))
+    _raise_if_misfit(source_name, what, missing, unexpected, wrong_shapes, missing_label="missing keys (diffusers names)")
 
     if dtype is not None:
         converted = comfy.utils.cast_in_one_block(converted, dtype)
@@ -394,13 +386,14 @@ def _check_original_layout(source: Mapping[str, torch.Tensor], layout: flow_layo
                            source_name: str) -> None:
     """Refuse weights that differ from the layout their own shapes describe, in the file's key names."""
     missing, unexpected, wrong_shapes = flow_layouts.layout_problems(source, layout)
-    problems = []
-    if missing:
-        problems.append(f"missing keys {_first(missing)}")
-    if unexpected:
-        problems.append(f"unexpected keys {_first(unexpected)}")
-    if wrong_shapes:
-        problems.append(f"wrong shapes {_first(wrong_shapes)}")
+    _raise_if_misfit(source_name, what, missing, unexpected, wrong_shapes)
+
+
+def _raise_if_misfit(source_name: str, what: str, missing: list[str], unexpected: list[str],
+                     wrong_shapes: list[str], missing_label: str = "missing keys") -> None:
+    """WeightLoadError naming the file and the first offending keys of each kind, if there are any."""
+    problems = [f"{label} {_first(items)}" for label, items in
+                ((missing_label, missing), ("unexpected keys", unexpected), ("wrong shapes", wrong_shapes)) if items]
     if problems:
         raise WeightLoadError(f"{source_name}: the {what} weights do not fit the model: " + "; ".join(problems))
 

@@ -28,6 +28,7 @@ from comfy_execution.store import FAILED, PENDING, now_ms
 REFRESH_SECONDS = 1.0  # how often workers are asked for their state (and new ones looked for)
 INFO_TIMEOUT_SECONDS = 30.0  # a worker that does not answer for this long is not given jobs
 CLIENT_FEATURES = ("supports_preview_metadata",)
+DISPATCH_WINDOW = 64  # how many jobs at the head of the queue the router considers
 
 
 @dataclass
@@ -70,7 +71,7 @@ class RayDispatcher:
         self.lock = threading.RLock()
         self.thread: threading.Thread | None = None
         self.stopping = False
-        self._models_of: dict[str, tuple[str, ...]] = {}
+        self._needs: dict[str, tuple[tuple[str, ...], int]] = {}  # prompt id -> (model keys, their bytes)
         self._interrupted: set[str] = set()
         self._last_refresh = 0.0
         queue.dispatcher = self
@@ -138,12 +139,12 @@ class RayDispatcher:
     def _refresh_workers(self) -> None:
         now = time.monotonic()
         if self.discover and now - self._last_refresh >= REFRESH_SECONDS:
+            self._last_refresh = now
             for name, handle in cluster.discover_workers().items():
                 with self.lock:
                     if name not in self.slots:
                         logging.info("Ray worker %s joined", name)
                         self.slots[name] = WorkerSlot(name, handle)
-        self._last_refresh = now if now - self._last_refresh >= REFRESH_SECONDS else self._last_refresh
         with self.lock:
             slots = list(self.slots.values())
         for slot in slots:
@@ -197,11 +198,13 @@ class RayDispatcher:
                     slot.handle.free.remote(unload, free_memory)
                     slot.held = frozenset() if free_memory else slot.held
 
-    def _models(self, job: Any) -> tuple[str, ...]:
-        models = self._models_of.get(job.prompt_id)
-        if models is None:
-            models = self._models_of[job.prompt_id] = affinity.required_models(job.prompt)
-        return models
+    def _needs_of(self, job: Any) -> tuple[tuple[str, ...], int]:
+        """The model files a pending job needs and their size, worked out once per job."""
+        needs = self._needs.get(job.prompt_id)
+        if needs is None:
+            models = affinity.required_models(job.prompt)
+            needs = self._needs[job.prompt_id] = (models, affinity.model_bytes(models, folder_paths.get_full_path))
+        return needs
 
     def _dispatch_one(self) -> bool:
         """Start one job on a free worker; False when there is nothing to start now."""
@@ -213,13 +216,15 @@ class RayDispatcher:
                                                if slot.prompt_id))
         if not free:
             return False
-        jobs = self.queue.store.list([PENDING])
+        # The head of the queue only: routing looks this far ahead, and a long queue is not re-read per dispatch.
+        jobs = self.queue.store.list([PENDING], limit=DISPATCH_WINDOW)
         if not jobs:
             return False
         now = now_ms()
-        pending = [affinity.PendingJob(job.prompt_id, self._models(job), (now - job.queued_at) / 1000,
-                                       affinity.model_bytes(self._models(job), folder_paths.get_full_path))
-                   for job in jobs]
+        pending = []
+        for job in jobs:
+            models, size = self._needs_of(job)
+            pending.append(affinity.PendingJob(job.prompt_id, models, (now - job.queued_at) / 1000, size))
         candidates = [affinity.FreeWorker(slot.name, slot.held, int(slot.info.get("free_memory", 0)),
                                           slot.jobs_completed) for slot in free]
         choice = affinity.choose(pending, candidates, held_by_busy, self.affinity_wait)
@@ -265,7 +270,7 @@ class RayDispatcher:
                 slot.prompt_id = None
                 slot.loading = frozenset()
                 self._interrupted.discard(prompt_id)
-                self._models_of.pop(prompt_id, None)
+                self._needs.pop(prompt_id, None)
             self.queue.notify_change()
 
     def _stream(self, slot: WorkerSlot, item: tuple, received: transfer.ReceivedFiles,
