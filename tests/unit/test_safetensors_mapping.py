@@ -132,3 +132,43 @@ def test_a_float32_checkpoint_loads_into_models_that_share_the_files_pages(tmp_p
     assert ranges and weights
     inside = [any(start <= weight.data_ptr() < end for start, end in ranges) for weight in weights]
     assert sum(inside) >= 0.9 * len(weights), f"only {sum(inside)} of {len(weights)} weights are file-backed"
+
+
+def _raw_safetensors(path, entries: dict[str, tuple[str, list[int], bytes]]) -> None:
+    """A safetensors file written byte by byte: {name: (dtype string, shape, data)}."""
+    header, data, offset = {}, b"", 0
+    for name, (dtype, shape, payload) in entries.items():
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + len(payload)]}
+        data += payload
+        offset += len(payload)
+    encoded = json.dumps(header).encode()
+    encoded += b" " * (-len(encoded) % 8)
+    path.write_bytes(struct.pack("<Q", len(encoded)) + encoded + data)
+
+
+def test_every_dtype_the_format_defines_with_a_torch_type_loads_bit_for_bit(tmp_path):
+    """U16/U32/U64, the fnuz fp8s, F8_E8M0 (microscaling exponents), complex and F4 (two fp4 values a byte, so
+    torch's packed type halves the last dimension)."""
+    payload = bytes(range(1, 65))
+    entries = {"u16": ("U16", [4], payload[:8]), "u32": ("U32", [2, 2], payload[8:24]),
+               "u64": ("U64", [1], payload[24:32]), "e8m0": ("F8_E8M0", [4], payload[32:36]),
+               "e4m3fnuz": ("F8_E4M3FNUZ", [2], payload[36:38]), "e5m2fnuz": ("F8_E5M2FNUZ", [2], payload[38:40]),
+               "c64": ("C64", [1], payload[40:48]), "fp4": ("F4", [2, 4], payload[48:52])}
+    _raw_safetensors(tmp_path / "rare.safetensors", entries)
+    loaded = comfy.utils.load_torch_file(str(tmp_path / "rare.safetensors"))
+    expected = {"u16": (torch.uint16, (4,)), "u32": (torch.uint32, (2, 2)), "u64": (torch.uint64, (1,)),
+                "e8m0": (torch.float8_e8m0fnu, (4,)), "e4m3fnuz": (torch.float8_e4m3fnuz, (2,)),
+                "e5m2fnuz": (torch.float8_e5m2fnuz, (2,)), "c64": (torch.complex64, (1,)),
+                "fp4": (torch.float4_e2m1fn_x2, (2, 2))}
+    for name, (dtype, shape) in expected.items():
+        assert (loaded[name].dtype, tuple(loaded[name].shape)) == (dtype, shape), name
+        assert loaded[name].reshape(-1).view(torch.uint8).numpy().tobytes() == entries[name][2], name
+
+
+def test_a_dtype_torch_has_no_type_for_names_the_file_and_the_tensor(tmp_path):
+    _raw_safetensors(tmp_path / "fp6.safetensors", {"ok": ("F32", [1], b"\0" * 4), "w": ("F6_E2M3", [4], b"\0" * 3)})
+    with pytest.raises(comfy.sd.ModelFileError, match="fp6.safetensors.*'w' is stored as F6_E2M3"):
+        comfy.sd.read_model_file(str(tmp_path / "fp6.safetensors"))
+    _raw_safetensors(tmp_path / "odd.safetensors", {"w": ("F9", [1], b"\0")})
+    with pytest.raises(comfy.sd.ModelFileError, match="odd.safetensors.*'w' has a malformed header entry: the unknown dtype 'F9'"):
+        comfy.sd.read_model_file(str(tmp_path / "odd.safetensors"))
