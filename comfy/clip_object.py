@@ -19,14 +19,12 @@ from typing import Any
 
 import torch
 
-from comfy import model_management, sd1_clip, sd2_clip, sdxl_clip
+from comfy import families, model_management, sd1_clip, sd2_clip, sdxl_clip
 from comfy.text_encoders import clip_configs, flux_clip, sd3_clip, t5
 
 FLOW_CLIP_TYPES = ("flux", "sd3")
-CLIP_LOADER_TYPES = ("stable_diffusion", "sdxl", *FLOW_CLIP_TYPES)
-"""The `type` values of CLIPLoader / DualCLIPLoader that Kiln builds."""
-# ComfyUI's single-file SD3 / Flux checkpoints keep their text encoders under `text_encoders.<kind>.transformer.`.
-FLOW_CHECKPOINT_PREFIX = "text_encoders."
+CLIP_LOADER_TYPES = tuple(families.built_clip_types())
+"""The `type` values of CLIPLoader / DualCLIPLoader that Kiln builds (those some family description claims)."""
 
 
 @dataclass
@@ -299,8 +297,9 @@ def clip_from_checkpoint(sd: Mapping[str, torch.Tensor], source: str = "checkpoi
                          embedding_directory: str | Sequence[str] | None = None) -> CLIP | None:
     """The `CLIP` of a single-file checkpoint, or None if it holds no text encoder.
 
-    SD1/SD2/SDXL/refiner by their LDM/SGM prefixes; SD3 and Flux by ComfyUI's `text_encoders.<kind>.transformer.`
-    prefixes (CLIP-L + T5-XXL alone is Flux, anything else there SD3, T5 optional).
+    SD1/SD2/SDXL/refiner by their LDM/SGM prefixes; SD3 and Flux by ComfyUI's own text-encoder prefixes
+    (`comfy.families.comfy_text_encoder_prefix`: CLIP-L + T5-XXL alone is Flux, anything else there SD3, T5
+    optional).
     Raises `TextEncoderLoadError` naming `source` and the offending keys when the weights do not fit.
     `embedding_directory` None means folder_paths' `embeddings` folders.
     """
@@ -308,8 +307,12 @@ def clip_from_checkpoint(sd: Mapping[str, torch.Tensor], source: str = "checkpoi
     if not encoders:
         return None
     clip_type = None
-    if any(key.startswith(FLOW_CHECKPOINT_PREFIX) for key in sd):
-        clip_type = "flux" if set(encoders) == {"clip_l", "t5xxl"} else "sd3"
+    comfy_prefixes = tuple(families.comfy_text_encoder_prefix(kind) for kind in encoders
+                           if kind in families.COMFY_TEXT_ENCODER_PREFIXES)
+    if any(key.startswith(comfy_prefixes) for key in sd):
+        flux = families.get("Flux")
+        clip_type = flux.clip_type if set(encoders) == {part.kind for part in flux.text_encoders} else \
+            families.get("SD3").clip_type
     sources = {kind: f"{source} ({kind})" for kind in encoders}
     return clip_from_text_encoders(encoders, source, embedding_directory, clip_type, sources)
 

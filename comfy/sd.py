@@ -19,26 +19,21 @@ import torch
 import comfy.latent_formats
 import comfy.lora
 import comfy.manual_cast
+import comfy.model_base
 import comfy.model_management
 import comfy.utils
-from comfy import model_detection, supported_models
+from comfy import families, model_detection, supported_models
 from comfy.cli_args import args
 from comfy.clip_object import CLIP, clip_from_checkpoint, clip_from_text_encoder_state_dicts
-from comfy.model_base import SD3, SDXL, BaseModel, Flux, ModelType, SDXLRefiner
+from comfy.model_base import ModelType
 from comfy.model_patcher import ModelPatcher
 from comfy.vae import VAE
 
 __all__ = ["CLIP", "VAE", "load_checkpoint_guess_config", "load_clip", "load_diffusion_model",
            "load_lora_for_models", "load_state_dict_guess_config", "load_vae", "read_model_file"]
 
-MODEL_CLASSES = {"SD15": BaseModel, "SD15_inpaint": BaseModel, "SD20": BaseModel, "SD21": BaseModel,
-                 "SDXL": SDXL, "SDXLRefiner": SDXLRefiner, "Flux": Flux, "FluxSchnell": Flux, "SD3": SD3}
 MODEL_TYPES = {"eps": ModelType.EPS, "v_prediction": ModelType.V_PREDICTION, "flow": ModelType.FLOW,
                "flux": ModelType.FLUX}
-LATENT_FORMATS = {"SD15": comfy.latent_formats.SD15, "SDXL": comfy.latent_formats.SDXL,
-                  "SD3": comfy.latent_formats.SD3, "Flux": comfy.latent_formats.Flux}
-# The text-encoder combination a flow family's CLIP is built as (ComfyUI's CLIP types).
-FLOW_CLIP_TYPES = {"Flux": "flux", "FluxSchnell": "flux", "SD3": "sd3"}
 
 
 def outside_inference_mode(function: Callable) -> Callable:
@@ -74,7 +69,7 @@ def _diffusion_model(state_dict: dict[str, torch.Tensor], source_name: str,
     """The MODEL of a detected family. weight_dtype: store the Linear/Conv weights in this (fp8) dtype and cast
     them per layer to the usual compute dtype (UNETLoader's weight_dtype); None keeps them in it."""
     family = family or model_detection.model_family(state_dict, source_name=source_name)
-    config = supported_models.family_config(family)
+    description = families.get(family)
     device = comfy.model_management.get_torch_device()
     dtype = _flow_dtype(family, device, comfy.model_management.unet_dtype(device))
     # With an fp8 weight dtype the weights load in the file's dtype and are rounded from there (the same values
@@ -83,11 +78,12 @@ def _diffusion_model(state_dict: dict[str, torch.Tensor], source_name: str,
                                                     dtype=dtype if weight_dtype is None else None)
     if weight_dtype is not None:
         comfy.manual_cast.store_weights_as(network, weight_dtype, other_dtype=dtype)
-    latent_format = LATENT_FORMATS[config.latent_format]()
+    latent_format = getattr(comfy.latent_formats, description.latent_format)()
     model_type = MODEL_TYPES[family.prediction_type]
-    model_config = config if family.architecture != "unet" else None
-    model = MODEL_CLASSES[family.name](network, model_type=model_type, latent_format=latent_format,
-                                       family=family.name, model_config=model_config)
+    model_config = description if family.architecture != "unet" else None
+    model_class = getattr(comfy.model_base, description.model_class)
+    model = model_class(network, model_type=model_type, latent_format=latent_format, family=family.name,
+                        model_config=model_config)
     if weight_dtype is not None:
         model.compute_dtype = dtype
     logging.info("model family %s, %s, dtype %s, weights %s", family.name, model_type.name, dtype,
@@ -106,10 +102,11 @@ def _flow_dtype(family: model_detection.FamilyMatch, device: torch.device, dtype
 
 def _flow_checkpoint_clip(state_dict: dict[str, torch.Tensor], family: model_detection.FamilyMatch,
                           source_name: str, embedding_directory: Any) -> CLIP | None:
-    """The CLIP of an all-in-one SD3 / Flux checkpoint: its `text_encoders.<kind>.transformer.` parts, built as
+    """The CLIP of an all-in-one SD3 / Flux checkpoint: its text-encoder parts (at the prefixes its family gives them), built as
     DualCLIPLoader / TripleCLIPLoader build them from separate files (type "sd3" / "flux"); None without any."""
     parts, sources, kinds = [], [], []
-    for slot in supported_models.family_config(family).text_encoders:
+    description = families.get(family)
+    for slot in description.text_encoders:
         part = {key[len(slot.checkpoint_prefix):]: value for key, value in state_dict.items()
                 if key.startswith(slot.checkpoint_prefix)}
         if part:
@@ -118,7 +115,7 @@ def _flow_checkpoint_clip(state_dict: dict[str, torch.Tensor], family: model_det
             kinds.append(slot.kind)
     if not parts:
         return None
-    clip_type = FLOW_CLIP_TYPES[family.name]
+    clip_type = description.clip_type
     try:
         return clip_from_text_encoder_state_dicts(parts, clip_type=clip_type, sources=sources,
                                                   embedding_directory=embedding_directory, kinds=kinds)
@@ -140,17 +137,17 @@ def load_state_dict_guess_config(state_dict: dict[str, torch.Tensor], source_nam
                              "load it with the matching loader node (UNETLoader, VAELoader or CLIPLoader).")
     family = model_detection.model_family(state_dict, source_name=source_name)
     model = _diffusion_model(state_dict, source_name, family) if output_model else None
+    description = families.get(family)
     vae = None
     if output_vae and contents.vae_prefix is not None:
-        config = supported_models.family_config(family)
-        vae = VAE(supported_models.load_vae(state_dict, source_name, config.latent_scale_factor))
+        vae = VAE(supported_models.load_vae(state_dict, source_name, description.latent_scale_factor))
     clip = None
     if output_clip and family.architecture != "unet":
         clip = _flow_checkpoint_clip(state_dict, family, source_name, embedding_directory)
     elif output_clip:
         clip = clip_from_checkpoint(state_dict, source=source_name, embedding_directory=embedding_directory)
-        if clip is not None and supported_models.family_config(family).clip_skip_default != -1:
-            clip.clip_layer(supported_models.family_config(family).clip_skip_default)
+        if clip is not None and description.clip_skip_default != -1:
+            clip.clip_layer(description.clip_skip_default)
     return model, clip, vae, None
 
 
@@ -180,7 +177,7 @@ def load_diffusion_model(unet_path: str, model_options: dict | None = None, weig
 
 @outside_inference_mode
 def load_vae(vae_path: str) -> VAE:
-    """A VAE from a VAE-only file (bare or `first_stage_model.`-prefixed keys) or a checkpoint (VAELoader)."""
+    """A VAE from a VAE-only file (bare or with its family's checkpoint prefix) or a checkpoint (VAELoader)."""
     state_dict = read_model_file(vae_path)
     name = os.path.basename(vae_path)
     contents = model_detection.checkpoint_contents(state_dict, source_name=name)
@@ -188,8 +185,7 @@ def load_vae(vae_path: str) -> VAE:
         raise ModelFileError(f"{name} holds no VAE weights (no encoder/decoder keys).")
     scale = 0.18215
     if contents.kind == "checkpoint":
-        scale = supported_models.family_config(model_detection.model_family(state_dict, source_name=name)
-                                               ).latent_scale_factor
+        scale = families.get(model_detection.model_family(state_dict, source_name=name)).latent_scale_factor
     return VAE(supported_models.load_vae(state_dict, name, scale))  # a 16-channel (SD3 / Flux) VAE alike
 
 
@@ -206,41 +202,25 @@ def load_clip(ckpt_paths: list[str], embedding_directory: Any = None, clip_type:
 def load_lora_for_models(model: ModelPatcher | None, clip: CLIP | None, lora: dict[str, torch.Tensor],
                          strength_model: float, strength_clip: float, lora_name: str = "LoRA"
                          ) -> tuple[ModelPatcher | None, CLIP | None]:
-    """Clones of `model` and `clip` with a kohya LoRA's weight deltas added (at the given strengths)."""
+    """Clones of `model` and `clip` with a LoRA's weight deltas added (at the given strengths). The layer names
+    the LoRA may use come from the model's family (`comfy.lora`); one made for another family is a ValueError."""
     used: set[str] = set()
     new_model = None
     if model is not None:
-        key_map = comfy.lora.unet_key_map(model.model.diffusion_model)
-        patches, used_unet = comfy.lora.load_lora(lora, key_map, comfy.lora.parameter_shapes(model.model))
-        used |= used_unet
+        targets = comfy.lora.model_targets(model.model)
+        patches, used_model = comfy.lora.load_lora(lora, targets, comfy.lora.parameter_shapes(model.model))
+        used |= used_model
         new_model = model.clone()
-        new_model.add_patches(patches, strength_model)
+        for parameter, patch in patches:
+            new_model.add_patches({parameter: patch}, strength_model)
     new_clip = None
     if clip is not None:
-        patches: dict[str, Any] = {}
-        for kohya_prefix, parameter_prefix, encoder in _clip_lora_targets(clip):
-            key_map = comfy.lora.text_encoder_key_map(encoder, kohya_prefix, parameter_prefix)
-            clip_patches, used_clip = comfy.lora.load_lora(lora, key_map,
-                                                           comfy.lora.parameter_shapes(clip.cond_stage_model))
-            patches.update(clip_patches)
-            used |= used_clip
+        family = model.model.family if model is not None else None
+        targets = comfy.lora.clip_targets(clip, family)
+        patches, used_clip = comfy.lora.load_lora(lora, targets, comfy.lora.parameter_shapes(clip.cond_stage_model))
+        used |= used_clip
         new_clip = clip.clone()
-        new_clip.add_patches(patches, strength_clip)
+        for parameter, patch in patches:
+            new_clip.add_patches({parameter: patch}, strength_clip)
     comfy.lora.check_lora_fits(lora_name, lora, used)
     return new_model, new_clip
-
-
-def _clip_lora_targets(clip: CLIP) -> list[tuple[str, str, torch.nn.Module]]:
-    """(kohya prefix, parameter prefix, transformers text model) for each text encoder of `clip`."""
-    targets = []
-    wrapper = clip.cond_stage_model
-    names = [name for name in ("clip_l", "clip_h", "clip_g") if getattr(wrapper, name, None) is not None]
-    for name in names:
-        encoder = getattr(wrapper, name).transformer
-        if len(names) == 1:
-            kohya_prefixes = ["lora_te_", "lora_te1_"]
-        else:  # SDXL: te1 is CLIP-L, te2 is CLIP-G
-            kohya_prefixes = ["lora_te1_"] if name == "clip_l" else ["lora_te2_"]
-        for kohya_prefix in kohya_prefixes:
-            targets.append((kohya_prefix, f"{name}.transformer.", encoder))
-    return targets

@@ -23,8 +23,9 @@ class VAE:
         self.dtype = dtype or comfy.model_management.vae_dtype(self.device)
         if next(autoencoder.parameters()).dtype != self.dtype:
             autoencoder = autoencoder.to(self.dtype)
-        self.first_stage_model = autoencoder.eval()
-        self.patcher = ModelPatcher(self.first_stage_model, self.device,
+        self.autoencoder = autoencoder.eval()
+        self.first_stage_model = self.autoencoder  # ComfyUI's name, which custom nodes read
+        self.patcher = ModelPatcher(self.autoencoder, self.device,
                                     comfy.model_management.vae_offload_device())
         self.output_device = comfy.model_management.intermediate_device()
         self.latent_channels = int(autoencoder.config.latent_channels)
@@ -51,7 +52,7 @@ class VAE:
         with torch.inference_mode():
             for start in range(0, samples.shape[0], batch):
                 chunk = samples[start:start + batch].to(self.device, self.dtype)
-                decoded = self.first_stage_model.decode(chunk, return_dict=False)[0]
+                decoded = self.autoencoder.decode(chunk, return_dict=False)[0]
                 outputs.append(torch.clamp((decoded.float() + 1.0) / 2.0, 0.0, 1.0).to(self.output_device))
         return torch.cat(outputs).movedim(1, -1)
 
@@ -64,7 +65,7 @@ class VAE:
         with torch.inference_mode():
             for start in range(0, pixels.shape[0], batch):
                 chunk = pixels[start:start + batch].movedim(-1, 1).to(self.device, self.dtype) * 2.0 - 1.0
-                posterior = self.first_stage_model.encode(chunk, return_dict=False)[0]
+                posterior = self.autoencoder.encode(chunk, return_dict=False)[0]
                 outputs.append(posterior.mode().float().to(self.output_device))
         return torch.cat(outputs)
 

@@ -21,6 +21,9 @@ def _import_model_library() -> None:
     try:
         for name in MODEL_LIBRARY_MODULES:
             importlib.import_module(name)
+        from comfy.families import import_network_libraries
+
+        import_network_libraries()  # diffusers' networks and converters, under the loaders' lock
     except Exception:  # the loader nodes will raise the same error, with the node's context, when used
         logging.exception("Importing the model library in the background failed")
         return

@@ -1,5 +1,6 @@
-"""Model saving nodes: CheckpointSave writes MODEL + CLIP + VAE as one single-file checkpoint in the original
-LDM/SGM layout (loadable by CheckpointLoaderSimple here, in ComfyUI and in other tools)."""
+"""Model saving nodes: CheckpointSave writes MODEL + CLIP + VAE as one single-file checkpoint in the family's
+original layout (LDM / SGM for SD1/SD2/SDXL, ComfyUI's for SD3 and FLUX.1), loadable by CheckpointLoaderSimple
+here, in ComfyUI and in other tools."""
 
 from __future__ import annotations
 
@@ -12,17 +13,9 @@ from safetensors.torch import save_file
 
 import comfy.model_management
 import folder_paths
+from comfy import families
 from comfy.cli_args import args
-from comfy.model_base import SDXL, ModelType, SDXLRefiner
-
-
-def _architecture(model: Any) -> str | None:
-    """The `modelspec.architecture` ComfyUI writes for SDXL-family checkpoints; None for the others."""
-    if isinstance(model, SDXLRefiner):  # before SDXL: Kiln's refiner class derives from it
-        return "stable-diffusion-xl-v1-refiner"
-    if isinstance(model, SDXL):
-        return "stable-diffusion-xl-v1-base"
-    return None
+from comfy.model_base import ModelType
 
 
 def checkpoint_metadata(model_patcher: Any, title: str, prompt: Any = None,
@@ -32,7 +25,7 @@ def checkpoint_metadata(model_patcher: Any, title: str, prompt: Any = None,
     `--disable-metadata`."""
     metadata: dict[str, str] = {}
     extra_keys: dict[str, torch.Tensor] = {}
-    architecture = _architecture(model_patcher.model)
+    architecture = families.get(model_patcher.model.family).modelspec_architecture
     if architecture is not None:
         metadata["modelspec.architecture"] = architecture
         metadata["modelspec.sai_model_spec"] = "1.0.0"
@@ -55,15 +48,15 @@ def checkpoint_metadata(model_patcher: Any, title: str, prompt: Any = None,
 def save_checkpoint(path: str, model: Any, clip: Any = None, vae: Any = None, metadata: dict[str, str] | None = None,
                     extra_keys: dict[str, torch.Tensor] | None = None) -> None:
     """Write a single-file safetensors checkpoint of `model` (a ModelPatcher: its weight patches, e.g. LoRAs,
-    are baked in), `clip` and `vae` in the original LDM/SGM layout."""
+    are baked in), `clip` and `vae` in the family's original single-file layout."""
     patchers = [model] + [p for p in (getattr(clip, "patcher", None), getattr(vae, "patcher", None)) if p is not None]
     # Loading with this clone's patches writes them into the weights, so the state dicts read next hold them.
     comfy.model_management.load_models_gpu(patchers, force_patch_weights=True)
     clip_state = clip.get_sd() if clip is not None else None
     autoencoder = vae.first_stage_model if vae is not None else None
-    from comfy import ldm_export  # diffusers' converters: seconds of import, only needed when saving
+    from comfy.families import export  # diffusers' tables: seconds of import, only needed when saving
 
-    state = ldm_export.checkpoint_state_dict(model.model, clip_state, autoencoder)
+    state = export.checkpoint_state_dict(model.model, clip_state, autoencoder)
     state.update(extra_keys or {})
     tensors = {key: value.detach().to("cpu").contiguous().clone() for key, value in state.items()}
     # Written beside the target, then renamed over it: a loaded model may be memory-mapped from the file

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import comfy.utils
 import folder_paths
+from comfy import families
 
 
 def _sd():
@@ -12,9 +13,9 @@ def _sd():
 
     return comfy.sd
 
-CLIP_TYPES = ["stable_diffusion", "stable_cascade", "sd3", "stable_audio", "mochi", "ltxv", "pixart", "cosmos",
-              "lumina2", "wan", "hidream", "chroma", "ace", "omnigen2", "qwen_image", "hunyuan_image"]
-DUAL_CLIP_TYPES = ["sdxl", "sd3", "flux", "hunyuan_video", "hidream", "hunyuan_image"]
+# ComfyUI's option lists (the interface); the families say which of them Kiln builds (comfy/families).
+CLIP_TYPES = families.clip_loader_types("CLIPLoader")
+DUAL_CLIP_TYPES = families.clip_loader_types("DualCLIPLoader")
 
 
 class CheckpointLoaderSimple:

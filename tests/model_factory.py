@@ -15,7 +15,7 @@ OpenCLIP-G 32 (refiner).
 `meta_device_checkpoint_keys(family)` gives the full-size key -> shape layout on the `meta` device (no memory).
 
 Flow models (FLUX.1 dev / schnell, SD3's MMDiT, the 16-channel VAE) are written straight in their original
-layouts from the loaders' own key tables (`comfy.flow_layouts`): `tiny_flow_model_state_dict`,
+layouts from the loaders' own key tables (`comfy.families.flux` / `sd3` `original_layout`): `tiny_flow_model_state_dict`,
 `tiny_vae16_state_dict`, `tiny_flux_schnell_checkpoint_state_dict`, and `meta_device_flow_keys` for full size.
 """
 
@@ -32,8 +32,11 @@ from diffusers import AutoencoderKL, UNet2DConditionModel
 from safetensors.torch import save_file
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
-from comfy import flow_layouts, ldm_export
-from comfy.ldm_export import UNET_PREFIX, VAE_PREFIX, unet_diffusers_to_ldm, vae_diffusers_to_ldm
+from comfy.families import flux, sd3, text_encoders
+from comfy.families.base import DIFFUSION_MODEL_PREFIX as UNET_PREFIX
+from comfy.families.base import VAE_PREFIX
+from comfy.families.unet import unet_diffusers_to_ldm
+from comfy.families.vae import vae_diffusers_to_ldm
 
 CLIP_VOCAB_SIZE = 49408
 CLIP_POSITIONS = 77
@@ -145,12 +148,12 @@ class TinyModels:
     text_encoder_specs: tuple[TextEncoderSpec, ...] = ()
 
 
-# --- reverse converters: diffusers / transformers names -> LDM names (production code in comfy.ldm_export) ---
+# --- reverse converters: diffusers / transformers names -> LDM names (production code in comfy.families) ---
 
 
 def text_encoder_to_ldm(spec: TextEncoderSpec, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Reverse-convert one text encoder by its layout (keys without the checkpoint prefix)."""
-    return ldm_export.text_encoder_to_ldm(spec.layout, state_dict)
+    return text_encoders.from_transformers(spec.layout, state_dict)
 
 
 # --- building tiny models ------------------------------------------------------------------------------
@@ -383,7 +386,7 @@ def _meta_layout(family: str) -> dict[str, torch.Tensor]:
 # --- flow models: FLUX.1 (dev, schnell), SD3's MMDiT and the 16-channel VAE ----------------------------
 #
 # Written straight in their original key layouts (BFL for Flux, Stability for the MMDiT) from the loaders' own
-# key -> shape tables (`comfy.flow_layouts`), with random values drawn per key: norm scales 1 + 0.02·t, other
+# key -> shape tables (`original_layout` of comfy.families.flux / sd3), with random values drawn per key: norm scales 1 + 0.02·t, other
 # matrices t / sqrt(fan_in) so the outputs react to every input, vectors 0.02·t. The same tables on the `meta`
 # device give the full-size layouts.
 
@@ -455,8 +458,8 @@ TINY_VAE16 = dict(TINY_VAE, latent_channels=16, use_quant_conv=False, use_post_q
 def flow_layout(spec: FluxSpec | MMDiTSpec) -> dict[str, tuple[int, ...]]:
     """The bare key -> shape table of a Flux or MMDiT spec."""
     if isinstance(spec, FluxSpec):
-        return flow_layouts.flux_layout(spec.config())
-    return flow_layouts.mmdit_layout(spec.config())
+        return flux.original_layout(spec.config())
+    return sd3.original_layout(spec.config())
 
 
 def _random_tensors(layout: dict[str, tuple[int, ...]], seed: int, dtype: torch.dtype) -> dict[str, torch.Tensor]:

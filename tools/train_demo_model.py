@@ -38,12 +38,17 @@ from diffusers import AutoencoderKL, UNet2DConditionModel  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
 from transformers import CLIPTextConfig, CLIPTextModel  # noqa: E402
 
-from comfy.ldm_export import UNET_PREFIX, VAE_PREFIX, text_encoder_to_ldm, unet_diffusers_to_ldm, vae_diffusers_to_ldm  # noqa: E402
+from comfy import families  # noqa: E402
+from comfy.families.base import DIFFUSION_MODEL_PREFIX as UNET_PREFIX  # noqa: E402
+from comfy.families.base import VAE_PREFIX  # noqa: E402
+from comfy.families.text_encoders import from_transformers as text_encoder_to_ldm  # noqa: E402
+from comfy.families.unet import unet_diffusers_to_ldm  # noqa: E402
+from comfy.families.vae import vae_diffusers_to_ldm  # noqa: E402
 from comfy.sd1_clip import SD1Tokenizer  # noqa: E402
 from tools import shapes_dataset  # noqa: E402
 
 SD1_LATENT_SCALE = 0.18215
-TEXT_PREFIX = "cond_stage_model.transformer."
+TEXT_PREFIX = families.get("SD15").text_encoder("clip_l").checkpoint_prefix
 DEFAULT_OUT = ROOT / "models" / "checkpoints" / "kiln-demo-shapes.safetensors"
 
 VAE_CONFIG = {

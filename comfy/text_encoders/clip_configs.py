@@ -5,7 +5,7 @@ Three key layouts reach us:
   `text_projection.weight`), also flattened without `text_model.`: SD1 and SDXL CLIP-L, ComfyUI's clip files;
 - open_clip (`token_embedding.weight`, `transformer.resblocks.N.attn.in_proj_weight`, `text_projection` as
   `[width, proj]`): SD2's OpenCLIP-H and SDXL's OpenCLIP-bigG;
-- either one below a checkpoint prefix (`cond_stage_model.transformer.`, `conditioner.embedders.1.model.`, ...).
+- either one below a checkpoint prefix (where each family keeps it: `comfy.families`).
 
 Everything is converted to the transformers layout of `CLIPTextModelWithProjection` (`text_model.*`,
 `text_projection.weight`), checked key by key, and loaded in float32.
@@ -13,12 +13,13 @@ Everything is converted to the transformers layout of `CLIPTextModelWithProjecti
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 import torch
 from transformers import CLIPTextConfig, CLIPTextModelWithProjection
 
+from comfy import families
+from comfy.families import text_encoders as text_encoder_layouts
 from comfy.utils import cast_in_one_block
 
 KINDS = ("clip_l", "clip_h", "clip_g")
@@ -27,37 +28,8 @@ KINDS = ("clip_l", "clip_h", "clip_g")
 # Hidden width of the real encoders, used to name a bare file's encoder.
 KIND_BY_WIDTH = {768: "clip_l", 1024: "clip_h", 1280: "clip_g"}
 
-# Checkpoint prefix → (encoder name in the family, kind when the width is not a real one).
-CHECKPOINT_PREFIXES = (
-    ("cond_stage_model.transformer.", "clip_l"),           # SD1.x
-    ("cond_stage_model.model.", "clip_h"),                 # SD2.x (open_clip)
-    ("conditioner.embedders.0.transformer.", "clip_l"),    # SDXL base CLIP-L
-    ("conditioner.embedders.1.model.", "clip_g"),          # SDXL base OpenCLIP-bigG (open_clip)
-    ("conditioner.embedders.0.model.", "clip_g"),          # SDXL refiner OpenCLIP-bigG (open_clip)
-    ("text_encoders.clip_l.transformer.", "clip_l"),       # SD3 single file
-    ("text_encoders.clip_g.transformer.", "clip_g"),
-    ("cond_stage_model.clip_l.transformer.", "clip_l"),    # ComfyUI's in-memory names
-    ("cond_stage_model.clip_g.transformer.", "clip_g"),
-    ("cond_stage_model.clip_h.transformer.", "clip_h"),
-)
-
 # Keys that files carry but the model does not need.
 IGNORED_KEYS = ("text_model.embeddings.position_ids", "logit_scale", "attn_mask")
-
-_OPEN_CLIP_LAYER = re.compile(r"^transformer\.resblocks\.(\d+)\.(.+)$")
-_OPEN_CLIP_LAYER_PARTS = {
-    "ln_1": "layer_norm1",
-    "ln_2": "layer_norm2",
-    "attn.out_proj": "self_attn.out_proj",
-    "mlp.c_fc": "mlp.fc1",
-    "mlp.c_proj": "mlp.fc2",
-}
-_OPEN_CLIP_TOP = {
-    "token_embedding.weight": "text_model.embeddings.token_embedding.weight",
-    "positional_embedding": "text_model.embeddings.position_embedding.weight",
-    "ln_final.weight": "text_model.final_layer_norm.weight",
-    "ln_final.bias": "text_model.final_layer_norm.bias",
-}
 
 
 class TextEncoderLoadError(ValueError):
@@ -152,64 +124,24 @@ def detect_text_encoder_kind(sd: Mapping[str, torch.Tensor]) -> str:
 
 
 def is_open_clip_layout(sd: Mapping[str, torch.Tensor]) -> bool:
-    return "token_embedding.weight" in sd or any(key.startswith("transformer.resblocks.") for key in sd)
-
-
-def convert_open_clip(sd: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """open_clip text-tower keys → `CLIPTextModelWithProjection` keys (fused qkv split, projection transposed).
-
-    Keys it does not know pass through unchanged, so the key check reports them.
-    """
-    out: dict[str, torch.Tensor] = {}
-    for key, value in sd.items():
-        if key in _OPEN_CLIP_TOP:
-            out[_OPEN_CLIP_TOP[key]] = value
-            continue
-        if key == "text_projection":
-            out["text_projection.weight"] = value.t().contiguous()
-            continue
-        match = _OPEN_CLIP_LAYER.match(key)
-        if match is None:
-            out[key] = value
-            continue
-        index, rest = match.groups()
-        layer = f"text_model.encoder.layers.{index}."
-        if rest in ("attn.in_proj_weight", "attn.in_proj_bias"):
-            kind = "weight" if rest.endswith("weight") else "bias"
-            for name, part in zip(("q_proj", "k_proj", "v_proj"), value.chunk(3, dim=0), strict=True):
-                out[f"{layer}self_attn.{name}.{kind}"] = part.contiguous()
-            continue
-        module, _, param = rest.rpartition(".")
-        if module in _OPEN_CLIP_LAYER_PARTS:
-            out[f"{layer}{_OPEN_CLIP_LAYER_PARTS[module]}.{param}"] = value
-        else:
-            out[key] = value
-    return out
+    return text_encoder_layouts.is_open_clip(sd)
 
 
 def to_transformers_layout(sd: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Any supported bare layout → `text_model.*` + `text_projection.weight` keys (no checkpoint prefix)."""
-    if is_open_clip_layout(sd):
-        return convert_open_clip(sd)
-    out: dict[str, torch.Tensor] = {}
-    for key, value in sd.items():
-        if key.startswith(("embeddings.", "encoder.", "final_layer_norm.")):
-            key = "text_model." + key  # transformers >= 5 flattened CLIPTextModel
-        elif key.startswith("transformer.text_model.") or key == "transformer.text_projection.weight":
-            key = key[len("transformer."):]
-        out[key] = value
-    return out
+    """Any supported bare layout → `text_model.*` + `text_projection.weight` keys (no checkpoint prefix); see
+    `comfy.families.text_encoders` (OpenCLIP goes through diffusers' converter)."""
+    return text_encoder_layouts.to_transformers(sd)
 
 
 def checkpoint_text_encoders(sd: Mapping[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
-    """The text encoders inside a single-file checkpoint: `{"clip_l"|"clip_h"|"clip_g": transformers-layout sd}`.
-
-    Recognises the LDM/SGM prefixes (SD1 `cond_stage_model.transformer.`, SD2 `cond_stage_model.model.`, SDXL
-    `conditioner.embedders.{0,1}.*`, refiner `conditioner.embedders.0.model.`) and SD3's `text_encoders.clip_*.`.
-    The kind comes from the width for real models and from the prefix otherwise.
+    """The CLIP text encoders inside a single-file checkpoint: `{"clip_l"|"clip_h"|"clip_g": transformers-layout
+    sd}`, at the prefixes the model families declare (`comfy.families.text_encoder_locations`). The kind comes
+    from the width for real models and from the prefix otherwise.
     """
     found: dict[str, dict[str, torch.Tensor]] = {}
-    for prefix, prefix_kind in CHECKPOINT_PREFIXES:
+    for prefix, prefix_kind, layout in families.text_encoder_locations():
+        if layout == "t5":
+            continue
         part = {key[len(prefix):]: value for key, value in sd.items() if key.startswith(prefix)}
         if not part:
             continue

@@ -16,7 +16,7 @@ from transformers import CLIPTextConfig, T5Config
 
 from comfy import sd1_clip
 from comfy.text_encoders import t5
-from comfy.text_encoders.t5xxl_tokenizer import T5XXLTokenizer
+from comfy.text_encoders.t5_tokenization import T5XXLTokenizer
 
 
 class FluxTokenizer:

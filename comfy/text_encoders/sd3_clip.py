@@ -19,7 +19,7 @@ from transformers import CLIPTextConfig, T5Config
 
 from comfy import model_management, sd1_clip, sdxl_clip
 from comfy.text_encoders import clip_configs, t5
-from comfy.text_encoders.t5xxl_tokenizer import T5XXLTokenizer
+from comfy.text_encoders.t5_tokenization import T5XXLTokenizer
 
 T5_MIN_LENGTH = 77
 # ComfyUI's fixed widths, used for an encoder that is absent.

@@ -3,7 +3,7 @@
 - Layout: `shared.weight` (the token embedding) and `encoder.*` (`encoder.block.N.layer.0.SelfAttention.{q,k,v,o}`,
   `encoder.block.0.layer.0.SelfAttention.relative_attention_bias`, `encoder.block.N.layer.1.DenseReluDense.*`,
   the layer norms, `encoder.final_layer_norm.weight`): the keys of transformers' `T5EncoderModel`, as ComfyUI's
-  `t5xxl_*.safetensors` files and the `text_encoders.t5xxl.transformer.` part of all-in-one checkpoints hold them.
+  `t5xxl_*.safetensors` files and the T5 part of all-in-one checkpoints hold them.
 - Sizes come from the shapes (T5-XXL: width 4096, 24 blocks, 64 heads of 64, MLP 10240, 32128 ids), so reduced
   test models load too.
 - Weights stay in the file's dtype (fp32, fp16, bf16, `float8_e4m3fn`, `float8_e5m2`): every Linear and the token
@@ -25,7 +25,7 @@ import torch
 from transformers import T5Config, T5EncoderModel
 from transformers.models.t5.modeling_t5 import T5DenseActDense, T5DenseGatedActDense
 
-from comfy import sd1_clip
+from comfy import families, sd1_clip
 from comfy.manual_cast import CastLinear
 from comfy.text_encoders.clip_configs import TextEncoderLoadError
 
@@ -37,9 +37,6 @@ SCALE_WEIGHT_SUFFIX = ".scale_weight"
 SCALE_INPUT_SUFFIX = ".scale_input"
 EMBEDDING_KEY = "shared.weight"
 TIED_EMBEDDING_KEY = "encoder.embed_tokens.weight"
-# Where a T5 sits inside a single-file checkpoint (ComfyUI's SD3 / Flux files) or a CLIP's own state dict.
-CHECKPOINT_PREFIXES = ("text_encoders.t5xxl.transformer.", "cond_stage_model.t5xxl.transformer.",
-                       "t5xxl.transformer.")
 # A full encoder-decoder T5 file also holds the decoder, which text encoding never runs.
 UNUSED_PREFIXES = ("decoder.", "lm_head.")
 
@@ -77,8 +74,11 @@ def is_t5_state_dict(sd: Mapping[str, Any]) -> bool:
 
 
 def checkpoint_t5(sd: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor] | None:
-    """The T5 part of a single-file checkpoint with its prefix removed, or None when there is none."""
-    for prefix in CHECKPOINT_PREFIXES:
+    """The T5 part of a single-file checkpoint (or a CLIP's state dict) with its prefix removed, or None when
+    there is none; the prefixes are the families' (`comfy.families.text_encoder_locations`)."""
+    for prefix, _, layout in families.text_encoder_locations():
+        if layout != "t5":
+            continue
         part = {key[len(prefix):]: value for key, value in sd.items() if key.startswith(prefix)}
         if part:
             return part

@@ -1,4 +1,4 @@
-"""comfy_extras.nodes_model_merging.CheckpointSave and comfy.ldm_export: a saved checkpoint is in the original
+"""comfy_extras.nodes_model_merging.CheckpointSave and comfy.families.export: a saved checkpoint is in the original
 single-file layout, loads again through comfy.sd and samples, encodes and decodes exactly as the models it was
 saved from (LoRA patches baked in), with ComfyUI's metadata."""
 
@@ -124,3 +124,42 @@ def test_a_zero_terminal_snr_v_prediction_model_is_marked_with_v_pred_and_ztsnr_
     patched = ModelSamplingDiscrete().patch(model, "v_prediction", True)[0]
     written = comfy.utils.load_torch_file(save(patched, clip, vae))
     assert written["v_pred"].numel() == 0 and written["ztsnr"].numel() == 0
+
+
+def _flow_checkpoint(family: str) -> dict[str, torch.Tensor]:
+    """A reduced all-in-one file in ComfyUI's own layout: Flux schnell with its VAE, CLIP-L and an fp8 T5; SD3
+    with its VAE, CLIP-L, CLIP-G and T5 (the CLIPs with their `text_projection`, as ComfyUI saves them)."""
+    from comfy import families
+
+    state = model_factory.tiny_flow_model_state_dict(family, prefixed=True)
+    state.update(model_factory.tiny_vae16_state_dict(prefix=families.get(family).vae_prefix))
+    for kind, tensors in model_factory.tiny_flow_text_encoder_state_dicts(family).items():
+        state.update({families.comfy_text_encoder_prefix(kind) + key: value for key, value in tensors.items()})
+    return state
+
+
+def flow_text_to_image(model, clip, vae, seed=3) -> torch.Tensor:
+    encode = nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
+    positive, negative = encode.encode(clip, "a red circle")[0], encode.encode(clip, "blurry")[0]
+    from comfy_extras.nodes_sd3 import EmptySD3LatentImage
+
+    latent = EmptySD3LatentImage().generate(64, 64, 1)[0]
+    with torch.inference_mode():
+        return nodes.NODE_CLASS_MAPPINGS["KSampler"]().sample(model, seed, 2, 2.0, "euler", "simple", positive,
+                                                              negative, latent)[0]["samples"]
+
+
+@pytest.mark.parametrize("family", ["FluxSchnell", "SD3"])
+def test_a_flow_checkpoint_is_saved_in_comfyuis_layout_and_reloads_to_the_same_model(tmp_path, output_dir, family):
+    source = _flow_checkpoint(family)
+    model_factory.write_safetensors(tmp_path / "source.safetensors", source)
+    model, clip, vae, _ = comfy.sd.load_checkpoint_guess_config(str(tmp_path / "source.safetensors"))
+    path = save(model, clip, vae)
+    written = comfy.utils.load_torch_file(path)
+    assert set(written) == set(source)
+    for key, value in source.items():
+        assert torch.equal(written[key].to(value.dtype), value), key
+    reloaded = comfy.sd.load_checkpoint_guess_config(path)[:3]
+    assert reloaded[0].model.family == family
+    torch.testing.assert_close(flow_text_to_image(*reloaded), flow_text_to_image(model, clip, vae),
+                               rtol=1e-5, atol=1e-5)

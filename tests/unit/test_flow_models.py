@@ -335,7 +335,11 @@ def test_unet_loader_loads_a_diffusers_layout_file_to_the_same_model(flow_models
     write(flow_models / "diffusion_models" / f"diffusers-{family}.safetensors", diffusers_weights)
     reloaded = load(f"diffusers-{family}.safetensors")[0]
     assert type(reloaded.model) is type(original.model) and reloaded.model.model_type == original.model.model_type
-    assert torch.equal(sample(reloaded, family), sample(original, family))
+    reloaded_weights = reloaded.model.diffusion_model.state_dict()
+    assert all(torch.equal(reloaded_weights[key], value) for key, value in diffusers_weights.items())
+    # The same weights, but the fp32 file's are used in place from its memory map, where safetensors aligns them to
+    # 8 bytes only: on some CPUs (AMD EPYC here) MKL's matrix products then sum in another order (1e-6 apart).
+    torch.testing.assert_close(sample(reloaded, family), sample(original, family), rtol=0, atol=1e-5)
 
 
 def test_the_seed_workflow_shape_runs_on_an_all_in_one_flux_schnell_file(base):

@@ -17,7 +17,7 @@ from comfy.text_encoders import t5
 from comfy.text_encoders.clip_configs import TextEncoderLoadError
 from comfy.text_encoders.flux_clip import FluxClipModel
 from comfy.text_encoders.sd3_clip import SD3ClipModel
-from comfy.text_encoders.t5xxl_tokenizer import T5XXLTokenizer
+from comfy.text_encoders.t5_tokenization import T5XXLTokenizer
 from comfy_extras.nodes_flux import CLIPTextEncodeFlux
 from comfy_extras.nodes_sd3 import CLIPTextEncodeSD3
 from tests import model_factory

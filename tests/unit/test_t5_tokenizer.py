@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from comfy.text_encoders import t5xxl_tokenizer
+from comfy.text_encoders import t5_tokenization as t5xxl_tokenizer
 from tests.conftest import FIXTURES
 from tools import extract_t5_tokenizer
 
