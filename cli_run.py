@@ -159,7 +159,7 @@ class ConsoleProgress:
 
 
 class _LocalSink:
-    """The executor's event sink for a run in this process."""
+    """The executor's event sink for a run in this process (also behind `PromptServer.instance` for custom nodes)."""
 
     client_id = "kiln-run"
     last_node_id: str | None = None
@@ -188,6 +188,11 @@ def saved_files(outputs: dict[str, Any]) -> list[dict[str, str]]:
     return files
 
 
+def run_error(messages: list) -> dict[str, Any]:
+    """The data of the `execution_error` among a run's status messages ({} if none)."""
+    return next((data for event, data in reversed(messages) if event == "execution_error"), {})
+
+
 def describe_error(error: dict[str, Any]) -> str:
     node = error.get("node_id")
     where = f"node {node} ({error.get('node_type')})" if node is not None else "the executor"
@@ -212,6 +217,7 @@ def run_here(prompt: dict[str, Any]) -> int:
     import execution
     import folder_paths
     from comfy_execution.progress import install_progress_hook
+    from comfy_execution.server_stand_in import install_server_stand_in
 
     prompt_id = str(uuid.uuid4())
     valid, error, outputs, node_errors = asyncio.run(execution.validate_prompt(prompt_id, prompt, None))
@@ -220,22 +226,23 @@ def run_here(prompt: dict[str, Any]) -> int:
         return 1
     progress = ConsoleProgress(prompt)
     sink = _LocalSink(progress)
+    install_server_stand_in(sink)
     install_progress_hook(sink)
     executor = execution.PromptExecutor(sink)
     try:
-        executor.execute(prompt, prompt_id, {"client_id": sink.client_id}, outputs)
+        result = executor.execute(prompt, prompt_id, {"client_id": sink.client_id}, outputs)
     except KeyboardInterrupt:
         progress.close()
         print("interrupted", file=sys.stderr)
         return 130
     finally:
         progress.close()
-    if not executor.success:
-        print(describe_error(progress.error or {}), file=sys.stderr)
+    if not result.success:
+        print(describe_error(progress.error or run_error(result.status_messages)), file=sys.stderr)
         return 1
     folders = {"output": folder_paths.get_output_directory(), "temp": folder_paths.get_temp_directory(),
                "input": folder_paths.get_input_directory()}
-    files = saved_files(executor.history_result.get("outputs", {}))
+    files = saved_files(result.history_result.get("outputs", {}))
     for item in files:
         folder = folders.get(item.get("type", "output"), folders["output"])
         print(os.path.join(folder, item.get("subfolder", ""), item["filename"]))
@@ -330,8 +337,10 @@ def main(argv: list[str]) -> int:
             return asyncio.run(_run_on_server(options.server, prompt, args.output_directory, token))
         import folder_paths
         import nodes
+        from comfy_execution.server_stand_in import install_server_stand_in
 
         folder_paths.apply_cli_args(args)
+        install_server_stand_in()  # no HTTP server here: what custom nodes see as PromptServer.instance
         nodes.init_extra_nodes(init_custom_nodes=True)
         apply_settings(prompt, options.set, _declared_inputs)
         return run_here(prompt)

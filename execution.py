@@ -1,5 +1,8 @@
 """Running one prompt: `PromptExecutor` walks the graph over ready nodes, reuses cached results, evaluates lazy
-inputs, expands sub-graphs, and reports every step to an event sink (the server) as ComfyUI's messages.
+inputs, expands sub-graphs, and reports every step to the event sink it is given (the server, a Ray worker's job
+stream, the console of `main.py run`) as ComfyUI's messages. `execute` is the one run path of every runner: it
+returns how the prompt ended (`PromptResult`), an exception escaping the engine included, and runs under the
+cancellation token it is given.
 
 ComfyUI's public names live here (`PromptExecutor`, `PromptQueue`, `validate_prompt`, `get_input_data`,
 `ExecutionResult`...) as faces over `comfy_execution`.
@@ -37,7 +40,8 @@ from comfy_execution.node_calls import (
     resolve_results,
 )
 from comfy_execution.progress import EventSink, get_progress_state, reset_progress_state
-from comfy_execution.prompt_queue import MAXIMUM_HISTORY_SIZE, ExecutionStatus, PromptQueue
+from comfy_execution.prompt_queue import MAXIMUM_HISTORY_SIZE, ExecutionStatus, PromptQueue, engine_error
+from comfy_execution.runner import CancellationToken, PromptResult
 from comfy_execution.validation import full_type_name, validate_node_input
 from comfy_execution.validation import validate_prompt as _validate_prompt
 
@@ -106,7 +110,11 @@ class IsChangedCache:
 
 
 class PromptExecutor:
-    """Runs prompts one at a time, keeping caches between them. `server` is the event sink."""
+    """Runs prompts one at a time, keeping caches between them. `server` is the event sink (ComfyUI's name).
+
+    `success`, `status_messages` and `history_result` (ComfyUI's names, read by some custom packs) describe the
+    last run; `execute` returns the same as a `PromptResult`.
+    """
 
     def __init__(self, server: EventSink, cache_type: CacheType | bool = False, cache_args: dict | None = None):
         self.server = server
@@ -152,17 +160,32 @@ class PromptExecutor:
             self.add_message("execution_error", message, broadcast=False)
 
     def execute(self, prompt: dict, prompt_id: str, extra_data: dict | None = None,
-                execute_outputs: list[str] | None = None) -> None:
-        """Run one prompt to completion on a fresh event loop (the worker thread's entry point)."""
-        asyncio.run(self.execute_async(prompt, prompt_id, extra_data or {}, execute_outputs or []))
+                execute_outputs: list[str] | None = None, *, cancel: CancellationToken | None = None
+                ) -> PromptResult:
+        """Run one prompt to completion on a fresh event loop (a runner's thread). `cancel` is the run's token
+        (`/interrupt` sets it; a fresh one when None). How the prompt ended, whatever happened in the engine."""
+        return asyncio.run(self.execute_async(prompt, prompt_id, extra_data or {}, execute_outputs or [],
+                                              cancel=cancel))
 
-    async def execute_async(self, prompt: dict, prompt_id: str, extra_data: dict, execute_outputs: list[str]
-                            ) -> None:
-        nodes.interrupt_processing(False)
-        self.server.client_id = extra_data.get("client_id")
-        self.server.last_prompt_id = prompt_id
+    async def execute_async(self, prompt: dict, prompt_id: str, extra_data: dict, execute_outputs: list[str], *,
+                            cancel: CancellationToken | None = None) -> PromptResult:
+        """`execute` on the running event loop. ComfyUI's interrupt functions, called by the nodes and samplers of
+        this run (and the tasks it starts), act on `cancel`."""
         self.status_messages = []
         self.success = True
+        with comfy.model_management.cancellation_scope(cancel if cancel is not None else CancellationToken()):
+            try:
+                await self._run(prompt, prompt_id, extra_data, execute_outputs)
+            except Exception as ex:  # a bug in the engine itself: this prompt's failure, never the runner's
+                logging.exception("Executor failed on prompt %s", prompt_id)
+                self.success = False
+                self.status_messages.append(("execution_error", engine_error(prompt_id, str(ex), type(ex).__name__)))
+                self.history_result = {"outputs": {}, "meta": {}}
+        return PromptResult(self.success, self.status_messages, self.history_result)
+
+    async def _run(self, prompt: dict, prompt_id: str, extra_data: dict, execute_outputs: list[str]) -> None:
+        self.server.client_id = extra_data.get("client_id")
+        self.server.last_prompt_id = prompt_id
         self.add_message("execution_start", {"prompt_id": prompt_id}, broadcast=False)
 
         with torch.inference_mode():

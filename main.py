@@ -1,4 +1,4 @@
-"""Kiln's command line: parse ComfyUI's flags, set up folders and nodes, start the worker thread and the server.
+"""Kiln's command line: parse ComfyUI's flags, set up folders and nodes, start the runner and the server.
 
     python main.py [--listen [IP]] [--port 8188] [--cpu] ...      the server (see --help)
     python main.py run WORKFLOW.json [--set NODE.INPUT=VALUE]      one workflow, no server (see cli_run.py)
@@ -8,13 +8,11 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import signal
 import sqlite3
 import sys
-import threading
 import time
 
 from comfy.cli_args import args, parse_cli
@@ -33,61 +31,6 @@ def setup_logging(level: str, use_stdout: bool) -> None:
     from app.logger import setup_logger
 
     setup_logger(level, use_stdout)
-
-
-def prompt_worker(queue, server) -> None:
-    """Take prompts off the queue one at a time and run them; never let one prompt stop the loop."""
-    import comfy.model_management
-    import execution
-    from comfy_execution.caching import cache_settings
-    from comfy_execution.prompt_queue import engine_error
-
-    cache_type, cache_args = cache_settings(args)
-    executor = execution.PromptExecutor(server, cache_type=cache_type, cache_args=cache_args)
-    last_gc_collect = 0.0
-    need_gc = False
-    while True:
-        queue_item = queue.get(timeout=1000)
-        if queue_item is not None:
-            item, item_id = queue_item
-            started = time.perf_counter()
-            prompt_id = item[1]
-            server.last_prompt_id = prompt_id
-            try:
-                executor.execute(item[2], prompt_id, item[3], item[4])
-            except Exception as ex:  # a bug in the engine itself: record it as this prompt's failure
-                logging.exception("Executor failed on prompt %s", prompt_id)
-                executor.success = False
-                executor.status_messages.append(
-                    ("execution_error", engine_error(prompt_id, str(ex), type(ex).__name__)))
-                executor.history_result = {"outputs": {}, "meta": {}}
-            need_gc = True
-            try:
-                state = queue.task_done(item_id, executor.history_result, status=execution.ExecutionStatus(
-                    status_str="success" if executor.success else "error",
-                    completed=executor.success,
-                    messages=executor.status_messages))
-            except Exception:  # the store failed (disk full?): keep serving, the job stays marked running
-                logging.exception("Could not record the end of prompt %s", prompt_id)
-                state = None
-            # A prompt put back by a shutdown is not done: it runs again at the next start.
-            if state is not None and server.client_id is not None:
-                server.send_sync("executing", {"node": None, "prompt_id": prompt_id}, server.client_id)
-            logging.info("Prompt executed in %.2f seconds", time.perf_counter() - started)
-
-        flags = queue.get_flags()
-        free_memory = flags.get("free_memory", False)
-        if flags.get("unload_models", free_memory):
-            comfy.model_management.unload_all_models()
-            need_gc = True
-        if free_memory:
-            executor.reset()
-            need_gc = True
-        if need_gc and time.perf_counter() - last_gc_collect > 10.0:
-            gc.collect()
-            comfy.model_management.soft_empty_cache()
-            last_gc_collect = time.perf_counter()
-            need_gc = False
 
 
 def open_job_store():
@@ -112,7 +55,7 @@ def listen_addresses() -> list[tuple[str, int]]:
     return [(address.strip(), args.port) for address in args.listen.split(",") if address.strip()]
 
 
-async def serve(server, queue) -> None:
+async def serve(server, queue, runner) -> None:
     """Serve until SIGINT or SIGTERM, then shut down gracefully (`drain`); a second signal cuts the wait short."""
     def announce(scheme: str, address: str, port: int) -> None:
         shown = f"[{address}]" if ":" in address else address
@@ -138,20 +81,20 @@ async def serve(server, queue) -> None:
     await server.start_multi_address(listen_addresses(), announce, verbose=not args.dont_print_server)
     publisher = loop.create_task(server.publish_loop())
     await stop_requested.wait()
-    await drain(queue, args.shutdown_timeout, hurry)
+    await drain(queue, runner, args.shutdown_timeout, hurry)
     publisher.cancel()
 
 
-async def drain(queue, timeout: float, hurry: asyncio.Event) -> None:
-    """Take no more prompts (POST /prompt answers 503), interrupt the running prompt until it stops at a step
-    boundary (at most `timeout` seconds), put it back in the queue for the next start, and close the store."""
+async def drain(queue, runner, timeout: float, hurry: asyncio.Event) -> None:
+    """Take no more prompts (POST /prompt answers 503), interrupt the running prompts (also one taken but not
+    started yet), wait until they stop at a step boundary (at most `timeout` seconds), put them back in the queue
+    for the next start, and close the store."""
     running = queue.begin_shutdown()
     if running:
         logging.info("Stopping prompt %s at its next step (waiting up to %.0f s)...", running[0], timeout)
+    runner.interrupt()
     deadline = time.monotonic() + timeout
-    # Interrupt again and again: a prompt the worker has just taken clears the flag when it starts.
     while not queue.wait_until_idle(0) and time.monotonic() < deadline and not hurry.is_set():
-        queue.interrupt()
         await asyncio.sleep(0.05)
     queue.close()
     logging.info("Stopped server")
@@ -174,9 +117,10 @@ def start_server(argv: list[str]) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     server = PromptServer(loop)
-    queue = execution.PromptQueue(server, open_job_store(), history_max_items=args.history_max_items,
+    queue = execution.PromptQueue(store=open_job_store(), history_max_items=args.history_max_items,
                                   history_max_age_seconds=args.history_max_age_days * 86400 or None,
                                   delete_outputs=args.history_delete_outputs)
+    server.attach_queue(queue)
     nodes.init_extra_nodes(init_custom_nodes=True)
     server.add_routes()
     install_progress_hook(server)
@@ -187,38 +131,41 @@ def start_server(argv: list[str]) -> None:
     if args.quick_test_for_ci:
         print("Kiln started up and loaded its nodes (--quick-test-for-ci): exiting.", flush=True)
         return
-    dispatcher = start_dispatcher(queue, server, argv)
+    runner = build_runner(queue, server, argv)
+    queue.runner = runner
+    runner.start()
     try:
-        loop.run_until_complete(serve(server, queue))
+        loop.run_until_complete(serve(server, queue, runner))
     except KeyboardInterrupt:
         logging.info("Stopped server")
     except OSError as ex:
         print(f"Kiln could not listen on {args.listen}:{args.port}: {ex.strerror or ex}", file=sys.stderr)
         raise SystemExit(2) from ex
     finally:
-        if dispatcher is not None:
-            from comfy_execution.distributed import cluster
-
-            dispatcher.stop()
-            cluster.shutdown()
+        runner.stop()
         folder_paths.cleanup_temp_directory()
 
 
-def start_dispatcher(queue, server, argv: list[str]):
-    """Run prompts on this process's worker thread, or, with --ray, on Ray worker actors (the dispatcher)."""
+def build_runner(queue, server, argv: list[str]):
+    """What runs the queue's prompts (a `comfy_execution.runner.Runner`, not started yet): this process's worker
+    thread, reporting to the server; with --ray, the dispatcher to Ray worker actors."""
     if not args.ray:
-        threading.Thread(target=prompt_worker, args=(queue, server), daemon=True, name="prompt-worker").start()
-        return None
+        import execution
+        from comfy_execution.caching import cache_settings
+        from comfy_execution.runner import LocalRunner
+
+        cache_type, cache_args = cache_settings(args)
+        return LocalRunner(queue, execution.PromptExecutor(server, cache_type=cache_type, cache_args=cache_args))
     from comfy_execution.distributed import prepare_ray_environment
 
     prepare_ray_environment()
     try:
-        from comfy_execution.distributed.dispatcher import start_distributed
+        from comfy_execution.distributed.cluster import start_ray_runner
     except ImportError as ex:
         print(f"--ray needs Ray: pip install \".[ray]\" ({ex})", file=sys.stderr)
         raise SystemExit(2) from ex
     try:
-        return start_distributed(queue, server, args, argv)
+        return start_ray_runner(queue, server, args, argv)
     except (ConnectionError, RuntimeError, ValueError) as ex:
         print(f"Kiln could not start its Ray workers ({args.ray}): {ex}", file=sys.stderr)
         raise SystemExit(2) from ex

@@ -34,7 +34,8 @@ LOADED_MODULE_DIRS: dict[str, str] = {}
 
 
 def interrupt_processing(value: bool = True) -> None:
-    """Ask the running prompt to stop at its next check (what `/interrupt` calls)."""
+    """Ask the current run to stop at its next check (`value=False` withdraws the request). ComfyUI's name, for
+    custom nodes; `/interrupt` sets the token of the run it targets through the runner instead."""
     comfy.model_management.interrupt_current_processing(value)
 
 

@@ -3,7 +3,9 @@ and the WebSocket hub that delivers the executor's messages to clients in order.
 
 Custom nodes rely on `PromptServer.instance`, `.routes`, `.app`, `.loop`, `.send_sync`, `.send_json`,
 `.send_progress_text`, `.client_id`, `.last_node_id`, `.prompt_queue` and `.add_on_prompt_handler`; those
-names are kept exactly.
+names are kept exactly. The server is the event sink of this process's executor and hears of every queue change
+(`attach_queue`); the queue and the executor never reach for it. In a process without a server (a Ray worker,
+`main.py run`), `PromptServer.instance` is the stand-in that process installed (comfy_execution/server_stand_in.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from io import BytesIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
@@ -25,7 +27,11 @@ from app.errors import json_error
 from app.request_limits import JsonBodyError, parse_json_body
 from app.system_routes import server_feature_flags
 from comfy.cli_args import args
+from comfy_execution.server_stand_in import installed_server_stand_in, progress_text_payload
 from protocol import BinaryEventTypes
+
+if TYPE_CHECKING:
+    from comfy_execution.prompt_queue import PromptQueue
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -142,13 +148,25 @@ class ClientChannel:
                 self.close()
 
 
+class _ProcessServer:
+    """`PromptServer.instance`: the process's server once one is made; in a process that runs prompts without one,
+    the stand-in it installed (a Ray worker, `main.py run`). Neither: AttributeError, as in ComfyUI."""
+
+    def __get__(self, obj: object, owner: type[PromptServer]) -> Any:
+        server = owner.created or installed_server_stand_in()
+        if server is None:
+            raise AttributeError("PromptServer.instance exists once the server is created")
+        return server
+
+
 class PromptServer:
     """The HTTP and WebSocket server. One per process: `PromptServer.instance`."""
 
-    instance: PromptServer
+    instance: Any = _ProcessServer()
+    created: PromptServer | None = None
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
-        PromptServer.instance = self
+        PromptServer.created = self
         self.loop = loop
         self.messages: asyncio.Queue = asyncio.Queue()
         self.client_session = None
@@ -159,7 +177,8 @@ class PromptServer:
         self.client_id: str | None = None
         self.last_node_id: str | None = None
         self.last_prompt_id: str | None = None
-        self.prompt_queue = None
+        self.prompt_queue: PromptQueue | None = None
+        self.supports = ["custom_nodes_from_web"]
         self.on_prompt_handlers: list[Callable[[dict], dict]] = []
         self.routes = web.RouteTableDef()
         self.api_keys = read_api_keys(args.api_key, args.api_keys_file)
@@ -221,6 +240,13 @@ class PromptServer:
 
     # -- sending ----------------------------------------------------------------------------------------------
 
+    def attach_queue(self, queue: PromptQueue) -> None:
+        """Serve `queue`: every change to it is announced to all clients (`status`), and new prompts are numbered
+        on after its stored ones."""
+        self.prompt_queue = queue
+        self.number = max(self.number, queue.store.next_number())
+        queue.add_change_listener(self.queue_updated)
+
     def get_queue_info(self) -> dict[str, Any]:
         remaining = self.prompt_queue.get_tasks_remaining() if self.prompt_queue is not None else 0
         return {"exec_info": {"queue_remaining": remaining}}
@@ -275,10 +301,7 @@ class PromptServer:
         await self.send_bytes(BinaryEventTypes.PREVIEW_IMAGE_WITH_METADATA, payload, sid)
 
     def send_progress_text(self, text: str | bytes, node_id: str, sid: str | None = None) -> None:
-        text_bytes = text.encode("utf-8") if isinstance(text, str) else text
-        node_bytes = str(node_id).encode("utf-8")
-        payload = struct.pack(">I", len(node_bytes)) + node_bytes + text_bytes
-        self.send_sync(BinaryEventTypes.TEXT, payload, sid)
+        self.send_sync(BinaryEventTypes.TEXT, progress_text_payload(text, node_id), sid)
 
     async def send_bytes(self, event: int, data: bytes, sid: str | None = None) -> None:
         message = self.encode_bytes(event, data)

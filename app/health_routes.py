@@ -24,7 +24,7 @@ def _model_loads() -> int:
 
 def render_metrics(server: PromptServer) -> str:
     """Every metric: jobs by state (from the store), queue wait and execution time, node cache hits and
-    misses, model loads."""
+    misses, model loads, and the runner's per-worker samples (Ray)."""
     queue = server.prompt_queue
     jobs = metrics.render_gauge("kiln_jobs", "Jobs in the store by state.",
                                 {(("state", state),): count for state, count in queue.store.counts_by_state().items()})
@@ -32,7 +32,7 @@ def render_metrics(server: PromptServer) -> str:
                                   {(): 1 if queue.worker_alive() else 0})
     model_loads = metrics.render_counter("kiln_model_loads_total", "Models loaded onto their device.",
                                          _model_loads())
-    workers = queue.dispatcher.render_metrics() if queue.dispatcher is not None else ""
+    workers = queue.runner.render_metrics() if queue.runner is not None else ""
     return jobs + worker + metrics.render_all() + model_loads + workers
 
 

@@ -58,9 +58,10 @@ def add_system_routes(routes: web.RouteTableDef, server: Any) -> None:
     @routes.get("/system_stats")
     async def get_system_stats(request: web.Request) -> web.Response:
         stats = system_stats()
-        dispatcher = getattr(server.prompt_queue, "dispatcher", None)
-        if dispatcher is not None:  # --ray: every worker, with its device, memory, models and current job
-            stats["workers"] = dispatcher.workers()
+        runner = server.prompt_queue.runner if server.prompt_queue is not None else None
+        workers = runner.workers() if runner is not None else None
+        if workers is not None:  # --ray: every worker, with its device, memory, models and current job
+            stats["workers"] = workers
         return web.json_response(stats)
 
     @routes.get("/features")

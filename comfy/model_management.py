@@ -1,15 +1,19 @@
-"""Devices, the interrupt flag and memory housekeeping: the parts of ComfyUI's `comfy.model_management` that
-nodes call.
+"""Devices, interrupts and memory housekeeping: the parts of ComfyUI's `comfy.model_management` that nodes call.
 
-The interrupt flag is process-wide on purpose: ComfyUI's contract is that any node or sampler may poll it.
+Interrupts are per run: every run of a prompt has its own `CancellationToken`, and ComfyUI's functions
+(`interrupt_current_processing`, `processing_interrupted`, `throw_exception_if_processing_interrupted`), which any
+node or sampler may call, act on the token of the run that calls them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import gc
 import logging
 import threading
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -24,32 +28,93 @@ class InterruptProcessingException(Exception):
 
 OOM_EXCEPTION = torch.cuda.OutOfMemoryError
 
-_interrupt_lock = threading.Lock()
-_interrupt_requested = False
-
 # Models loaded onto their device since the process started (read by the server's /metrics).
 _model_loads = 0
 
 
+class CancellationToken:
+    """One run's stop request. `cancel()` asks the run to stop at its next check (before a node call, at a sampler
+    step); the check that sees the request clears it and raises `InterruptProcessingException`, as ComfyUI's flag
+    does. Thread-safe: `/interrupt` cancels from the server's thread while the run checks from its own."""
+
+    __slots__ = ("_lock", "_requested")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requested = False
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._requested = True
+
+    def clear(self) -> None:
+        with self._lock:
+            self._requested = False
+
+    @property
+    def cancelled(self) -> bool:
+        return self._requested
+
+    def raise_if_cancelled(self) -> None:
+        """Raise `InterruptProcessingException` (and clear the request) if the run was asked to stop."""
+        if not self._requested:  # the common case, checked at every step: no lock
+            return
+        with self._lock:
+            requested, self._requested = self._requested, False
+        if requested:
+            raise InterruptProcessingException()
+
+
+# The token of the run the calling code belongs to (set by `cancellation_scope`; asyncio tasks inherit it).
+_current_token: contextvars.ContextVar[CancellationToken | None] = contextvars.ContextVar("kiln_run_token",
+                                                                                         default=None)
+# The runs in progress in this process, newest last: what a thread without the run's context (one a node started
+# itself, or the server's) acts on. A process runs one prompt at a time, so that is the current run.
+_runs_in_progress: list[CancellationToken] = []
+_runs_lock = threading.Lock()
+# Outside any run (a script or a test calling a sampler directly), the functions act on this one.
+_outside_runs = CancellationToken()
+
+
+@contextlib.contextmanager
+def cancellation_scope(token: CancellationToken) -> Iterator[CancellationToken]:
+    """Run the code inside as the run that `token` stops: the interrupt functions below act on `token` there."""
+    context_token = _current_token.set(token)
+    with _runs_lock:
+        _runs_in_progress.append(token)
+    try:
+        yield token
+    finally:
+        with _runs_lock:
+            _runs_in_progress.remove(token)
+        _current_token.reset(context_token)
+
+
+def current_cancellation_token() -> CancellationToken:
+    """The token of the run the caller belongs to; from another thread, the newest run in progress."""
+    token = _current_token.get()
+    if token is not None:
+        return token
+    with _runs_lock:
+        return _runs_in_progress[-1] if _runs_in_progress else _outside_runs
+
+
 def interrupt_current_processing(value: bool = True) -> None:
-    """Ask the running node to stop at its next check (or clear the request with `value=False`)."""
-    global _interrupt_requested
-    with _interrupt_lock:
-        _interrupt_requested = value
+    """Ask the current run to stop at its next check (or withdraw the request with `value=False`)."""
+    token = current_cancellation_token()
+    if value:
+        token.cancel()
+    else:
+        token.clear()
 
 
 def processing_interrupted() -> bool:
-    with _interrupt_lock:
-        return _interrupt_requested
+    return current_cancellation_token().cancelled
 
 
 def throw_exception_if_processing_interrupted() -> None:
-    """Raise `InterruptProcessingException` (and clear the request) if an interrupt is pending."""
-    global _interrupt_requested
-    with _interrupt_lock:
-        if _interrupt_requested:
-            _interrupt_requested = False
-            raise InterruptProcessingException()
+    """Raise `InterruptProcessingException` (and clear the request) if the current run was asked to stop."""
+    current_cancellation_token().raise_if_cancelled()
 
 
 def mps_mode() -> bool:

@@ -1,10 +1,11 @@
 """ComfyUI's `PromptQueue` face over the durable job store: the prompts waiting to run, the one running, and
 the history of finished ones.
 
-Thread-safe: the HTTP handlers put and inspect, the worker thread takes and completes. Every change that alters
-the number of remaining prompts is announced to clients with a `status` message. The store is the truth; this
-class adds what only the running process knows: which item the worker holds, `/free` flags, callbacks waiting
-for a job to finish, and whether the server is shutting down.
+Thread-safe: the HTTP handlers put and inspect, the runner takes and completes. Every change that alters the
+number of remaining prompts is told to the change listeners (the server announces it to clients with a `status`
+message). The store is the truth; this class adds what only the running process knows: which items the runner
+holds, `/free` flags, callbacks waiting for a job to finish, and whether the server is shutting down. The queue
+knows the runner (`runner`: interrupts, health) but neither the server nor the executor.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from comfy_execution import metrics
 from comfy_execution.store import (
@@ -29,6 +30,9 @@ from comfy_execution.store import (
     SQLiteJobStore,
     now_ms,
 )
+
+if TYPE_CHECKING:
+    from comfy_execution.runner import Runner
 
 __all__ = ["MAXIMUM_HISTORY_SIZE", "SENSITIVE_EXTRA_DATA_KEYS", "ExecutionStatus", "PromptQueue", "QueueItem",
            "engine_error", "history_state"]
@@ -117,10 +121,15 @@ class PromptQueue:
 
     `store` defaults to an in-memory store (nothing survives the process); `main.py` passes the durable one.
     History is capped at `history_max_items` finished jobs and, if given, `history_max_age_seconds`; with
-    `delete_outputs`, a dropped entry's output files are deleted too.
+    `delete_outputs`, a dropped entry's output files are deleted too. `runner` (set by whoever builds one,
+    `main.py`) runs the prompts; `add_change_listener` registers who hears of changes (the server).
+
+    `server` is ComfyUI's first argument, kept for code written against `PromptQueue(server)`: that object then
+    hears of changes through its `queue_updated()`, reads the queue as `server.prompt_queue` and numbers prompts
+    on after the stored ones (`server.number`). Kiln's server registers itself instead (`attach_queue`).
     """
 
-    def __init__(self, server: Any, store: JobStore | None = None, *,
+    def __init__(self, server: Any = None, store: JobStore | None = None, *,
                  history_max_items: int = MAXIMUM_HISTORY_SIZE, history_max_age_seconds: float | None = None,
                  delete_outputs: bool = False):
         self.server = server
@@ -135,18 +144,24 @@ class PromptQueue:
         self.flags: dict[str, Any] = {}
         self.draining = False
         self.closed = False
-        self.worker_thread: threading.Thread | None = None
-        # Set by a dispatcher that runs prompts elsewhere (comfy_execution/distributed): it stops the running
-        # prompts there, and tells whether it can run prompts at all.
-        self.interrupt_handler: Callable[[str | None], None] | None = None
-        self.dispatcher: Any = None
+        self.worker_thread: threading.Thread | None = None  # the last thread that called `get`
+        self.runner: Runner | None = None
+        self._change_listeners: list[Callable[[], None]] = []
         self._finish_callbacks: dict[str, list[Callable[[], None]]] = {}
-        server.prompt_queue = self
         self.recover()
-        server.number = max(getattr(server, "number", 0), self.store.next_number())
+        if server is not None:
+            server.prompt_queue = self
+            server.number = max(getattr(server, "number", 0), self.store.next_number())
+            self.add_change_listener(server.queue_updated)
+
+    def add_change_listener(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` after every change to the number of remaining prompts (with the queue's lock held:
+        it must not wait for another thread)."""
+        self._change_listeners.append(listener)
 
     def _announce(self) -> None:
-        self.server.queue_updated()
+        for listener in self._change_listeners:
+            listener()
 
     # -- the start: what the last process left ------------------------------------------------------------------
 
@@ -254,9 +269,11 @@ class PromptQueue:
         return FAILED
 
     def interrupt(self, prompt_id: str | None = None) -> None:
-        """Stop the running prompt `prompt_id` (any running prompt when None) at its next step or node."""
-        if self.interrupt_handler is not None:
-            self.interrupt_handler(prompt_id)
+        """Stop the running prompt `prompt_id` (every running prompt when None) at its next step or node: the
+        runner sets the cancellation token of that prompt's run. Without a runner (a driver that calls `get` and
+        runs prompts itself), ComfyUI's way: the current run of this process is interrupted."""
+        if self.runner is not None:
+            self.runner.interrupt(prompt_id)
             return
         import comfy.model_management
 
@@ -327,6 +344,11 @@ class PromptQueue:
     def running_prompt_ids(self) -> list[str]:
         with self.mutex:
             return [job.prompt_id for job in self.store.list([RUNNING])]
+
+    def taken_prompt_ids(self) -> list[str]:
+        """The prompts given out by `get` or `claim` and not finished yet (in memory: no store access)."""
+        with self.mutex:
+            return [item[1] for item in self.currently_running.values()]
 
     def wipe_queue(self) -> None:
         with self.mutex:
@@ -436,9 +458,9 @@ class PromptQueue:
     # -- health and shutdown ----------------------------------------------------------------------------------
 
     def worker_alive(self) -> bool:
-        """Whether the worker thread (or the dispatcher, with at least one worker) takes prompts."""
-        if self.dispatcher is not None:
-            return self.dispatcher.alive()
+        """Whether prompts can run: the runner says so; without one, whether the thread that takes them lives."""
+        if self.runner is not None:
+            return self.runner.alive()
         return self.worker_thread is not None and self.worker_thread.is_alive()
 
     def begin_shutdown(self) -> list[str]:
@@ -446,7 +468,7 @@ class PromptQueue:
         with self.mutex:
             self.draining = True
             self.not_empty.notify_all()
-            return [item[1] for item in self.currently_running.values()]
+            return self.taken_prompt_ids()
 
     def wait_until_idle(self, timeout: float) -> bool:
         """Wait until the worker holds no prompt; False if it still does after `timeout` seconds."""

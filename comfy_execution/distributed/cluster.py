@@ -1,4 +1,5 @@
-"""Ray itself: joining or starting a cluster, creating Kiln's worker actors, finding the ones other machines made.
+"""Ray itself: joining or starting a cluster, creating Kiln's worker actors, finding the ones other machines made,
+and the dispatcher's calls to them (`RayWorkerCalls`); `start_ray_runner` puts it together for `--ray`.
 
 Every worker actor is named `kiln-worker-...` in the Ray namespace `kiln`, restarts when its process dies
 (`max_restarts=-1`; a call in flight then fails, and the dispatcher queues that job again), and runs its methods
@@ -13,9 +14,17 @@ import signal
 import socket
 import sys
 import threading
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import ray
+from ray.exceptions import RayError, RayTaskError
+
+from comfy_execution.distributed.dispatcher import RayDispatcher, WorkerFailed, WorkerLost
+
+if TYPE_CHECKING:
+    from comfy_execution.progress import EventSink
+    from comfy_execution.prompt_queue import PromptQueue
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NAMESPACE = "kiln"
@@ -93,6 +102,61 @@ def discover_workers() -> dict[str, Any]:
 def shutdown() -> None:
     if ray.is_initialized():
         ray.shutdown()
+
+
+class RayWorkerCalls:
+    """The dispatcher's calls to worker actors (`dispatcher.WorkerCalls`), through Ray: a Ray error in a call
+    becomes `WorkerFailed` when the worker's own code raised, `WorkerLost` otherwise (its process is gone)."""
+
+    def discover(self) -> dict[str, Any]:
+        return discover_workers()
+
+    def ask_info(self, handle: Any) -> Any:
+        return handle.info.remote()
+
+    def poll_info(self, pending: Any) -> dict | None:
+        ready, _ = ray.wait([pending], timeout=0)
+        if not ready:
+            return None
+        try:
+            return ray.get(pending)
+        except RayError as ex:
+            raise WorkerLost(type(ex).__name__) from ex
+
+    def run(self, handle: Any, item: list, inputs: dict[str, bytes], features: dict[str, bool]) -> Iterator[tuple]:
+        try:
+            for reference in handle.execute.options(num_returns="streaming").remote(item, inputs, features):
+                yield ray.get(reference)
+        except RayTaskError as ex:
+            raise WorkerFailed(str(ex.cause or ex)) from ex
+        except RayError as ex:
+            raise WorkerLost(type(ex).__name__) from ex
+
+    def interrupt(self, handle: Any, prompt_id: str) -> None:
+        handle.interrupt.remote(prompt_id)
+
+    def free(self, handle: Any, unload_models: bool, free_memory: bool) -> None:
+        handle.free.remote(unload_models, free_memory)
+
+    def close(self) -> None:
+        shutdown()
+
+
+def start_ray_runner(queue: PromptQueue, sink: EventSink, args: Any, argv: list[str]) -> RayDispatcher:
+    """Join or start the Ray cluster that `--ray` names, start the local workers (`local:N`) or adopt the ones
+    `main.py worker` registered: the dispatcher that runs the queue's prompts on them (not started yet)."""
+    import torch
+
+    connect(args.ray, args.ray_object_store_mb)
+    local_slots = parse_local(args.ray)
+    handles: dict[str, Any] = {}
+    if local_slots is not None:
+        names = [f"{WORKER_PREFIX}local-{index}" for index in range(local_slots)]
+        gpus = torch.cuda.device_count()
+        handles = create_workers(names, argv, gpu=gpus >= local_slots)
+    logging.info("Dispatching to Ray workers (%s)", args.ray)
+    return RayDispatcher(queue, sink, RayWorkerCalls(), handles=handles, max_attempts=args.ray_max_attempts,
+                         affinity_wait=args.ray_affinity_wait, discover=local_slots is None)
 
 
 def run_worker_command(argv: list[str]) -> int:

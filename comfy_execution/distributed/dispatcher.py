@@ -1,11 +1,15 @@
-"""The server side of Kiln on Ray: takes jobs from the durable queue and runs each on a worker actor.
+"""The server side of Kiln on Ray, as a runner (comfy_execution/runner.py): takes jobs from the durable queue and
+runs each on a worker actor.
 
-The queue and store stay the truth (`PromptQueue` is the seam). One dispatch thread matches pending jobs to
-free workers (`affinity.choose`: the worker holding the job's models, else the best memory fit) and claims the
-job; one thread per running job streams the worker's events back, in order: files are saved here
-(`transfer.ReceivedFiles`), messages go to the client that queued the job exactly as the single-process
-worker sends them, and the end is recorded with `task_done`. A worker that dies under a job (Ray raises in the
-stream) gives the job back to the queue with its attempt counted, and joins again once Ray has restarted it.
+The queue and store stay the truth. One dispatch thread matches pending jobs to free workers (`affinity.choose`:
+the worker holding the job's models, else the best memory fit) and claims the job; one thread per running job
+streams the worker's events back, in order: files are saved here (`transfer.ReceivedFiles`), messages go to the
+event sink (the server) exactly as the single-process runner sends them, and the end is recorded with
+`task_done`. A worker that dies under a job gives the job back to the queue with its attempt counted, and joins
+again once it answers. An interrupt goes to the worker running that prompt, which sets that job's token.
+
+This module is the routing and bookkeeping state machine only: it reaches workers through `WorkerCalls`
+(`cluster.RayWorkerCalls` does it with Ray), so it runs and is tested without Ray.
 """
 
 from __future__ import annotations
@@ -13,22 +17,58 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
-
-import ray
-from ray.exceptions import RayError, RayTaskError
+from typing import TYPE_CHECKING, Any, Protocol
 
 import folder_paths
 from comfy_execution import metrics
-from comfy_execution.distributed import affinity, cluster, transfer
+from comfy_execution.distributed import affinity, transfer
 from comfy_execution.prompt_queue import ExecutionStatus, engine_error
 from comfy_execution.store import FAILED, PENDING, now_ms
+
+if TYPE_CHECKING:
+    from comfy_execution.progress import EventSink
+    from comfy_execution.prompt_queue import PromptQueue
 
 REFRESH_SECONDS = 1.0  # how often workers are asked for their state (and new ones looked for)
 INFO_TIMEOUT_SECONDS = 30.0  # a worker that does not answer for this long is not given jobs
 CLIENT_FEATURES = ("supports_preview_metadata",)
 DISPATCH_WINDOW = 64  # how many jobs at the head of the queue the router considers
+
+
+class WorkerLost(Exception):
+    """The worker's process died or does not answer (its actor is restarted); the message names how."""
+
+
+class WorkerFailed(Exception):
+    """The worker's own code raised while running a job (not a node: a node's error is a message)."""
+
+
+class WorkerCalls(Protocol):
+    """How the dispatcher reaches worker actors, whose handles it keeps opaque. Calls that go wrong raise
+    `WorkerLost` (the process is gone) or `WorkerFailed` (its code raised)."""
+
+    def discover(self) -> dict[str, Any]:
+        """Every worker registered in the cluster, name -> handle."""
+
+    def ask_info(self, handle: Any) -> Any:
+        """Ask the worker for its `info()`; a pending answer for `poll_info`."""
+
+    def poll_info(self, pending: Any) -> dict | None:
+        """The answer if it has come (None if not yet); raises WorkerLost."""
+
+    def run(self, handle: Any, item: list, inputs: dict[str, bytes], features: dict[str, bool]) -> Iterator[tuple]:
+        """The worker's `execute` events, as they come (see worker.py)."""
+
+    def interrupt(self, handle: Any, prompt_id: str) -> None:
+        """Ask the worker to stop the job `prompt_id` (without waiting for it)."""
+
+    def free(self, handle: Any, unload_models: bool, free_memory: bool) -> None:
+        """ComfyUI's /free on the worker (without waiting for it)."""
+
+    def close(self) -> None:
+        """Let go of the cluster."""
 
 
 @dataclass
@@ -57,37 +97,37 @@ class WorkerSlot:
 
 
 class RayDispatcher:
-    """Runs the queue's jobs on Ray worker actors. `discover`: also adopt workers that `main.py worker` started
-    on other machines (found by name); `max_attempts`: how many workers may die under one job before it fails;
-    `affinity_wait`: seconds a job waits for the busy worker that holds its models before another takes it."""
+    """Runs the queue's jobs on worker actors (a `Runner`). `sink` gets every job's messages (the server);
+    `calls` reaches the workers; `handles` are the workers known from the start (name -> handle). `discover`:
+    also adopt workers that `main.py worker` started on other machines (found by name); `max_attempts`: how many
+    workers may die under one job before it fails; `affinity_wait`: seconds a job waits for the busy worker that
+    holds its models before another takes it."""
 
-    def __init__(self, queue: Any, server: Any, *, max_attempts: int, affinity_wait: float, discover: bool):
+    def __init__(self, queue: PromptQueue, sink: EventSink, calls: WorkerCalls, *, handles: dict[str, Any],
+                 max_attempts: int, affinity_wait: float, discover: bool):
         self.queue = queue
-        self.server = server
+        self.sink = sink
+        self.calls = calls
         self.max_attempts = max_attempts
         self.affinity_wait = affinity_wait
         self.discover = discover
-        self.slots: dict[str, WorkerSlot] = {}
+        self.slots: dict[str, WorkerSlot] = {name: WorkerSlot(name, handle) for name, handle in handles.items()}
         self.lock = threading.RLock()
         self.thread: threading.Thread | None = None
         self.stopping = False
         self._needs: dict[str, tuple[tuple[str, ...], int]] = {}  # prompt id -> (model keys, their bytes)
-        self._interrupted: set[str] = set()
         self._last_refresh = 0.0
-        queue.dispatcher = self
-        queue.interrupt_handler = self.interrupt
 
-    # -- life ---------------------------------------------------------------------------------------------------
+    # -- the Runner protocol ----------------------------------------------------------------------------------
 
-    def start(self, handles: dict[str, Any]) -> None:
-        for name, handle in handles.items():
-            self.slots[name] = WorkerSlot(name, handle)
+    def start(self) -> None:
         self.thread = threading.Thread(target=self._loop, name="ray-dispatcher", daemon=True)
         self.thread.start()
 
     def stop(self) -> None:
         self.stopping = True
         self.queue.notify_change()
+        self.calls.close()
 
     def alive(self) -> bool:
         with self.lock:
@@ -128,19 +168,26 @@ class RayDispatcher:
     def _loop(self) -> None:
         while not self.stopping:
             try:
-                self._refresh_workers()
-                self._apply_flags()
-                while self._dispatch_one():
-                    pass
+                self.dispatch_round()
             except Exception:  # never let one bad round stop dispatching
                 logging.exception("The Ray dispatcher failed a round; going on")
             self.queue.wait_for_change(REFRESH_SECONDS / 2)
+
+    def dispatch_round(self) -> list[threading.Thread]:
+        """One round of the dispatch thread: hear from the workers, apply /free, start every job that can start
+        now. The threads of the jobs it started."""
+        self._refresh_workers()
+        self._apply_flags()
+        started: list[threading.Thread] = []
+        while self._dispatch_one(started):
+            pass
+        return started
 
     def _refresh_workers(self) -> None:
         now = time.monotonic()
         if self.discover and now - self._last_refresh >= REFRESH_SECONDS:
             self._last_refresh = now
-            for name, handle in cluster.discover_workers().items():
+            for name, handle in self.calls.discover().items():
                 with self.lock:
                     if name not in self.slots:
                         logging.info("Ray worker %s joined", name)
@@ -150,23 +197,23 @@ class RayDispatcher:
         for slot in slots:
             if slot.info_ref is None:
                 if now - slot.info_asked_at >= REFRESH_SECONDS:
-                    slot.info_ref = slot.handle.info.remote()
+                    slot.info_ref = self.calls.ask_info(slot.handle)
                     slot.info_asked_at = now
                 continue
-            ready, _ = ray.wait([slot.info_ref], timeout=0)
-            if not ready:
+            try:
+                info = self.calls.poll_info(slot.info_ref)
+            except WorkerLost as ex:
+                slot.info_ref = None
+                if slot.alive:
+                    logging.warning("Ray worker %s is unavailable: %s", slot.name, ex)
+                slot.alive = False
+                continue
+            if info is None:
                 if slot.alive and now - slot.last_seen > INFO_TIMEOUT_SECONDS and slot.prompt_id is None:
                     logging.warning("Ray worker %s does not answer: no jobs for it until it does", slot.name)
                     slot.alive = False
                 continue
-            reference, slot.info_ref = slot.info_ref, None
-            try:
-                info = ray.get(reference)
-            except RayError as ex:
-                if slot.alive:
-                    logging.warning("Ray worker %s is unavailable: %s", slot.name, type(ex).__name__)
-                slot.alive = False
-                continue
+            slot.info_ref = None
             self._update_info(slot, info)
 
     def _update_info(self, slot: WorkerSlot, info: dict) -> None:
@@ -195,7 +242,7 @@ class RayDispatcher:
         with self.lock:
             for slot in self.slots.values():
                 if slot.alive:
-                    slot.handle.free.remote(unload, free_memory)
+                    self.calls.free(slot.handle, unload, free_memory)
                     slot.held = frozenset() if free_memory else slot.held
 
     def _needs_of(self, job: Any) -> tuple[tuple[str, ...], int]:
@@ -206,8 +253,9 @@ class RayDispatcher:
             needs = self._needs[job.prompt_id] = (models, affinity.model_bytes(models, folder_paths.get_full_path))
         return needs
 
-    def _dispatch_one(self) -> bool:
-        """Start one job on a free worker; False when there is nothing to start now."""
+    def _dispatch_one(self, started: list[threading.Thread]) -> bool:
+        """Start one job on a free worker (its thread goes into `started`); False when there is nothing to start
+        now."""
         if self.queue.draining or self.queue.closed or self.stopping:
             return False
         with self.lock:
@@ -231,17 +279,21 @@ class RayDispatcher:
         if choice is None:
             return False
         job, worker = choice
-        claimed = self.queue.claim(job.prompt_id)
-        if claimed is None:
-            return True  # cancelled or taken meanwhile: look again
-        item, task_id, stored_job = claimed
+        # The claim and the slot's new job in one step: an interrupt that comes as soon as the job is taken finds
+        # the worker it goes to.
         with self.lock:
+            claimed = self.queue.claim(job.prompt_id)
+            if claimed is None:
+                return True  # cancelled or taken meanwhile: look again
+            item, task_id, stored_job = claimed
             slot = self.slots[worker.name]
             slot.prompt_id = job.prompt_id
             slot.loading = frozenset(job.models)
         logging.info("Prompt %s (attempt %d) -> %s", job.prompt_id, stored_job.attempts, slot.name)
-        threading.Thread(target=self._run_job, args=(slot, item, task_id, stored_job, job.models),
-                         name=f"ray-job-{job.prompt_id}", daemon=True).start()
+        thread = threading.Thread(target=self._run_job, args=(slot, item, task_id, stored_job, job.models),
+                                  name=f"ray-job-{job.prompt_id}", daemon=True)
+        thread.start()
+        started.append(thread)
         return True
 
     # -- one job --------------------------------------------------------------------------------------------------
@@ -253,10 +305,10 @@ class RayDispatcher:
         died = False
         try:
             result = self._stream(slot, item, received, client_id)
-        except RayTaskError as ex:  # the worker's own code raised (not a node: nodes' errors are messages)
+        except WorkerFailed as ex:
             logging.error("Ray worker %s failed on prompt %s: %s", slot.name, prompt_id, ex)
-            result = _failure(prompt_id, f"The worker {slot.name} failed: {ex.cause or ex}")
-        except RayError as ex:
+            result = _failure(prompt_id, f"The worker {slot.name} failed: {ex}")
+        except WorkerLost as ex:
             died = True
             self._worker_died(slot, task_id, job, client_id, ex)
         except Exception as ex:  # input files too large, a bad file from the worker, ...
@@ -269,27 +321,21 @@ class RayDispatcher:
             with self.lock:
                 slot.prompt_id = None
                 slot.loading = frozenset()
-                self._interrupted.discard(prompt_id)
                 self._needs.pop(prompt_id, None)
             self.queue.notify_change()
 
     def _stream(self, slot: WorkerSlot, item: tuple, received: transfer.ReceivedFiles,
                 client_id: str | None) -> dict:
         """Run the job on the worker, relaying its events as they come; the worker's result."""
-        prompt_id = item[1]
-        features = {feature: self.server.client_supports(client_id, feature) for feature in CLIENT_FEATURES}
+        features = {feature: self.sink.client_supports(client_id, feature) for feature in CLIENT_FEATURES}
         inputs = transfer.input_files(item[2])
-        stream = slot.handle.execute.options(num_returns="streaming").remote(list(item), inputs, features)
         result = None
-        for reference in stream:
-            event = ray.get(reference)
+        for event in self.calls.run(slot.handle, list(item), inputs, features):
             kind = event[0]
             if kind == "file":
                 received.save(*event[1:])
             elif kind == "message":
                 _, name, data, sid = event
-                if name == "execution_start" and prompt_id in self._interrupted:
-                    slot.handle.interrupt.remote(prompt_id)  # cancelled before the worker had started it
                 self._relay(name, received.rewrite(data), sid)
             elif kind == "done":
                 result = event[1]
@@ -299,9 +345,9 @@ class RayDispatcher:
 
     def _relay(self, event: str | int, data: Any, sid: str | None) -> None:
         if event == "executing" and isinstance(data, dict):
-            self.server.client_id = sid
-            self.server.last_node_id = data.get("node")
-        self.server.send_sync(event, data, sid)
+            self.sink.client_id = sid
+            self.sink.last_node_id = data.get("node")
+        self.sink.send_sync(event, data, sid)
 
     def _finish(self, slot: WorkerSlot, task_id: int, job: Any, client_id: str | None,
                 received: transfer.ReceivedFiles, result: dict, models: tuple[str, ...]) -> None:
@@ -314,10 +360,10 @@ class RayDispatcher:
             slot.jobs_completed += 1
             slot.held = frozenset(models) if success else frozenset()
         if state is not None and client_id is not None:
-            self.server.send_sync("executing", {"node": None, "prompt_id": job.prompt_id}, client_id)
+            self.sink.send_sync("executing", {"node": None, "prompt_id": job.prompt_id}, client_id)
 
     def _worker_died(self, slot: WorkerSlot, task_id: int, job: Any, client_id: str | None, ex: Exception) -> None:
-        reason = (f"The worker {slot.name} stopped while running this prompt ({type(ex).__name__}), on attempt "
+        reason = (f"The worker {slot.name} stopped while running this prompt ({ex}), on attempt "
                   f"{job.attempts} of {self.max_attempts}.")
         with self.lock:
             slot.jobs_lost += 1
@@ -332,40 +378,21 @@ class RayDispatcher:
         if state == FAILED and client_id is not None:
             history = self.queue.get_history(prompt_id=job.prompt_id).get(job.prompt_id, {})
             for event, data in (history.get("status") or {}).get("messages", []):
-                self.server.send_sync(event, data, client_id)
-            self.server.send_sync("executing", {"node": None, "prompt_id": job.prompt_id}, client_id)
+                self.sink.send_sync(event, data, client_id)
+            self.sink.send_sync("executing", {"node": None, "prompt_id": job.prompt_id}, client_id)
 
     # -- interrupts -------------------------------------------------------------------------------------------
 
     def interrupt(self, prompt_id: str | None = None) -> None:
-        """Stop the running job `prompt_id` (every running job when None) on its worker, at the next step."""
+        """Stop the running job `prompt_id` (every running job when None) on its worker, at the next step. The
+        worker stops that prompt only: by then its slot may run another, which the interrupt does not touch."""
         with self.lock:
-            for slot in self.slots.values():
-                if slot.prompt_id is not None and prompt_id in (None, slot.prompt_id):
-                    self._interrupted.add(slot.prompt_id)
-                    slot.handle.interrupt.remote(slot.prompt_id)
+            targets = [(slot.handle, slot.prompt_id) for slot in self.slots.values()
+                       if slot.prompt_id is not None and prompt_id in (None, slot.prompt_id)]
+        for handle, running in targets:
+            self.calls.interrupt(handle, running)
 
 
 def _failure(prompt_id: str, message: str) -> dict:
     return {"success": False, "messages": [("execution_error", engine_error(prompt_id, message, "WorkerError"))],
             "history_result": {"outputs": {}, "meta": {}}}
-
-
-def start_distributed(queue: Any, server: Any, args: Any, argv: list[str]) -> RayDispatcher:
-    """Join or start the Ray cluster that `--ray` names, start the local workers (`local:N`) or adopt the ones
-    `main.py worker` registered, and start dispatching."""
-    import torch
-
-    cluster.connect(args.ray, args.ray_object_store_mb)
-    local_slots = cluster.parse_local(args.ray)
-    handles: dict[str, Any] = {}
-    if local_slots is not None:
-        names = [f"{cluster.WORKER_PREFIX}local-{index}" for index in range(local_slots)]
-        gpus = torch.cuda.device_count()
-        handles = cluster.create_workers(names, argv, gpu=gpus >= local_slots)
-    dispatcher = RayDispatcher(queue, server, max_attempts=args.ray_max_attempts,
-                               affinity_wait=args.ray_affinity_wait, discover=local_slots is None)
-    dispatcher.start(handles)
-    logging.info("Dispatching to Ray workers (%s)", args.ray)
-    return dispatcher
-

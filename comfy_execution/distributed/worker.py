@@ -4,21 +4,24 @@ The worker sets Kiln up as `main.py` does (the same flags, so the same model fol
 private input, output and temp folders: the server is the only keeper of files. `execute` is a generator that
 Ray streams back to the server, in order:
 
-    ("message", event, data, sid)                   every message the executor sends, as PromptServer.send_sync
+    ("message", event, data, sid)                   every message the executor sends to its sink
     ("file", type, subfolder, filename, bytes)      each file the job wrote, before the message that names it
     ("done", {"history_result", "success", "messages"})
 
-Nothing here imports Ray: the module also runs (and is tested) as a plain object in one process.
+Its executor reports to a plain sink (`JobEventSink`) that puts messages into the running job's stream; custom
+nodes see a stand-in as `PromptServer.instance` (comfy_execution/server_stand_in.py) that reports to the same
+sink. Each job runs under its own cancellation token, which `interrupt` sets, also before the job has started.
+Nothing here imports Ray or the server: the module also runs (and is tested) as a plain object in one process.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import queue
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -26,8 +29,8 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from comfy_execution.prompt_queue import engine_error
-from server import PromptServer
+from comfy_execution.runner import CancellationToken, PromptResult, RunTokens
+from comfy_execution.server_stand_in import install_server_stand_in
 
 # A job's files travel in the event stream: each is one object in Ray's object store.
 FILE_TYPES = ("output", "temp")
@@ -42,9 +45,9 @@ def _configure(argv: list[str], root: str) -> None:
     from comfy.cli_args import args, parse_cli
 
     parse_cli(argv)
-    from app.logger import setup_logger
-
-    setup_logger(args.verbose, args.log_stdout)
+    # Ray collects the actor's output; the server's recent-lines buffer (app/logger.py) has no reader here.
+    logging.basicConfig(level=args.verbose, format="%(message)s", stream=sys.stdout if args.log_stdout else sys.stderr,
+                        force=True)
     import folder_paths
 
     folder_paths.apply_cli_args(args)
@@ -71,11 +74,13 @@ class KilnWorker:
         from comfy_execution.caching import cache_settings
         from comfy_execution.progress import install_progress_hook
 
-        self.sink = _WorkerEventSink()
+        self.sink = JobEventSink()
+        install_server_stand_in(self.sink)  # before custom nodes load: they reach for PromptServer.instance
         nodes.init_extra_nodes(init_custom_nodes=not args.disable_all_custom_nodes)
         install_progress_hook(self.sink)
         cache_type, cache_args = cache_settings(args)
         self.executor = execution.PromptExecutor(self.sink, cache_type=cache_type, cache_args=cache_args)
+        self.tokens = RunTokens()
         self.job_lock = threading.Lock()
         self.current_prompt_id: str | None = None
         self.jobs_run = 0
@@ -106,14 +111,10 @@ class KilnWorker:
         }
 
     def interrupt(self, prompt_id: str | None = None) -> bool:
-        """Stop the running prompt (if it is `prompt_id`) at its next step or node boundary."""
-        if self.current_prompt_id is None or prompt_id not in (None, self.current_prompt_id):
-            return False
-        self.sink.interrupt_requested = self.current_prompt_id
-        import nodes
-
-        nodes.interrupt_processing()
-        return True
+        """Stop the job `prompt_id` (the running one when None) at its next step or node boundary. The server
+        interrupts only the job it gave this worker: if that job's `execute` has not begun yet (both calls travel
+        separately), it starts cancelled. Whether a job was reached."""
+        return bool(self.tokens.cancel(prompt_id, taken=() if prompt_id is None else (prompt_id,)))
 
     def free(self, unload_models: bool, free_memory: bool) -> None:
         """ComfyUI's /free: unload models, and with `free_memory` also forget cached outputs."""
@@ -134,41 +135,48 @@ class KilnWorker:
         names (relative path -> bytes), `client_features` the feature flags of the client that queued it."""
         with self.job_lock:
             prompt_id = item[1]
-            self._reset_folders(inputs)
-            events: queue.Queue = queue.Queue()
-            self.sink.begin(events, prompt_id, client_features)
-            self.current_prompt_id = prompt_id
-            runner = threading.Thread(target=self._run, args=(item, events), name=f"job-{prompt_id}", daemon=True)
-            runner.start()
-            shipped: set[tuple[str, str, str]] = set()
+            token = self.tokens.open(prompt_id)
             try:
-                while True:
-                    event = events.get()
-                    if event is _FINISHED:
-                        break
-                    if event[0] == "message" and event[1] in SHIP_FILES_BEFORE:
-                        yield from self._new_files(shipped)
-                    yield event
-                runner.join()
-                yield from self._new_files(shipped)
-                executor = self.executor
-                yield ("done", {"history_result": executor.history_result, "success": executor.success,
-                                "messages": executor.status_messages})
+                yield from self._execute(item, inputs, client_features, token)
             finally:
-                self.current_prompt_id = None
-                self.sink.end()
-                self.jobs_run += 1
+                self.tokens.close(prompt_id)
 
-    def _run(self, item: list | tuple, events: queue.Queue) -> None:
-        executor = self.executor
+    def _execute(self, item: list | tuple, inputs: dict[str, bytes], client_features: dict[str, bool],
+                 token: CancellationToken) -> Iterator[tuple]:
+        prompt_id = item[1]
+        self._reset_folders(inputs)
+        events: queue.Queue = queue.Queue()
+        self.sink.begin(events, client_features)
+        self.current_prompt_id = prompt_id
+        outcome: list[PromptResult] = []
+        job_thread = threading.Thread(target=self._run, args=(item, token, events, outcome), name=f"job-{prompt_id}",
+                                      daemon=True)
+        job_thread.start()
+        shipped: set[tuple[str, str, str]] = set()
         try:
-            executor.execute(item[2], item[1], item[3], item[4])
-        except Exception as ex:  # a bug in the engine itself: report it as this prompt's failure
-            logging.exception("Executor failed on prompt %s", item[1])
-            executor.success = False
-            error = engine_error(item[1], str(ex), type(ex).__name__)
-            executor.status_messages.append(("execution_error", error))
-            executor.history_result = {"outputs": {}, "meta": {}}
+            while True:
+                event = events.get()
+                if event is _FINISHED:
+                    break
+                if event[0] == "message" and event[1] in SHIP_FILES_BEFORE:
+                    yield from self._new_files(shipped)
+                yield event
+            job_thread.join()
+            yield from self._new_files(shipped)
+            if not outcome:
+                raise RuntimeError(f"the executor stopped without a result on prompt {prompt_id}")
+            result = outcome[0]
+            yield ("done", {"history_result": result.history_result, "success": result.success,
+                            "messages": result.status_messages})
+        finally:
+            self.current_prompt_id = None
+            self.sink.end()
+            self.jobs_run += 1
+
+    def _run(self, item: list | tuple, token: CancellationToken, events: queue.Queue,
+             outcome: list[PromptResult]) -> None:
+        try:
+            outcome.append(self.executor.execute(item[2], item[1], item[3], item[4], cancel=token))
         finally:
             events.put(_FINISHED)
 
@@ -209,38 +217,27 @@ class KilnWorker:
                         yield ("file", type_name, subfolder, filename, file.read())
 
 
-class _WorkerEventSink(PromptServer):
-    """What the worker's executor and custom nodes see as the server (`PromptServer.instance`): a PromptServer
-    that is never started, whose messages go into the running job's event stream instead of to WebSockets, so
-    custom nodes that add routes or call `PromptServer.instance.send_sync` load and run unchanged."""
+class JobEventSink:
+    """The worker executor's event sink: each message goes into the running job's event stream, in order (and is
+    dropped between jobs). `client_supports` answers with the feature flags of the client that queued the job."""
 
     def __init__(self) -> None:
-        super().__init__(asyncio.new_event_loop())
-        self.interrupt_requested: str | None = None
+        self.client_id: str | None = None
+        self.last_node_id: str | None = None
+        self.last_prompt_id: str | None = None
         self._events: queue.Queue | None = None
-        self._prompt_id: str | None = None
         self._features: dict[str, bool] = {}
         self._lock = threading.Lock()
 
-    def begin(self, events: queue.Queue, prompt_id: str, features: dict[str, bool]) -> None:
+    def begin(self, events: queue.Queue, features: dict[str, bool]) -> None:
         with self._lock:
-            self._events, self._prompt_id, self._features = events, prompt_id, dict(features)
-            self.interrupt_requested = None
+            self._events, self._features = events, dict(features)
 
     def end(self) -> None:
         with self._lock:
             self._events = None
-            self._prompt_id = None
-
-    def queue_updated(self) -> None:
-        pass  # the server announces its own queue
 
     def send_sync(self, event: str | int, data: Any, sid: str | None = None) -> None:
-        if event == "execution_start" and self.interrupt_requested == self._prompt_id:
-            # The executor clears the interrupt flag when it starts: an interrupt that came first is kept.
-            import nodes
-
-            nodes.interrupt_processing()
         with self._lock:
             events = self._events
         if events is None:

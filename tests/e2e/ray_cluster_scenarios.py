@@ -6,6 +6,8 @@ on its own (no `test_` prefix).
 Two tiny SD1 checkpoints: the jobs of each land on the worker that holds it (each worker reads one file once),
 every client gets its own complete message sequence, the images reach `/view` through the server (the workers
 have their own private folders), a worker killed mid-job loses no job, and cancel reaches the running worker.
+Each run has its own interrupt: one aimed at the prompt of one worker never stops the other's, and one that
+arrives after the job was taken but before its run started (held by the kiln-test-nodes hold hook) stops it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from tests import model_factory  # noqa: E402
 
 from .client import KilnClient  # noqa: E402
 from .conftest import KilnServer  # noqa: E402
+from .graphs import quick_prompt, slow_prompt  # noqa: E402
 from .test_diffusion import standard_workflow  # noqa: E402
 
 CHECKPOINTS = ("tiny-a.safetensors", "tiny-b.safetensors")
@@ -199,3 +202,41 @@ async def test_cancel_and_interrupt_reach_the_running_worker(cluster: KilnServer
             assert "execution_interrupted" in types and "execution_success" not in types, types
             job = await client.get_json(f"/api/jobs/{prompt_id}")
             assert job["status"] == "cancelled", job
+
+
+async def _job_status(client: KilnClient, prompt_id: str) -> str:
+    return (await client.get_json(f"/api/jobs/{prompt_id}"))["status"]
+
+
+async def test_an_interrupt_reaches_only_its_own_run_even_before_it_starts(cluster: KilnServer):
+    await _wait_for_workers(cluster, 2)
+    async with KilnClient(cluster.url) as client:
+        await client.connect()
+        # Two prompts without models run side by side, one on each worker.
+        stopped = (await client.queue_prompt(slow_prompt(seconds=60, steps=600)))["prompt_id"]
+        spared = (await client.queue_prompt(slow_prompt(seconds=4, steps=40)))["prompt_id"]
+        for prompt_id in (stopped, spared):
+            await client.wait_for(lambda message, prompt_id=prompt_id: message["type"] == "progress"
+                                  and message["data"]["prompt_id"] == prompt_id, timeout=JOB_TIMEOUT)
+        assert (await client.interrupt(stopped)).status == 200
+        await client.wait_done(stopped, timeout=60)
+        await client.wait_done(spared, timeout=60)
+        assert await _job_status(client, stopped) == "cancelled"
+        entries = {prompt_id: (await client.history(prompt_id))[prompt_id] for prompt_id in (stopped, spared)}
+        assert entries[spared]["status"]["status_str"] == "success", entries[spared]["status"]
+        assert entries[stopped]["status"]["worker"] != entries[spared]["status"]["worker"]
+
+        # Taken from the queue and sent to a worker, held there before its run starts: the interrupt still stops it.
+        hold = 8.0
+        held = (await client.queue_prompt(quick_prompt(), extra_data={"kiln_test_hold_seconds": hold}))["prompt_id"]
+        deadline = time.monotonic() + hold / 2
+        while not any(worker["current_prompt_id"] == held for worker in await _workers(cluster)):
+            assert time.monotonic() < deadline, "the held job did not reach a worker in time"
+            await asyncio.sleep(0.1)
+        assert client.messages_for(held) == [], "the held job started too early for this test"
+        assert (await client.interrupt(held)).status == 200
+        await client.wait_done(held, timeout=hold + 60)
+        types = [message["type"] for message in client.messages_for(held)]
+        assert types[0] == "execution_start" and "execution_interrupted" in types, types
+        assert "execution_success" not in types, types
+        assert await _job_status(client, held) == "cancelled"

@@ -1,5 +1,6 @@
 """The queue, the history and the jobs API: paging, delete and clear, interrupting one prompt by id, and
-job states through `/api/jobs`."""
+job states through `/api/jobs`; each run its own interrupt: one that comes after the prompt was taken from the
+queue but before its run started stops it, one aimed at a prompt that ends anyway never stops the next."""
 
 from __future__ import annotations
 
@@ -276,3 +277,54 @@ async def test_cancelling_a_running_job_interrupts_it(idle_client):
     await client.wait_done(running_id, timeout=15)
     assert "execution_interrupted" in [message["type"] for message in client.messages_for(running_id)]
     assert (await _job(client, running_id))["status"] == "cancelled"
+
+
+# ---- each run its own interrupt ----------------------------------------------------------------------------------
+
+HOLD_SECONDS = 3.0
+
+
+async def _start_held_prompt(client) -> str:
+    """Queue a quick prompt that the kiln-test-nodes hold hook keeps between its claim and its run start for
+    HOLD_SECONDS; return once the job is taken (in progress) and has not started (no execution_start)."""
+    prompt_id = (await client.queue_prompt(quick_prompt(), extra_data={"kiln_test_hold_seconds": HOLD_SECONDS}))[
+        "prompt_id"]
+    deadline = time.monotonic() + HOLD_SECONDS / 2
+    while (await _job(client, prompt_id))["status"] != "in_progress":
+        assert time.monotonic() < deadline, "the held prompt was not taken from the queue in time"
+        await asyncio.sleep(0.02)
+    assert client.messages_for(prompt_id) == [], "the held prompt started too early for this test"
+    return prompt_id
+
+
+@pytest.mark.parametrize("how", ["interrupt by id", "interrupt", "cancel"])
+async def test_an_interrupt_after_the_prompt_was_taken_but_before_its_run_started_stops_it(idle_client, how):
+    client = idle_client
+    prompt_id = await _start_held_prompt(client)
+    if how == "cancel":
+        assert (await client.request("POST", f"/api/jobs/{prompt_id}/cancel")).status == 200
+    else:
+        assert (await client.interrupt(prompt_id if how == "interrupt by id" else None)).status == 200
+    await client.wait_done(prompt_id, timeout=HOLD_SECONDS + 15)
+    types = [message["type"] for message in client.messages_for(prompt_id)]
+    assert types[0] == "execution_start" and "execution_success" not in types, types
+    [interrupted] = [m["data"] for m in client.messages_for(prompt_id) if m["type"] == "execution_interrupted"]
+    assert interrupted["node_id"] == "1" and interrupted["executed"] == []
+    assert (await _job(client, prompt_id))["status"] == "cancelled"
+    assert (await client.run(quick_prompt())).history["status"]["status_str"] == "success"
+
+
+async def test_an_interrupt_aimed_at_a_prompt_that_ends_anyway_never_stops_the_next_one(idle_client):
+    client = idle_client
+    # An async sleep cannot be interrupted mid-await, and nothing runs after it: the prompt ends well anyway.
+    sleeper = (await client.queue_prompt({"1": node("KilnTestAsyncSleep", value=fresh(), seconds=1.5)}))[
+        "prompt_id"]
+    following = (await client.queue_prompt(quick_prompt(), extra_data={"kiln_test_hold_seconds": 0.5}))[
+        "prompt_id"]
+    await client.wait_for(lambda m: m["type"] == "executing" and m["data"].get("prompt_id") == sleeper
+                          and m["data"].get("node") == "1", timeout=30)
+    assert (await client.interrupt(sleeper)).status == 200
+    await client.wait_done(following, timeout=30)
+    assert (await _job(client, sleeper))["status"] == "completed"
+    entry = (await client.history(following))[following]
+    assert entry["status"]["status_str"] == "success", entry["status"]
