@@ -1,7 +1,11 @@
-"""`python main.py run`: run one API-format workflow from a file and print the paths of the images it saved.
+"""`python main.py run`: run one workflow from a file and print the paths of the images it saved.
 
-    python main.py run WORKFLOW.json [--set NODE.INPUT=VALUE ...] [--output-directory DIR] [--server URL]
+    python main.py run WORKFLOW [--set NODE.INPUT=VALUE ...] [--output-directory DIR] [--server URL]
                                      [any of the server's flags: --cpu, --base-directory, ...]
+
+WORKFLOW is an API-format prompt (JSON), a workflow saved from the editor (UI format: converted as the frontend's
+"Save (API)" would, comfy_execution/workflow_format), or a PNG or WebP image saved by ComfyUI or Kiln (the prompt
+embedded in it, else its embedded workflow).
 
 Without `--server` the workflow runs in this process through the same validation and `PromptExecutor` the
 server uses (no HTTP server starts), with a progress bar per node that reports steps. With `--server URL` it
@@ -20,32 +24,74 @@ import urllib.parse
 import uuid
 from typing import Any
 
-USAGE = "python main.py run WORKFLOW.json [--set NODE.INPUT=VALUE ...] [--output-directory DIR] [--server URL]"
-UI_FORMAT_HELP = ("It looks like a workflow saved from the editor (UI format: 'nodes' and 'links'), which only the "
-                  "web frontend reads. Export it in API format instead: in the frontend, Workflow > Export (API) "
-                  "(or enable 'Dev mode' in the settings and use 'Save (API Format)').")
-
-
+USAGE = "python main.py run WORKFLOW.json|IMAGE.png [--set NODE.INPUT=VALUE ...] [--output-directory DIR] [--server URL]"
 class RunError(Exception):
     """A problem with the command line or the workflow, reported as one line and exit status 2."""
 
 
 # -- the workflow file and --set ----------------------------------------------------------------------------------
 
-def load_workflow(path: str) -> dict[str, Any]:
-    """The API-format prompt in `path` (also accepted: a saved `/prompt` body, `{"prompt": {...}}`)."""
+def read_workflow_file(path: str) -> dict[str, Any]:
+    """The JSON object in `path`: a `.json` file, or the `prompt` (else `workflow`) a PNG or WebP image embeds
+    (PNG text chunks; WebP EXIF Model `prompt:...` / Make `workflow:...`, as ComfyUI's savers write them)."""
     if not os.path.isfile(path):
         raise RunError(f"workflow file {path!r} does not exist")
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    if head.startswith(b"\x89PNG") or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        return _embedded_workflow(path)
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise RunError(f"{path} is not valid JSON: {error}") from None
-    if isinstance(data, dict) and isinstance(data.get("prompt"), dict):
+    if not isinstance(data, dict):
+        raise RunError(f"{path} is not a workflow (a JSON object)")
+    return data
+
+
+def _embedded_workflow(path: str) -> dict[str, Any]:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            texts = {key: value for key, value in image.info.items() if isinstance(value, str)}
+            for tag, value in image.getexif().items():
+                if tag in (0x010F, 0x0110) and isinstance(value, str) and ":" in value:
+                    key, _, text = value.partition(":")
+                    texts.setdefault(key, text)
+    except OSError as error:
+        raise RunError(f"{path} cannot be read as an image: {error}") from None
+    for key in ("prompt", "workflow"):
+        if key in texts:
+            try:
+                data = json.loads(texts[key])
+            except json.JSONDecodeError:
+                raise RunError(f"{path}: its embedded {key} is not valid JSON") from None
+            if isinstance(data, dict):
+                return data
+    raise RunError(f"{path} embeds no workflow (no 'prompt' or 'workflow' metadata: was it saved with "
+                   "--disable-metadata, or by another program?)")
+
+
+def load_workflow(path: str, convert: Any = None) -> dict[str, Any]:
+    """The API-format prompt in `path` (also accepted: a saved `/prompt` body, `{"prompt": {...}}`). A UI-format
+    workflow is turned into one by `convert(workflow)`; without `convert` it is refused."""
+    from comfy_execution.workflow_format import WorkflowFormatError, is_ui_workflow
+
+    data = read_workflow_file(path)
+    if isinstance(data.get("prompt"), dict):
         data = data["prompt"]
-    if isinstance(data, dict) and isinstance(data.get("nodes"), list) and "links" in data:
-        raise RunError(f"{path}: {UI_FORMAT_HELP}")
-    if not isinstance(data, dict) or not data:
+    elif is_ui_workflow(data.get("workflow")):
+        data = data["workflow"]
+    if is_ui_workflow(data):
+        if convert is None:
+            raise RunError(f"{path} is a UI-format workflow, which needs the node interfaces to convert")
+        try:
+            data = convert(data)
+        except WorkflowFormatError as error:
+            raise RunError(f"{path}: the workflow cannot be converted: {error}") from None
+    if not data:
         raise RunError(f"{path} is not an API-format workflow (a JSON object of nodes by id)")
     for node_id, node in data.items():
         if not isinstance(node, dict) or "class_type" not in node:
@@ -314,6 +360,28 @@ async def _run_on_server(url: str, prompt: dict[str, Any], download_to: str | No
     return 0
 
 
+def _convert_on_server(url: str, workflow: dict[str, Any], token: str | None) -> dict[str, Any]:
+    """The API prompt the server at `url` makes of a UI-format workflow (POST /api/workflow/convert)."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"{url.rstrip('/')}/api/workflow/convert", method="POST",
+                                     data=json.dumps({"workflow": workflow}).encode(),
+                                     headers={"Content-Type": "application/json",
+                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return json.load(answer)["prompt"]
+    except urllib.error.HTTPError as error:
+        try:
+            details = json.load(error).get("error", {}).get("details", "")
+        except (ValueError, AttributeError):
+            details = ""
+        raise RunError(f"the server cannot convert the workflow ({error.code}): {details or error.reason}") from None
+    except (urllib.error.URLError, OSError) as error:
+        raise RunError(f"cannot reach the server at {url}: {error}") from None
+
+
 # -- entry point --------------------------------------------------------------------------------------------------
 
 def main(argv: list[str]) -> int:
@@ -322,26 +390,31 @@ def main(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog="main.py run", usage=USAGE, description=__doc__.splitlines()[0],
                                      epilog="Any other flag is one of the server's (see python main.py --help).")
-    parser.add_argument("workflow", help="an API-format workflow (JSON)")
+    parser.add_argument("workflow", help="a workflow: API or UI format (JSON), or a PNG/WebP image that embeds one")
     parser.add_argument("--set", action="append", default=[], metavar="NODE.INPUT=VALUE",
                         help="change one input before running (repeatable), e.g. --set 6.text=\"a red circle\"")
     parser.add_argument("--server", metavar="URL", help="queue the workflow on a running server instead")
     options, server_flags = parser.parse_known_args(argv)
     parse_cli(server_flags)
     try:
-        prompt = load_workflow(options.workflow)
         if options.server:
-            apply_settings(prompt, options.set)
             keys = getattr(args, "api_key", None) or []
             token = os.environ.get("KILN_API_KEY") or (keys[0] if isinstance(keys, list) and keys else keys or None)
+            prompt = load_workflow(options.workflow,
+                                   lambda workflow: _convert_on_server(options.server, workflow, token))
+            apply_settings(prompt, options.set)
             return asyncio.run(_run_on_server(options.server, prompt, args.output_directory, token))
         import folder_paths
         import nodes
+        from comfy_execution.node_info import RegisteredNodeInterfaces
         from comfy_execution.server_stand_in import install_server_stand_in
+        from comfy_execution.workflow_format import convert_workflow
 
         folder_paths.apply_cli_args(args)
         install_server_stand_in()  # no HTTP server here: what custom nodes see as PromptServer.instance
         nodes.init_extra_nodes(init_custom_nodes=True)
+        prompt = load_workflow(options.workflow,
+                               lambda workflow: convert_workflow(workflow, RegisteredNodeInterfaces()))
         apply_settings(prompt, options.set, _declared_inputs)
         return run_here(prompt)
     except RunError as error:

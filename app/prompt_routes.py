@@ -13,6 +13,7 @@ from aiohttp import web
 import execution
 from app.errors import json_error
 from app.request_limits import JsonBodyError, parse_json_body
+from app.workflow_routes import add_workflow_routes, prompt_from_body
 from comfy.cli_args import args
 from comfy_execution import metrics
 from comfy_execution.jobs import JOB_STATUSES, all_jobs, get_job
@@ -47,6 +48,8 @@ def _query_int(request: web.Request, name: str) -> int | None:
 
 
 def add_prompt_routes(routes: web.RouteTableDef, server: PromptServer) -> None:
+    add_workflow_routes(routes, read_json_object)
+
     @routes.get("/prompt")
     async def get_prompt(request: web.Request) -> web.Response:
         return web.json_response(server.get_queue_info())
@@ -70,6 +73,12 @@ def add_prompt_routes(routes: web.RouteTableDef, server: PromptServer) -> None:
         json_data = await read_json_object(request)
         if isinstance(json_data, web.Response):
             return json_data
+        if "prompt" not in json_data:  # a UI-format workflow in place of the API prompt
+            prompt = await prompt_from_body(json_data)
+            if isinstance(prompt, web.Response):
+                return prompt
+            if prompt is not None:
+                json_data["prompt"] = prompt
         if idempotency_key is not None:
             earlier = queue.store.find(idempotency_key)
             if earlier is not None:

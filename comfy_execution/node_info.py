@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import traceback
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import folder_paths
@@ -85,3 +86,24 @@ def all_node_info() -> dict[str, dict[str, Any]]:
                 continue
             result[name] = info
     return result
+
+
+class RegisteredNodeInterfaces(Mapping):
+    """The registered node classes' `/object_info` entries as a read-only mapping, each built when first asked
+    for (a workflow names a few classes; building all of them would list every model folder)."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, dict[str, Any]] = {}
+
+    def __getitem__(self, node_class: str) -> dict[str, Any]:
+        if node_class not in self._built:
+            if node_class not in _node_registry().NODE_CLASS_MAPPINGS:
+                raise KeyError(node_class)
+            self._built[node_class] = node_info(node_class)
+        return self._built[node_class]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_node_registry().NODE_CLASS_MAPPINGS)
+
+    def __len__(self) -> int:
+        return len(_node_registry().NODE_CLASS_MAPPINGS)

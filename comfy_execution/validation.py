@@ -171,13 +171,16 @@ async def _validate_node(prompt_id: str, prompt: dict, unique_id: str, validated
             if isinstance(value, dict) and "__value__" in value:
                 value = value["__value__"]
                 inputs[name] = value
-            if input_type == "INT":
+            # Plain string comparison: wildcard types (IO.ANY, custom `*` types) compare equal to every type,
+            # but a constant for a `*` input is taken as it is, as in ComfyUI.
+            declared_type = str.__str__(input_type) if isinstance(input_type, str) else None
+            if declared_type == "INT":
                 value = int(value)
-            elif input_type == "FLOAT":
+            elif declared_type == "FLOAT":
                 value = float(value)
-            elif input_type == "STRING":
+            elif declared_type == "STRING":
                 value = str(value)
-            elif input_type == "BOOLEAN":
+            elif declared_type == "BOOLEAN":
                 value = bool(value)
             inputs[name] = value
         except Exception as ex:

@@ -120,6 +120,7 @@ TINY_SPECS: dict[str, TinySpec] = {
     "SD15_inpaint": TinySpec(dict(SD1_UNET, in_channels=9), (SD1_CLIP_L,)),
     "SD20": TinySpec(SD2_UNET, (SD2_CLIP_H,)),
     "SD21": TinySpec(SD2_UNET, (SD2_CLIP_H,)),
+    "SD2_inpaint": TinySpec(dict(SD2_UNET, in_channels=9), (SD2_CLIP_H,)),
     "SDXL": TinySpec(SDXL_UNET, (SDXL_CLIP_L, SDXL_CLIP_G)),
     "SDXLRefiner": TinySpec(SDXL_REFINER_UNET, (SDXL_REFINER_CLIP_G,)),
 }

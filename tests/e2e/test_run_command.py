@@ -66,12 +66,36 @@ def test_bad_command_lines_get_one_clear_line_and_status_2(arguments, message, b
     assert "Traceback" not in result.stderr
 
 
-def test_a_ui_format_workflow_is_refused_with_how_to_export_the_api_format(tmp_path, base_dir):
+def test_a_ui_format_workflow_is_converted_and_runs(tmp_path, base_dir):
     ui = tmp_path / "ui.json"
-    ui.write_text(json.dumps({"last_node_id": 9, "nodes": [{"id": 3, "type": "KSampler"}], "links": [],
-                              "version": 0.4}))
-    result = run(str(ui), base=base_dir)
-    assert result.returncode == 2 and "UI format" in result.stderr and "Export (API)" in result.stderr
+    ui.write_text(json.dumps({"last_node_id": 2, "version": 0.4, "links": [[1, 1, 0, 2, 0, "IMAGE"]], "nodes": [
+        {"id": 1, "type": "EmptyImage", "mode": 0, "widgets_values": [8, 8, 1, 255],
+         "outputs": [{"name": "IMAGE", "type": "IMAGE", "links": [1]}]},
+        {"id": 2, "type": "SaveImage", "mode": 0, "widgets_values": ["from-ui"],
+         "inputs": [{"name": "images", "type": "IMAGE", "link": 1}]},
+        {"id": 3, "type": "Note", "mode": 0, "widgets_values": ["frontend only"]}]}))
+    result = run(str(ui), "--set", "1.width=16", base=base_dir)
+    assert result.returncode == 0, result.stderr
+    (path,) = [Path(line) for line in result.stdout.splitlines()]
+    with Image.open(path) as image:
+        assert path.name.startswith("from-ui") and image.size == (16, 8)
+
+
+def test_a_saved_png_runs_again_from_the_prompt_it_embeds(base_dir, tmp_path):
+    first = run(str(DEMO_WORKFLOW), *TINY, "--set", "6.text=a star", base=base_dir)
+    assert first.returncode == 0, first.stderr
+    (png,) = [Path(line) for line in first.stdout.splitlines()]
+    again = run(str(png), base=base_dir)
+    assert again.returncode == 0, again.stderr
+    (path,) = [Path(line) for line in again.stdout.splitlines()]
+    with Image.open(path) as image:
+        assert json.loads(image.info["prompt"])["6"]["inputs"]["text"] == "a star"
+
+
+def test_an_image_without_a_workflow_is_refused(tmp_path, base_dir):
+    Image.new("RGB", (4, 4)).save(tmp_path / "plain.png")
+    result = run(str(tmp_path / "plain.png"), base=base_dir)
+    assert result.returncode == 2 and "embeds no workflow" in result.stderr
 
 
 def test_not_json_is_refused(tmp_path, base_dir):

@@ -1,5 +1,8 @@
 """Control-flow nodes: a lazy switch (`check_lazy_status`) and an ExecutionBlocker source."""
 
+import asyncio
+
+from comfy.comfy_types import IO
 from comfy_execution.graph import ExecutionBlocker
 
 from .common import CATEGORY
@@ -58,3 +61,33 @@ NODE_CLASS_MAPPINGS = {
     "KilnTestLazySwitch": KilnTestLazySwitch,
     "KilnTestBlocker": KilnTestBlocker,
 }
+
+
+class KilnTestAsyncLazyAny:
+    """ComfyUI's execution tests' async lazy check: two lazy inputs of any type (`*`), an `async def
+    check_lazy_status` that asks only for the one `condition` picks, and the picked value as the output."""
+
+    CATEGORY = CATEGORY
+    RETURN_TYPES = (IO.ANY,)
+    FUNCTION = "run"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "input1": (IO.ANY, {"lazy": True}),
+            "input2": (IO.ANY, {"lazy": True}),
+            "condition": ("BOOLEAN", {"default": True}),
+        }}
+
+    async def check_lazy_status(self, condition, input1=None, input2=None):
+        await asyncio.sleep(0.01)
+        if condition:
+            return ["input1"] if input1 is None else []
+        return ["input2"] if input2 is None else []
+
+    async def run(self, condition, input1=None, input2=None):
+        await asyncio.sleep(0.01)
+        return (input1 if condition else input2,)
+
+
+NODE_CLASS_MAPPINGS["KilnTestAsyncLazyAny"] = KilnTestAsyncLazyAny
