@@ -158,8 +158,10 @@ def _make_patcher(model: torch.nn.Module) -> Any:
         from comfy.model_patcher import ModelPatcher
     except ImportError:
         return None
-    return ModelPatcher(model, load_device=model_management.text_encoder_device(),
-                        offload_device=model_management.text_encoder_offload_device())
+    patcher = ModelPatcher(model, load_device=model_management.text_encoder_device(),
+                           offload_device=model_management.text_encoder_offload_device())
+    patcher.weight_rounding_dtype = model_management.text_encoder_weight_dtype()
+    return patcher
 
 
 # --- building from weights -------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ LORA_WEIGHT_SUFFIXES = (
     (".lora_B.weight", ".lora_A.weight"),  # PEFT / diffusers
     (".lora.up.weight", ".lora.down.weight"),  # diffusers' old attention processors
     (".lora_linear_layer.up.weight", ".lora_linear_layer.down.weight"),
+    (".up.weight", ".down.weight"),  # XLabs' FLUX.1 processors
 )
 ALPHA_SUFFIX = ".alpha"
 LORA_SUFFIXES = tuple(suffix for pair in LORA_WEIGHT_SUFFIXES for suffix in pair) + (
@@ -86,9 +87,9 @@ def model_targets(model: Any) -> dict[str, Target]:
 
     family = families.get(model.family)
     network = model.diffusion_model
-    architecture = families.architecture_module(family.architecture)
     targets: dict[str, Target] = {}
-    add_targets(targets, architecture.key_table(network), family.diffusion_model_lora_prefixes, "diffusion_model.")
+    add_targets(targets, families.key_table_of(family.architecture, network), family.diffusion_model_lora_prefixes,
+                "diffusion_model.")
     add_targets(targets, module_table(network), family.diffusers_lora_prefixes, "diffusion_model.")
     for name, target in architecture_extra_names(family, network).items():
         targets.setdefault(name, target)
@@ -96,18 +97,30 @@ def model_targets(model: Any) -> dict[str, Target]:
 
 
 def architecture_extra_names(family: Any, network: torch.nn.Module) -> dict[str, Target]:
-    """LoRA names some trainers give a family's layers outside its prefixes (XLabs' FLUX.1 `processor`
-    names), from the family module's `extra_lora_names`."""
+    """LoRA names some trainers give a family's layers outside its prefixes (XLabs' FLUX.1 `processor` names),
+    from the family module's `extra_lora_names`: each a row range of an original key."""
     from comfy import families
 
-    module = families.family_module(family)
-    extra = getattr(module, "extra_lora_names", None)
+    extra = getattr(families.family_module(family), "extra_lora_names", None)
     if extra is None:
         return {}
-    table = families.architecture_module(family.architecture).key_table(network)
-    return {name: Target(tuple(Piece("diffusion_model." + piece.parameter, piece.start, piece.stop)
-                               for piece in table[original].pieces))
-            for name, original in extra(table).items() if original in table}
+    table = families.key_table_of(family.architecture, network)
+    return {name: Target(rows_of(table[original], start, stop, "diffusion_model."))
+            for name, (original, start, stop) in extra(table).items() if original in table}
+
+
+def rows_of(original: Any, start: int, stop: int, parameter_prefix: str = "") -> tuple[Piece, ...]:
+    """The pieces holding rows [start, stop) of an original key, in row order."""
+    pieces = []
+    row = 0
+    for piece in original.pieces:
+        count = piece.stop - piece.start
+        first, last = max(start, row), min(stop, row + count)
+        if first < last:
+            offset = piece.start - row
+            pieces.append(Piece(parameter_prefix + piece.parameter, first + offset, last + offset))
+        row += count
+    return tuple(pieces)
 
 
 def clip_targets(clip: Any, family_name: str | None = None) -> dict[str, Target]:

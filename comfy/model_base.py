@@ -79,6 +79,28 @@ class BaseModel(torch.nn.Module):
         """In-place speed-ups for the network (the UNet's CPU convolution and context-projection caches)."""
         comfy.cpu_speedups.speed_up_unet(network)
 
+    def weight_units(self, parameters: list[str]) -> list[Any]:
+        """The weights of the family's file layout that hold `parameters` (names under `diffusion_model.`), each
+        as a `comfy.model_patcher.WeightUnit` named as ComfyUI names it (`diffusion_model.` + the original key),
+        with all its pieces: ComfyUI patches and rounds a fused weight (FLUX.1's q/k/v) whole."""
+        from comfy import families
+        from comfy.model_patcher import WeightUnit
+
+        table = families.key_table_of(families.get(self.family).architecture, self.diffusion_model)
+        holder: dict[str, str] = {}
+        for original, entry in table.items():
+            for piece in entry.pieces:
+                holder.setdefault(piece.parameter, original)
+        units: dict[str, WeightUnit] = {}
+        for name in parameters:
+            original = holder.get(name.removeprefix("diffusion_model."))
+            if original is None or original in units:
+                continue
+            entry = table[original]
+            units[original] = WeightUnit("diffusion_model." + original, entry.shape, tuple(
+                ("diffusion_model." + piece.parameter, piece.start, piece.stop) for piece in entry.pieces))
+        return list(units.values())
+
     @property
     def is_inpaint(self) -> bool:
         return self.in_channels == 9

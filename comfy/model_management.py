@@ -384,6 +384,15 @@ def text_encoder_dtype(device: torch.device | None = None) -> torch.dtype:
     return torch.float32 if device.type == "cpu" else torch.float16
 
 
+def text_encoder_weight_dtype() -> torch.dtype:
+    """The dtype ComfyUI holds text-encoder weights in: float16, or what --fp32-text-enc / --bf16-text-enc /
+    --force-fp32 ask for. Kiln holds them in float32 (the same values for a float16 file) and rounds a
+    LoRA-patched weight to this dtype, as ComfyUI writes it, so a text-encoder LoRA gives ComfyUI's numbers."""
+    chosen = _flag_dtype((("fp32_text_enc", torch.float32), ("bf16_text_enc", torch.bfloat16),
+                          ("fp16_text_enc", torch.float16), ("force_fp32", torch.float32)))
+    return chosen or torch.float16
+
+
 def text_encoder_device() -> torch.device:
     return get_torch_device()
 

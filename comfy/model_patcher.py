@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
+
+import comfy.float
 
 # A patch adds `strength * delta` (delta shaped like the weight, or a (up, down, alpha) low-rank triple).
 Patch = tuple[float, Any, float]
@@ -42,6 +45,9 @@ class ModelPatcher:
         self.object_patches: dict[str, Any] = {}
         self.model_options: dict[str, Any] = {"transformer_options": {}}
         self.parent: ModelPatcher | None = None
+        # The dtype ComfyUI would hold this model's float32 weights in, when it differs: a patched weight is
+        # rounded to it (and kept in float32), so a LoRA gives ComfyUI's numbers (text encoders: fp16).
+        self.weight_rounding_dtype: torch.dtype | None = None
 
     # -- identity ---------------------------------------------------------------------------------------------
 
@@ -51,6 +57,7 @@ class ModelPatcher:
         cloned.patches = {key: list(value) for key, value in self.patches.items()}
         cloned.object_patches = dict(self.object_patches)
         cloned.model_options = _merge_options(self.model_options)
+        cloned.weight_rounding_dtype = self.weight_rounding_dtype
         cloned.parent = self
         return cloned
 
@@ -119,16 +126,34 @@ class ModelPatcher:
         return added
 
     def patched_weight(self, key: str, weight: torch.Tensor) -> torch.Tensor:
-        """`weight` with this clone's patches for `key` applied (computed in float32)."""
-        result = weight.float()
+        """`weight` with this clone's patches for `key` applied, in float32 and cast back as ComfyUI writes a
+        patched weight (fp8 by its seeded stochastic rounding, `comfy.float`)."""
+        return comfy.float.stochastic_rounding(self._add_patches(key, weight.float()), weight.dtype,
+                                               comfy.float.string_to_seed(key))
+
+    def _add_patches(self, key: str, value: torch.Tensor, rows: slice | None = None) -> torch.Tensor:
+        """`value` (float32, the parameter's rows `rows`) plus the patches for `key`, with ComfyUI's arithmetic:
+        `value *= strength_model`, then `value += (strength * alpha / rank) * (up @ down)`."""
         for strength, delta, strength_model in self.patches.get(key, ()):
             if strength_model != 1.0:
-                result = result * strength_model
-            result = result + strength * _delta_tensor(delta, weight.shape).to(result.device, torch.float32)
-        return result.to(weight.dtype)
+                value = value * strength_model
+            update = _delta_tensor(delta, strength, self._parameter_shape(key)).to(value.device, torch.float32)
+            value = value + (update if rows is None else update[rows]).reshape(value.shape)
+        return value
+
+    def _parameter_shape(self, key: str) -> torch.Size:
+        parameters = dict(self.model.named_parameters())
+        parameters.update(dict(self.model.named_buffers()))
+        return parameters[key].shape
 
     def patch_model(self, device: torch.device | None = None) -> dict[str, Any]:
-        """Write the patches into the weights (keeping the originals) and move the model to `device`."""
+        """Write the patches into the weights (keeping the originals) and move the model to `device`.
+
+        A weight stored in fp8 is patched as ComfyUI patches it: in float32 (times the layer's `scale_weight` in a
+        `scaled_fp8` model), then stochastically rounded back with a seed from ComfyUI's name for the weight. When
+        Kiln splits one of the file's weights over several parameters (FLUX.1's fused q/k/v), the model's
+        `weight_units` give the file's weight, which is patched and rounded whole, as ComfyUI does.
+        """
         backup: dict[str, Any] = {}
         for name, obj in self.object_patches.items():
             backup[f"object:{name}"] = getattr(self.model, name)
@@ -137,13 +162,63 @@ class ModelPatcher:
             parameters = dict(self.model.named_parameters())
             parameters.update(dict(self.model.named_buffers()))
             with torch.no_grad():
-                for key in self.patches:
-                    parameter = parameters[key]
-                    backup[key] = parameter.detach().clone()
-                    parameter.copy_(self.patched_weight(key, parameter.detach()))
+                for unit in self._weight_units(parameters):
+                    for name, _, _ in unit.pieces:
+                        backup.setdefault(name, parameters[name].detach().clone())
+                    self._patch_unit(unit, parameters)
         if device is not None:
             self.model.to(device)
         return backup
+
+    def _weight_units(self, parameters: dict[str, torch.Tensor]) -> list[WeightUnit]:
+        """The weights to patch, each as ComfyUI names and rounds it: the model's own units for fused fp8
+        weights (`BaseModel.weight_units`), else one unit per patched parameter."""
+        keys = [key for key in self.patches if key in parameters]
+        fp8 = [key for key in keys if parameters[key].dtype in comfy.float.FP8_FORMATS]
+        units: list[WeightUnit] = []
+        if fp8 and hasattr(self.model, "weight_units"):
+            units = self.model.weight_units(fp8)
+        covered = {name for unit in units for name, _, _ in unit.pieces}
+        for key in keys:
+            if key not in covered:
+                rows = parameters[key].shape[0] if parameters[key].ndim else 1
+                units.append(WeightUnit(key, tuple(parameters[key].shape), ((key, 0, rows),)))
+        return units
+
+    def _patch_unit(self, unit: WeightUnit, parameters: dict[str, torch.Tensor]) -> None:
+        first = parameters[unit.pieces[0][0]]
+        stored = first.dtype
+        module = self._owning_module(unit.pieces[0][0])
+        scale = getattr(module, "scale_weight", None) if stored in comfy.float.FP8_FORMATS else None
+        parts = []
+        for name, start, stop in unit.pieces:
+            part = parameters[name].detach()
+            whole = start == 0 and stop == (part.shape[0] if part.ndim else 1)
+            value = part.float() if whole else part[start:stop].float()
+            if scale is not None:
+                value = value * scale.to(value.device, torch.float32)
+            parts.append(self._add_patches(name, value, None if whole else slice(start, stop)))
+        value = parts[0] if len(parts) == 1 else torch.cat([part.reshape(part.shape[0], -1) for part in parts])
+        if scale is not None:
+            value = value / scale.to(value.device, torch.float32)
+        rounding = self.weight_rounding_dtype if stored == torch.float32 and self.weight_rounding_dtype else stored
+        rounded = comfy.float.stochastic_rounding(value.reshape(unit.shape), rounding,
+                                                  comfy.float.string_to_seed(unit.comfy_key)).to(stored)
+        rounded = rounded.reshape(rounded.shape[0] if rounded.ndim else 1, -1)
+        row = 0
+        for name, start, stop in unit.pieces:
+            target = parameters[name]
+            count = stop - start
+            piece = rounded[row:row + count]
+            row += count
+            if target.ndim == 0:
+                target.copy_(piece.reshape(()))
+            else:
+                target[start:stop].copy_(piece.reshape(target[start:stop].shape))
+
+    def _owning_module(self, name: str) -> torch.nn.Module:
+        module_name = name.rpartition(".")[0]
+        return self.model.get_submodule(module_name) if module_name else self.model
 
     def unpatch_model(self, backup: dict[str, Any], device: torch.device | None = None) -> None:
         """Restore the weights `patch_model` replaced, and move the model to `device`."""
@@ -166,12 +241,22 @@ def restore_model(model: torch.nn.Module, backup: dict[str, Any], device: torch.
         model.to(device)
 
 
-def _delta_tensor(delta: Any, shape: torch.Size) -> torch.Tensor:
-    """A full delta from a tensor or a low-rank `(up, down, alpha)` triple (alpha None means rank)."""
+def _delta_tensor(delta: Any, strength: float, shape: torch.Size) -> torch.Tensor:
+    """`strength` times a full delta (a tensor) or a low-rank `(up, down, alpha)` triple (alpha None means rank),
+    as ComfyUI computes it: `(strength * alpha / rank) * (up @ down)` in float32."""
     if isinstance(delta, torch.Tensor):
-        return delta.reshape(shape)
+        return strength * delta.float().reshape(shape)
     up, down, alpha = delta
-    rank = down.shape[0]
-    scale = (alpha / rank) if alpha is not None else 1.0
-    product = up.float().flatten(1) @ down.float().flatten(1)
-    return (product * scale).reshape(shape)
+    scale = (alpha / down.shape[0]) if alpha is not None else 1.0
+    product = torch.mm(up.float().flatten(1), down.float().flatten(1))
+    return ((strength * scale) * product).reshape(shape)
+
+
+@dataclass(frozen=True)
+class WeightUnit:
+    """One weight as ComfyUI names, patches and rounds it: `comfy_key` (its seed for fp8 rounding), its shape,
+    and the (parameter, first row, end row) pieces of Kiln's model it is made of, in row order."""
+
+    comfy_key: str
+    shape: tuple[int, ...]
+    pieces: tuple[tuple[str, int, int], ...]

@@ -97,6 +97,16 @@ def get(name: str | FamilyMatch) -> Family:
         raise ValueError(f"Unknown model family {key!r}; known: {', '.join(FAMILIES)}")
 
 
+def key_table_of(architecture: str, network: Any) -> Any:
+    """The key table (`key_tables.KeyTable`: original key -> parameter rows) of a built network, computed once
+    per network (tracing a converter takes a moment on a full-size model)."""
+    table = getattr(network, "_kiln_key_table", None)
+    if table is None:
+        table = architecture_module(architecture).key_table(network)
+        network._kiln_key_table = table
+    return table
+
+
 def family_module(family: Family | str) -> Any:
     """The module that describes `family`."""
     return _MODULE_OF[family.name if isinstance(family, Family) else family]
@@ -208,5 +218,5 @@ def built_clip_types() -> list[str]:
     return [option for option in dict.fromkeys(order) if option in built]
 
 
-__all__ += ["CLIP_LOADER_OPTIONS", "NETWORK_LIBRARY_MODULES", "import_network_libraries", "COMFY_TEXT_ENCODER_PREFIXES", "DIFFUSION_MODEL_PREFIX", "VAE_PREFIX", "architecture_module", "built_clip_types",
+__all__ += ["key_table_of", "CLIP_LOADER_OPTIONS", "NETWORK_LIBRARY_MODULES", "import_network_libraries", "COMFY_TEXT_ENCODER_PREFIXES", "DIFFUSION_MODEL_PREFIX", "VAE_PREFIX", "architecture_module", "built_clip_types",
             "comfy_text_encoder_prefix", "families_built_by", "state_dict_prefix"]

@@ -41,16 +41,18 @@ from comfy.families.key_tables import KeyTable, trace_converter
 from comfy.families.shapes import count_indices, first_match_shape, shape
 from comfy.families.weights import check_original_layout, load_checked
 
+# LoRA names as ComfyUI 0.3.64 maps them (tests/fixtures/comfyui_lora/key_maps.json): kohya's te1 for CLIP-L and
+# te2 (OneTrainer) or te3 (sd-scripts) for T5.
 _TEXT_ENCODERS = (
     TextEncoderPart("clip_l", comfy_text_encoder_prefix("clip_l"), "comfy_clip",
                     ("lora_te1_", "text_encoder.", comfy_text_encoder_prefix("clip_l"), "lora_te_")),
     TextEncoderPart("t5xxl", comfy_text_encoder_prefix("t5xxl"), "t5",
-                    ("lora_te2_", "text_encoder_2.", comfy_text_encoder_prefix("t5xxl"))),
+                    ("lora_te2_", "lora_te3_", comfy_text_encoder_prefix("t5xxl"))),
 )
 _COMMON: dict[str, Any] = dict(
     architecture="flux", model_class="Flux", latent_format="Flux", latent_scale_factor=0.3611,
     latent_shift_factor=0.1159, num_heads=-1, num_head_channels=128, text_encoders=_TEXT_ENCODERS, clip_type="flux",
-    clip_skip_default=-1, sample_size=128, diffusion_model_lora_prefixes=("diffusion_model.", "lora_unet_", ""),
+    clip_skip_default=-1, sample_size=128, diffusion_model_lora_prefixes=("diffusion_model.", "lora_unet_"),
     diffusers_lora_prefixes=("transformer.", "lora_transformer_", "lycoris_"),
     clip_loader_options=(("DualCLIPLoader", "flux"),), vae_prefix=COMFY_VAE_PREFIX,
 )
@@ -323,3 +325,28 @@ def key_table(network: torch.nn.Module) -> KeyTable:
     """BFL key -> the rows of the diffusers parameters it becomes, read off the loading converter."""
     config = network_config(network)
     return trace_converter(lambda source: convert(source, config)[0], original_layout(config))
+
+
+def extra_lora_names(table: KeyTable) -> dict[str, tuple[str, int, int]]:
+    """XLabs' LoRA names for FLUX.1 (`double_blocks.N.processor.qkv_lora1`, `proj_lora1` for the image stream,
+    `..._lora2` for the text stream, `single_blocks.N.processor.qkv_lora` for q, k and v only, `proj_lora`) and
+    ComfyUI's `diffusion_model.single_blocks.N.linear1_qkv` (q, k and v of `linear1`), each -> (BFL key, first
+    row, end row) of the weight it adapts. ComfyUI applies these only when a file also has one of
+    XLabs' full-size marker keys (`double_blocks.18.processor.qkv_lora2.up.weight`, ...); Kiln by their names."""
+    names: dict[str, tuple[str, int, int]] = {}
+    for key, entry in table.items():
+        double = re.match(r"double_blocks\.(\d+)\.(img|txt)_attn\.(qkv|proj)\.weight$", key)
+        if double:
+            index, stream, kind = double.groups()
+            names[f"double_blocks.{index}.processor.{kind}_lora{1 if stream == 'img' else 2}"] = (key, 0,
+                                                                                                  entry.shape[0])
+        single = re.match(r"single_blocks\.(\d+)\.linear(1|2)\.weight$", key)
+        if single:
+            index, which = single.groups()
+            if which == "1":
+                hidden = table[f"single_blocks.{index}.linear2.weight"].shape[0]
+                names[f"single_blocks.{index}.processor.qkv_lora"] = (key, 0, 3 * hidden)
+                names[f"diffusion_model.single_blocks.{index}.linear1_qkv"] = (key, 0, 3 * hidden)
+            else:
+                names[f"single_blocks.{index}.processor.proj_lora"] = (key, 0, entry.shape[0])
+    return names

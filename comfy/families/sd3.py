@@ -50,10 +50,10 @@ SD3 = Family(
         TextEncoderPart("clip_g", comfy_text_encoder_prefix("clip_g"), "comfy_clip",
                         ("lora_te2_", "text_encoder_2.", comfy_text_encoder_prefix("clip_g")), optional=True),
         TextEncoderPart("t5xxl", comfy_text_encoder_prefix("t5xxl"), "t5",
-                        ("lora_te3_", "text_encoder_3.", comfy_text_encoder_prefix("t5xxl")), optional=True),
+                        ("lora_te3_", comfy_text_encoder_prefix("t5xxl")), optional=True),
     ),
-    diffusion_model_lora_prefixes=("diffusion_model.", "lora_unet_", ""),
-    diffusers_lora_prefixes=("transformer.", "base_model.model.", "lora_transformer_"),
+    diffusion_model_lora_prefixes=("diffusion_model.", "lora_unet_"),
+    diffusers_lora_prefixes=("transformer.", "base_model.model.", "lora_transformer_", "lycoris_"),
     clip_loader_options=(("CLIPLoader", "sd3"), ("DualCLIPLoader", "sd3"), ("TripleCLIPLoader", "")),
 )
 FAMILIES = (SD3,)

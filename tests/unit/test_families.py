@@ -229,3 +229,27 @@ def test_flux_and_sd3_models_record_their_family_description_as_model_config():
     assert model.model.model_config is sd3.SD3 and model.model.family == "SD3"
     model = comfy.sd._diffusion_model(model_factory.tiny_flow_model_state_dict("Flux", seed=0), "tiny.safetensors")
     assert model.model.model_config is flux.FLUX
+
+
+def test_an_xlabs_flux_lora_adapts_the_fused_weights_it_names_and_only_q_k_v_of_linear1():
+    state = model_factory.tiny_flow_model_state_dict("Flux", seed=2, dtype=torch.float32)
+    found = families.detect(state)
+    model = comfy.sd._diffusion_model(state, "tiny.safetensors", found)
+    hidden = found.unet_config["hidden_size"]
+    generator = torch.Generator().manual_seed(5)
+    names = {"double_blocks.0.processor.qkv_lora1": ("double_blocks.0.img_attn.qkv.weight", 3 * hidden),
+             "double_blocks.0.processor.proj_lora2": ("double_blocks.0.txt_attn.proj.weight", hidden),
+             "single_blocks.0.processor.qkv_lora": ("single_blocks.0.linear1.weight", 3 * hidden),
+             "single_blocks.0.processor.proj_lora": ("single_blocks.0.linear2.weight", hidden)}
+    lora, expected = {}, {key: value.clone() for key, value in state.items()}
+    for name, (key, rows) in names.items():
+        up = 0.05 * torch.randn((rows, RANK), generator=generator)
+        down = 0.05 * torch.randn((RANK, state[key].shape[1]), generator=generator)
+        lora[f"{name}.up.weight"], lora[f"{name}.down.weight"] = up, down
+        expected[key][:rows] += up @ down  # no alpha: a scale of 1
+    patched_model, _ = comfy.sd.load_lora_for_models(model, None, lora, 1.0, 0, "xlabs.safetensors")
+    patched = _patched_original(patched_model, 1.0)
+    for key, value in expected.items():
+        torch.testing.assert_close(patched[key], value, rtol=0, atol=2e-6, msg=key)
+    assert torch.equal(patched["single_blocks.0.linear1.weight"][3 * hidden:],
+                       state["single_blocks.0.linear1.weight"][3 * hidden:])
