@@ -630,12 +630,13 @@ NODE_CLASS_MAPPINGS: dict[str, type] = {
 
 # The model nodes live in core_nodes/ (one file per job); they are core nodes all the same.
 from core_nodes import conditioning as _conditioning  # noqa: E402
+from core_nodes import latent_transforms as _latent_transforms  # noqa: E402
 from core_nodes import loaders as _loaders  # noqa: E402
 from core_nodes import sampling as _sampling  # noqa: E402
 from core_nodes import vae_nodes as _vae_nodes  # noqa: E402
 from core_nodes.sampling import common_ksampler  # noqa: E402,F401  ComfyUI's public name
 
-for _module in (_loaders, _conditioning, _sampling, _vae_nodes):
+for _module in (_loaders, _conditioning, _sampling, _vae_nodes, _latent_transforms):
     NODE_CLASS_MAPPINGS.update(_module.NODE_CLASS_MAPPINGS)
 
 # ComfyUI's display names, including those of nodes defined elsewhere (comfy_extras), which it keeps here too.

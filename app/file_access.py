@@ -1,4 +1,5 @@
-"""Where `/view` and the upload routes may read and write, and what they do to image bytes on the way.
+"""Where `/view` and the upload routes may read and write, what they do to image bytes on the way, and which
+uploads they accept (images that decode, and audio or video that PyAV decodes).
 
 Every path a client names is checked here before any file is touched: names are plain relative names, and the fully
 resolved real path (symlinks followed) must stay inside the input, output or temp directory it was asked for. A
@@ -30,6 +31,10 @@ CHUNK_BYTES = 1 << 20
 # scientific and legacy formats.
 DECODABLE_IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "DIB", "TIFF", "PPM", "TGA", "ICO", "PSD",
                            "JPEG2000", "AVIF", "HEIF")
+# Uploads with these extensions that are not images may instead be audio or video (LoadVideo, LoadAudio and the
+# frontend's video, audio and recording widgets upload through /upload/image, as in ComfyUI); /view shows them
+# all inline. They are accepted only when PyAV finds an audio or video stream and decodes its first frame.
+MEDIA_EXTENSIONS = (".mp4", ".webm", ".mov", ".wav", ".mp3", ".flac", ".ogg", ".opus", ".m4a", ".aac")
 
 
 class FileRequestError(Exception):
@@ -294,6 +299,49 @@ def verify_image(stream: BinaryIO) -> None:
             pass
     finally:
         stream.seek(0)
+
+
+def verify_media(stream: BinaryIO) -> None:
+    """Raise a 400 `FileRequestError` unless the bytes are a container with an audio or video stream whose first
+    frame decodes (and whose video frames are within Pillow's pixel limit). Blocking; leaves the stream at its
+    start."""
+    import av  # deferred: only media uploads need it
+
+    stream.seek(0)
+    try:
+        with av.open(stream, mode="r") as container:
+            streams = [item for item in container.streams if item.type in ("audio", "video")]
+            if not streams:
+                raise ValueError("it has no audio or video stream")
+            for media in container.streams.video:
+                pixels = (media.width or 0) * (media.height or 0)
+                if Image.MAX_IMAGE_PIXELS is not None and pixels > Image.MAX_IMAGE_PIXELS:
+                    raise FileRequestError(400, "media_too_large", "The video frames have too many pixels.",
+                                           f"{media.width}x{media.height} is more than {Image.MAX_IMAGE_PIXELS}.")
+            first = streams[0]
+            if next(iter(container.decode(first)), None) is None:
+                raise ValueError(f"its {first.type} stream has no frame that decodes")
+    except FileRequestError:
+        raise
+    except Exception as error:  # FFmpeg raises many kinds on damaged or foreign input; all mean "not media"
+        raise FileRequestError(400, "invalid_media", "The file is not audio or video this server can decode.",
+                               f"{type(error).__name__}: {error}")
+    finally:
+        stream.seek(0)
+
+
+def verify_upload(stream: BinaryIO, filename: str) -> None:
+    """An image upload must decode as an image; one named like audio or video (MEDIA_EXTENSIONS) that is not an
+    image must decode as media. Raises a 400 `FileRequestError` otherwise."""
+    if not filename.lower().endswith(MEDIA_EXTENSIONS):
+        verify_image(stream)
+        return
+    try:
+        verify_image(stream)
+    except FileRequestError as error:
+        if error.status != 400 or error.error_type != "invalid_image":
+            raise
+        verify_media(stream)
 
 
 def _png_bytes(image: Image.Image, **save_options: object) -> bytes:

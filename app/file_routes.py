@@ -102,8 +102,9 @@ class UploadRequest:
         return web.json_response({"name": stored_name, "subfolder": self.subfolder, "type": self.file_type})
 
 
-async def read_upload_request(request: web.Request) -> UploadRequest:
-    """The uploaded file, its type and where it goes, from the multipart form; raises `FileRequestError`."""
+async def read_upload_request(request: web.Request, allow_media: bool = False) -> UploadRequest:
+    """The uploaded file, its type and where it goes, from the multipart form; raises `FileRequestError`. The file
+    must decode as an image, or with `allow_media` also as audio or video when it is named like them."""
     try:
         form = await request.post()
     except (ValueError, HttpProcessingError) as error:  # malformed multipart: bad headers, bad encoding
@@ -118,7 +119,10 @@ async def read_upload_request(request: web.Request) -> UploadRequest:
     base_dir = file_access.directory_for_type(file_type)
     overwrite = str(form.get("overwrite", "")) in ("true", "1")
     target = file_access.resolve_upload_target(base_dir, subfolder, upload.filename or "", overwrite)
-    await asyncio.to_thread(file_access.verify_image, upload.file)
+    if allow_media:
+        await asyncio.to_thread(file_access.verify_upload, upload.file, upload.filename or "")
+    else:
+        await asyncio.to_thread(file_access.verify_image, upload.file)
     return UploadRequest(form=form, upload=upload, file_type=file_type, subfolder=subfolder, target=target)
 
 
@@ -133,7 +137,7 @@ def parse_original_ref(value: object) -> object:
 
 async def upload_image(request: web.Request) -> web.Response:
     try:
-        upload = await read_upload_request(request)
+        upload = await read_upload_request(request, allow_media=True)
         stored_name = await asyncio.to_thread(file_access.store_upload, upload.target, upload.upload.file)
     except FileRequestError as error:
         return error.response()

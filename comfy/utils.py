@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import json
 import math
 import os
@@ -234,8 +235,16 @@ def load_torch_file(path: str, safe_load: bool = True, device: torch.device | No
 
 
 def common_upscale(samples: torch.Tensor, width: int, height: int, upscale_method: str, crop: str) -> torch.Tensor:
-    """Resize a channels-first batch `[B, C, H, W]` to `height` x `width`, optionally centre-cropping to the
-    target aspect first. `upscale_method` is one of nearest-exact, bilinear, area, bicubic, lanczos."""
+    """Resize a channels-first batch `[B, C, H, W]` (or `[B, C, T, H, W]`, frame by frame) to `height` x `width`,
+    optionally centre-cropping to the target aspect first. `upscale_method` is one of nearest-exact, bilinear,
+    area, bicubic, lanczos."""
+    if samples.ndim > 4:
+        batch, channels = samples.shape[0], samples.shape[1]
+        frames = samples.reshape(batch, channels, -1, samples.shape[-2], samples.shape[-1]).movedim(2, 1)
+        resized = common_upscale(frames.reshape(-1, channels, samples.shape[-2], samples.shape[-1]), width, height,
+                                 upscale_method, crop)
+        resized = resized.reshape(batch, -1, channels, height, width).movedim(2, 1)
+        return resized.reshape(samples.shape[:-2] + (height, width))
     if crop == "center":
         old_width, old_height = samples.shape[-1], samples.shape[-2]
         old_aspect = old_width / old_height
@@ -278,3 +287,102 @@ def repeat_to_batch_size(tensor: torch.Tensor, batch_size: int, dim: int = 0) ->
         repeats[dim] = -(-batch_size // tensor.shape[dim])
         return tensor.repeat(repeats).narrow(dim, 0, batch_size)
     return tensor
+
+
+def get_tiled_scale_steps(width: int, height: int, tile_x: int, tile_y: int, overlap: int) -> int:
+    """How many tiles `tiled_scale` runs on one width x height image."""
+    rows = 1 if height <= tile_y else math.ceil((height - overlap) / (tile_y - overlap))
+    columns = 1 if width <= tile_x else math.ceil((width - overlap) / (tile_x - overlap))
+    return rows * columns
+
+
+def _feather_mask(shape: torch.Size, feathers: list[int], like: torch.Tensor) -> torch.Tensor:
+    """Ones of `shape` [B, C, *spatial], ramped linearly to 1/feather over `feathers[d]` pixels at both ends of
+    each spatial dimension d (a dimension not longer than its ramp keeps ones)."""
+    mask = torch.ones(shape, dtype=like.dtype, device=like.device)
+    for dim, feather in enumerate(feathers, start=2):
+        if feather >= mask.shape[dim]:
+            continue
+        for step in range(feather):
+            weight = (step + 1) / feather
+            mask.narrow(dim, step, 1).mul_(weight)
+            mask.narrow(dim, mask.shape[dim] - 1 - step, 1).mul_(weight)
+    return mask
+
+
+@torch.inference_mode()
+def tiled_scale_multidim(samples: torch.Tensor, function: Callable[[torch.Tensor], torch.Tensor],
+                         tile: tuple[int, ...] = (64, 64), overlap: int | tuple[int, ...] = 8,
+                         upscale_amount: float | tuple[float, ...] = 4, out_channels: int = 3,
+                         output_device: str | torch.device = "cpu", downscale: bool = False,
+                         index_formulas: Any = None, pbar: ProgressBar | None = None) -> torch.Tensor:
+    """Apply `function` (which scales each spatial dimension by `upscale_amount`, or divides by it with
+    `downscale`) to overlapping tiles of `samples` [B, C, *spatial] and blend them: each tile's result is weighted
+    by a mask that ramps up over the scaled overlap at its edges, and the sum is divided by the summed weights.
+    Images that fit in one tile are passed whole. `pbar` advances once per tile."""
+    dims = len(tile)
+    scales = list(upscale_amount) if isinstance(upscale_amount, (tuple, list)) else [upscale_amount] * dims
+    overlaps = list(overlap) if isinstance(overlap, (tuple, list)) else [overlap] * dims
+    positions_scale = index_formulas if index_formulas is not None else scales
+    positions_scale = list(positions_scale) if isinstance(positions_scale, (tuple, list)) else [positions_scale] * dims
+
+    def scaled(factors: list, dim: int, value: float) -> float:
+        factor = factors[dim]
+        if callable(factor):
+            return factor(value)
+        return value / factor if downscale else value * factor
+
+    def scaled_shape(shape: torch.Size) -> list[int]:
+        return [round(scaled(scales, dim, size)) for dim, size in enumerate(shape)]
+
+    output = torch.empty([samples.shape[0], out_channels] + scaled_shape(samples.shape[2:]), device=output_device)
+    for index in range(samples.shape[0]):
+        single = samples[index:index + 1]
+        if all(single.shape[dim + 2] <= tile[dim] for dim in range(dims)):
+            output[index:index + 1] = function(single).to(output_device)
+            if pbar is not None:
+                pbar.update(1)
+            continue
+        total = torch.zeros([1, out_channels] + scaled_shape(single.shape[2:]), device=output_device)
+        weights = torch.zeros_like(total)
+        starts = [range(0, single.shape[dim + 2] - overlaps[dim], tile[dim] - overlaps[dim])
+                  if single.shape[dim + 2] > tile[dim] else [0] for dim in range(dims)]
+        for corner in itertools.product(*starts):
+            piece, placed = single, []
+            for dim in range(dims):
+                size = single.shape[dim + 2]
+                start = max(0, min(size - overlaps[dim], corner[dim]))
+                piece = piece.narrow(dim + 2, start, min(tile[dim], size - start))
+                placed.append(round(scaled(positions_scale, dim, start)))
+            result = function(piece).to(output_device)
+            mask = _feather_mask(result.shape, [round(scaled(scales, dim, overlaps[dim])) for dim in range(dims)],
+                                 result)
+            target, target_weights = total, weights
+            for dim in range(dims):
+                target = target.narrow(dim + 2, placed[dim], mask.shape[dim + 2])
+                target_weights = target_weights.narrow(dim + 2, placed[dim], mask.shape[dim + 2])
+            target.add_(result * mask)
+            target_weights.add_(mask)
+            if pbar is not None:
+                pbar.update(1)
+        output[index:index + 1] = total / weights
+    return output
+
+
+def tiled_scale(samples: torch.Tensor, function: Callable[[torch.Tensor], torch.Tensor], tile_x: int = 64,
+                tile_y: int = 64, overlap: int = 8, upscale_amount: float = 4, out_channels: int = 3,
+                output_device: str | torch.device = "cpu", pbar: ProgressBar | None = None) -> torch.Tensor:
+    """`tiled_scale_multidim` over the last two dimensions of [B, C, H, W] with tile_y x tile_x tiles."""
+    return tiled_scale_multidim(samples, function, (tile_y, tile_x), overlap=overlap, upscale_amount=upscale_amount,
+                                out_channels=out_channels, output_device=output_device, pbar=pbar)
+
+
+def state_dict_prefix_replace(state_dict: dict[str, Any], replace_prefix: Mapping[str, str],
+                              filter_keys: bool = False) -> dict[str, Any]:
+    """Rename keys starting with each prefix of `replace_prefix` to start with its replacement instead. Changes
+    `state_dict` in place and returns it; with `filter_keys`, returns a new dict of the renamed keys only."""
+    result: dict[str, Any] = {} if filter_keys else state_dict
+    for old, new in replace_prefix.items():
+        for key in [key for key in state_dict if key.startswith(old)]:
+            result[new + key[len(old):]] = state_dict.pop(key)
+    return result

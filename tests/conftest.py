@@ -19,6 +19,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+import comfy  # noqa: E402,F401  before any test imports transformers: keeps a mismatched torchvision importable
+
 torch.set_num_threads(1)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

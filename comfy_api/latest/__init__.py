@@ -1,10 +1,14 @@
-"""The newest API version: `ComfyAPI` (async) and `ComfyAPISync`, with `execution.set_progress`."""
+"""The newest API version: `ComfyAPI` (async) and `ComfyAPISync`, with `execution.set_progress`; the VIDEO and
+AUDIO types as `Input`, `InputImpl` and `Types`."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+from comfy_api.input import AudioInput, ImageInput, LatentInput, MaskInput, VideoInput
+from comfy_api.input_impl import VideoFromComponents, VideoFromFile
+from comfy_api.util import VideoCodec, VideoComponents, VideoContainer
 from comfy_execution.progress import get_progress_state
 from comfy_execution.utils import get_executing_context
 
@@ -57,4 +61,29 @@ class ComfyAPISync:
         self.execution = _SyncExecution(_Execution())
 
 
-__all__ = ["ComfyAPI", "ComfyAPISync"]
+class Input:
+    """The input types: `Input.Video`, `Input.Audio`, `Input.Image`, `Input.Mask`, `Input.Latent`."""
+
+    Image = ImageInput
+    Audio = AudioInput
+    Mask = MaskInput
+    Latent = LatentInput
+    Video = VideoInput
+
+
+class InputImpl:
+    """The VIDEO implementations."""
+
+    VideoFromFile = VideoFromFile
+    VideoFromComponents = VideoFromComponents
+
+
+class Types:
+    """Video helper types."""
+
+    VideoCodec = VideoCodec
+    VideoContainer = VideoContainer
+    VideoComponents = VideoComponents
+
+
+__all__ = ["ComfyAPI", "ComfyAPISync", "Input", "InputImpl", "Types"]

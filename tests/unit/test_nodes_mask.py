@@ -80,4 +80,7 @@ def test_mask_module_registers_comfyui_names_in_mask_category():
     assert set(nodes_mask.NODE_CLASS_MAPPINGS) >= {"SolidMask", "InvertMask", "MaskToImage", "ImageToMask"}
     assert nodes_mask.NODE_DISPLAY_NAME_MAPPINGS["ImageToMask"] == "Convert Image to Mask"
     assert nodes_mask.NODE_DISPLAY_NAME_MAPPINGS["MaskToImage"] == "Convert Mask to Image"
-    assert all(cls.CATEGORY == "mask" for cls in nodes_mask.NODE_CLASS_MAPPINGS.values())
+    # As in ComfyUI, the module's two compositing nodes sit with images and latents.
+    categories = {name: cls.CATEGORY for name, cls in nodes_mask.NODE_CLASS_MAPPINGS.items()}
+    assert categories.pop("ImageCompositeMasked") == "image" and categories.pop("LatentCompositeMasked") == "latent"
+    assert set(categories.values()) == {"mask"}

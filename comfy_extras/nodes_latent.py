@@ -1,0 +1,341 @@
+"""Latent arithmetic and batching: add, subtract, multiply, interpolate, concatenate, cut, batch, seed behaviour,
+and latent operations (tonemap, sharpen) applied to a latent or inside CFG.
+
+LATENT is {"samples": [B,C,H,W] (or [B,C,T,H,W] for video), optional "batch_index", "noise_mask", ...}; other keys
+of the first input are kept. A LATENT_OPERATION is a function `operation(latent=tensor) -> tensor`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+import comfy.utils
+import nodes
+from comfy_extras.nodes_post_processing import sharpening_kernel
+from comfy_extras.v3_info import V3Rendered, class_mappings, display_names
+
+LatentOperation = Callable[..., torch.Tensor]
+
+
+def reshape_latent_to(target_shape: torch.Size, latent: torch.Tensor, repeat_batch: bool = True) -> torch.Tensor:
+    """`latent` resized (bilinear, centre crop) to the target's spatial size if it differs, and repeated or cut to
+    its batch size (unless repeat_batch is False)."""
+    if latent.shape[1:] != target_shape[1:]:
+        latent = comfy.utils.common_upscale(latent, target_shape[-1], target_shape[-2], "bilinear", "center")
+    if repeat_batch:
+        return comfy.utils.repeat_to_batch_size(latent, target_shape[0])
+    return latent
+
+
+class _TwoLatents(V3Rendered):
+    CATEGORY = "latent/advanced"
+    RETURN_TYPES = ("LATENT",)
+    FUNCTION = "execute"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"samples1": ("LATENT",), "samples2": ("LATENT",)}}
+
+
+class LatentAdd(_TwoLatents):
+    """samples1 + samples2 (samples2 resized and batched to samples1)."""
+
+    NODE_ID = "LatentAdd"
+
+    @classmethod
+    def execute(cls, samples1: dict, samples2: dict) -> tuple[dict]:
+        first = samples1["samples"]
+        return ({**samples1, "samples": first + reshape_latent_to(first.shape, samples2["samples"])},)
+
+
+class LatentSubtract(_TwoLatents):
+    """samples1 − samples2 (samples2 resized and batched to samples1)."""
+
+    NODE_ID = "LatentSubtract"
+
+    @classmethod
+    def execute(cls, samples1: dict, samples2: dict) -> tuple[dict]:
+        first = samples1["samples"]
+        return ({**samples1, "samples": first - reshape_latent_to(first.shape, samples2["samples"])},)
+
+
+class LatentMultiply(V3Rendered):
+    """samples × multiplier."""
+
+    NODE_ID = "LatentMultiply"
+    CATEGORY = "latent/advanced"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "samples": ("LATENT",),
+            "multiplier": ("FLOAT", {"default": 1.0, "min": -10.0, "max": 10.0, "step": 0.01}),
+        }}
+
+    RETURN_TYPES = ("LATENT",)
+    FUNCTION = "execute"
+
+    @classmethod
+    def execute(cls, samples: dict, multiplier: float) -> tuple[dict]:
+        return ({**samples, "samples": samples["samples"] * multiplier},)
+
+
+class LatentInterpolate(V3Rendered):
+    """Interpolate direction and length separately: the per-pixel channel vectors are normalised, mixed by
+    `ratio` (1 = samples1), renormalised, and given the mixed length."""
+
+    NODE_ID = "LatentInterpolate"
+    CATEGORY = "latent/advanced"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "samples1": ("LATENT",),
+            "samples2": ("LATENT",),
+            "ratio": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01}),
+        }}
+
+    RETURN_TYPES = ("LATENT",)
+    FUNCTION = "execute"
+
+    @classmethod
+    def execute(cls, samples1: dict, samples2: dict, ratio: float) -> tuple[dict]:
+        first = samples1["samples"]
+        second = reshape_latent_to(first.shape, samples2["samples"])
+        # The norms keep no channel dimension, so they broadcast against the trailing dimensions (ComfyUI's
+        # arithmetic, which is exact for [B,C,H,W] only when it lines up; kept for identical results).
+        length1 = torch.linalg.vector_norm(first, dim=1)
+        length2 = torch.linalg.vector_norm(second, dim=1)
+        direction = torch.nan_to_num(first / length1) * ratio + torch.nan_to_num(second / length2) * (1.0 - ratio)
+        mixed_direction = torch.nan_to_num(direction / torch.linalg.vector_norm(direction, dim=1))
+        return ({**samples1, "samples": mixed_direction * (length1 * ratio + length2 * (1.0 - ratio))},)
+
+
+class LatentConcat(V3Rendered):
+    """Join two latents along x, y or t; a leading "-" puts samples2 first."""
+
+    NODE_ID = "LatentConcat"
+    CATEGORY = "latent/advanced"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "samples1": ("LATENT",),
+            "samples2": ("LATENT",),
+            "dim": (["x", "-x", "y", "-y", "t", "-t"],),
+        }}
+
+    RETURN_TYPES = ("LATENT",)
+    FUNCTION = "execute"
+
+    @classmethod
+    def execute(cls, samples1: dict, samples2: dict, dim: str) -> tuple[dict]:
+        first = samples1["samples"]
+        second = comfy.utils.repeat_to_batch_size(samples2["samples"], first.shape[0])
+        parts = (second, first) if "-" in dim else (first, second)
+        axis = {"x": -1, "y": -2, "t": -3}[dim.lstrip("-")]
+        return ({**samples1, "samples": torch.cat(parts, dim=axis)},)
+
+
+class LatentCut(V3Rendered):
+    """`amount` slices along x, y or t from `index` (negative counts from the end), clipped to the latent."""
+
+    NODE_ID = "LatentCut"
+    CATEGORY = "latent/advanced"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "samples": ("LATENT",),
+            "dim": (["x", "y", "t"],),
+            "index": ("INT", {"default": 0, "min": -nodes.MAX_RESOLUTION, "max": nodes.MAX_RESOLUTION, "step": 1}),
+            "amount": ("INT", {"default": 1, "min": 1, "max": nodes.MAX_RESOLUTION, "step": 1}),
+        }}
+
+    RETURN_TYPES = ("LATENT",)
+    FUNCTION = "execute"
+
+    @classmethod
+    def execute(cls, samples: dict, dim: str, index: int, amount: int) -> tuple[dict]:
+        latent = samples["samples"]
+        axis = latent.ndim - {"x": 1, "y": 2, "t": 3}[dim]
+        size = latent.shape[axis]
+        if index >= 0:
+            index = min(index, size - 1)
+            amount = min(size - index, amount)
+        else:
+            index = max(index, -size)
+            amount = min(-index, amount)
+        return ({**samples, "samples": torch.narrow(latent, axis, index, amount)},)
+
+
+class LatentBatch(V3Rendered):
+    """samples2 appended to the batch of samples1 (resized to it); batch indices are concatenated."""
+
+    NODE_ID = "LatentBatch"
+    CATEGORY = "latent/batch"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"samples1": ("LATENT",), "samples2": ("LATENT",)}}
+
+    RETURN_TYPES = ("LATENT",)
+    FUNCTION = "execute"
+
+    @classmethod
+    def execute(cls, samples1: dict, samples2: dict) -> tuple[dict]:
+        first = samples1["samples"]
+        second = reshape_latent_to(first.shape, samples2["samples"], repeat_batch=False)
+        batch_index = (samples1.get("batch_index", list(range(first.shape[0])))
+                       + samples2.get("batch_index", list(range(second.shape[0]))))
+        return ({**samples1, "samples": torch.cat((first, second), dim=0), "batch_index": batch_index},)
+
+
+class LatentBatchSeedBehavior(V3Rendered):
+    """"fixed": every latent of the batch gets the first one's noise; "random": each its own (the index is
+    dropped)."""
+
+    NODE_ID = "LatentBatchSeedBehavior"
+    CATEGORY = "latent/advanced"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "samples": ("LATENT",),
+            "seed_behavior": (["random", "fixed"], {"default": "fixed"}),
+        }}
+
+    RETURN_TYPES = ("LATENT",)
+    FUNCTION = "execute"
+
+    @classmethod
+    def execute(cls, samples: dict, seed_behavior: str) -> tuple[dict]:
+        result = samples.copy()
+        if seed_behavior == "random":
+            result.pop("batch_index", None)
+        elif seed_behavior == "fixed":
+            first_index = result.get("batch_index", [0])[0]
+            result["batch_index"] = [first_index] * samples["samples"].shape[0]
+        return (result,)
+
+
+class LatentApplyOperation(V3Rendered):
+    """Apply a LATENT_OPERATION to the samples."""
+
+    NODE_ID = "LatentApplyOperation"
+    CATEGORY = "latent/advanced/operations"
+    EXPERIMENTAL = True
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"samples": ("LATENT",), "operation": ("LATENT_OPERATION",)}}
+
+    RETURN_TYPES = ("LATENT",)
+    FUNCTION = "execute"
+
+    @classmethod
+    def execute(cls, samples: dict, operation: LatentOperation) -> tuple[dict]:
+        return ({**samples, "samples": operation(latent=samples["samples"])},)
+
+
+class LatentApplyOperationCFG(V3Rendered):
+    """Apply a LATENT_OPERATION inside CFG, before the guidance is combined: to cond − uncond (then uncond is added
+    back), or to the conditional prediction alone when there is no unconditional one."""
+
+    NODE_ID = "LatentApplyOperationCFG"
+    CATEGORY = "latent/advanced/operations"
+    EXPERIMENTAL = True
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"model": ("MODEL",), "operation": ("LATENT_OPERATION",)}}
+
+    RETURN_TYPES = ("MODEL",)
+    FUNCTION = "execute"
+
+    @classmethod
+    def execute(cls, model, operation: LatentOperation) -> tuple:
+        patched = model.clone()
+
+        def pre_cfg_function(args: dict) -> list:
+            conds_out = args["conds_out"]
+            if len(conds_out) == 2:
+                conds_out[0] = operation(latent=(conds_out[0] - conds_out[1])) + conds_out[1]
+            else:
+                conds_out[0] = operation(latent=conds_out[0])
+            return conds_out
+
+        patched.set_model_sampler_pre_cfg_function(pre_cfg_function)
+        return (patched,)
+
+
+class LatentOperationTonemapReinhard(V3Rendered):
+    """An operation that compresses the per-pixel channel-vector length with Reinhard's x / (x + 1), scaled so
+    that mean + 5 std of the lengths (× multiplier) maps to 1."""
+
+    NODE_ID = "LatentOperationTonemapReinhard"
+    CATEGORY = "latent/advanced/operations"
+    EXPERIMENTAL = True
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"multiplier": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 100.0, "step": 0.01})}}
+
+    RETURN_TYPES = ("LATENT_OPERATION",)
+    FUNCTION = "execute"
+
+    @classmethod
+    def execute(cls, multiplier: float) -> tuple[LatentOperation]:
+        def tonemap_reinhard(latent: torch.Tensor, **kwargs) -> torch.Tensor:
+            length = (torch.linalg.vector_norm(latent, dim=1) + 0.0000000001)[:, None]
+            direction = latent / length
+            mean = torch.mean(length, dim=(1, 2, 3), keepdim=True)
+            std = torch.std(length, dim=(1, 2, 3), keepdim=True)
+            top = (std * 5 + mean) * multiplier
+            scaled = length * (1.0 / top)
+            return direction * (scaled / (scaled + 1.0) * top)
+
+        return (tonemap_reinhard,)
+
+
+class LatentOperationSharpen(V3Rendered):
+    """An operation that sharpens the direction of the per-pixel channel vectors, keeping their lengths."""
+
+    NODE_ID = "LatentOperationSharpen"
+    CATEGORY = "latent/advanced/operations"
+    EXPERIMENTAL = True
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "sharpen_radius": ("INT", {"default": 9, "min": 1, "max": 31, "step": 1}),
+            "sigma": ("FLOAT", {"default": 1.0, "min": 0.1, "max": 10.0, "step": 0.1}),
+            "alpha": ("FLOAT", {"default": 0.1, "min": 0.0, "max": 5.0, "step": 0.01}),
+        }}
+
+    RETURN_TYPES = ("LATENT_OPERATION",)
+    FUNCTION = "execute"
+
+    @classmethod
+    def execute(cls, sharpen_radius: int, sigma: float, alpha: float) -> tuple[LatentOperation]:
+        def sharpen(latent: torch.Tensor, **kwargs) -> torch.Tensor:
+            luminance = (torch.linalg.vector_norm(latent, dim=1) + 1e-6)[:, None]
+            direction = latent / luminance
+            channels = latent.shape[1]
+            kernel_size = sharpen_radius * 2 + 1
+            kernel = sharpening_kernel(kernel_size, sigma, alpha, luminance.device)
+            padded = torch.nn.functional.pad(direction, (sharpen_radius,) * 4, "reflect")
+            sharpened = torch.nn.functional.conv2d(padded, kernel.repeat(channels, 1, 1).unsqueeze(1),
+                                                   padding=kernel_size // 2, groups=channels)
+            return luminance * sharpened[:, :, sharpen_radius:-sharpen_radius, sharpen_radius:-sharpen_radius]
+
+        return (sharpen,)
+
+
+_NODES = (LatentAdd, LatentSubtract, LatentMultiply, LatentInterpolate, LatentConcat, LatentCut, LatentBatch,
+          LatentBatchSeedBehavior, LatentApplyOperation, LatentApplyOperationCFG, LatentOperationTonemapReinhard,
+          LatentOperationSharpen)
+NODE_CLASS_MAPPINGS = class_mappings(*_NODES)
+NODE_DISPLAY_NAME_MAPPINGS = display_names(*_NODES)

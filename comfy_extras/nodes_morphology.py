@@ -1,0 +1,143 @@
+"""Grey-scale morphology on images (erode, dilate, open, close, gradient, top/bottom hat) and RGB <-> YCbCr.
+
+The results are those of kornia's `kornia.morphology` with a flat square structuring element and its default
+geodesic border (pixels outside the image take no part), and of `kornia.color`'s YCbCr conversions, computed
+here with max-pooling and plain arithmetic so that Kiln needs no kornia.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+import comfy.model_management
+from comfy_extras.v3_info import V3Rendered, class_mappings, display_names
+
+OPERATIONS = ["erode", "dilate", "open", "close", "gradient", "bottom_hat", "top_hat"]
+
+
+def _max_filter(image: torch.Tensor, size: int, before: int) -> torch.Tensor:
+    """Max over a size x size window starting `before` pixels above/left of each pixel of [B,C,H,W]; pixels
+    outside the image are ignored."""
+    after = size - before - 1
+    padded = F.pad(image, (before, after, before, after), value=-float("inf"))
+    return F.max_pool2d(padded, size, stride=1)
+
+
+def dilate(image: torch.Tensor, size: int) -> torch.Tensor:
+    """Flat dilation of [B,C,H,W]. For an even size the window reaches one pixel further up/left than down/right
+    (the structuring element is mirrored about its origin at size // 2)."""
+    return _max_filter(image, size, size - size // 2 - 1)
+
+
+def erode(image: torch.Tensor, size: int) -> torch.Tensor:
+    """Flat erosion of [B,C,H,W]; for an even size the window reaches one pixel further down/right."""
+    return -_max_filter(-image, size, size // 2)
+
+
+def morphology(image: torch.Tensor, operation: str, size: int) -> torch.Tensor:
+    """One of OPERATIONS on [B,C,H,W] with a size x size square."""
+    if operation == "erode":
+        return erode(image, size)
+    if operation == "dilate":
+        return dilate(image, size)
+    if operation == "open":
+        return dilate(erode(image, size), size)
+    if operation == "close":
+        return erode(dilate(image, size), size)
+    if operation == "gradient":
+        return dilate(image, size) - erode(image, size)
+    if operation == "top_hat":
+        return image - dilate(erode(image, size), size)
+    if operation == "bottom_hat":
+        return erode(dilate(image, size), size) - image
+    raise ValueError(f"Invalid operation {operation} for morphology. Must be one of {', '.join(OPERATIONS)}")
+
+
+def rgb_to_ycbcr(image: torch.Tensor) -> torch.Tensor:
+    """[..., 3, H, W] RGB in 0..1 to Y, Cb, Cr (chroma centred on 0.5)."""
+    red, green, blue = image[..., 0, :, :], image[..., 1, :, :], image[..., 2, :, :]
+    luma = 0.299 * red + 0.587 * green + 0.114 * blue
+    chroma_blue = (blue - luma) * 0.564 + 0.5
+    chroma_red = (red - luma) * 0.713 + 0.5
+    return torch.stack([luma, chroma_blue, chroma_red], -3)
+
+
+def ycbcr_to_rgb(image: torch.Tensor) -> torch.Tensor:
+    """The exact inverse of `rgb_to_ycbcr`, clamped to 0..1."""
+    luma = image[..., 0, :, :]
+    chroma_blue = image[..., 1, :, :] - 0.5
+    chroma_red = image[..., 2, :, :] - 0.5
+    red = luma + 1.4025245442 * chroma_red
+    green = luma - 0.7144034731 * chroma_red - 0.3443401356 * chroma_blue
+    blue = luma + 1.7730496454 * chroma_blue
+    return torch.stack([red, green, blue], -3).clamp(0, 1)
+
+
+class Morphology(V3Rendered):
+    """Morphological operation with a kernel_size x kernel_size square on every channel."""
+
+    NODE_ID = "Morphology"
+    DISPLAY_NAME = "ImageMorphology"
+    CATEGORY = "image/postprocessing"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "image": ("IMAGE",),
+            "operation": (OPERATIONS,),
+            "kernel_size": ("INT", {"default": 3, "min": 3, "max": 999, "step": 1}),
+        }}
+
+    RETURN_TYPES = ("IMAGE",)
+    FUNCTION = "execute"
+
+    @classmethod
+    def execute(cls, image: torch.Tensor, operation: str, kernel_size: int) -> tuple[torch.Tensor]:
+        device = comfy.model_management.get_torch_device()
+        result = morphology(image.to(device).movedim(-1, 1), operation, kernel_size)
+        return (result.to(comfy.model_management.intermediate_device()).movedim(1, -1),)
+
+
+class ImageRGBToYUV(V3Rendered):
+    """Split an RGB image into Y, U (Cb) and V (Cr) planes, each as a grey 3-channel image."""
+
+    NODE_ID = "ImageRGBToYUV"
+    CATEGORY = "image/batch"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"image": ("IMAGE",)}}
+
+    RETURN_TYPES = ("IMAGE", "IMAGE", "IMAGE")
+    RETURN_NAMES = ("Y", "U", "V")
+    FUNCTION = "execute"
+
+    @classmethod
+    def execute(cls, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        planes = rgb_to_ycbcr(image.movedim(-1, 1)).movedim(1, -1)
+        return tuple(planes[..., index:index + 1].expand_as(image) for index in range(3))
+
+
+class ImageYUVToRGB(V3Rendered):
+    """Join Y, U and V images (each averaged over its channels) back into RGB."""
+
+    NODE_ID = "ImageYUVToRGB"
+    CATEGORY = "image/batch"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"Y": ("IMAGE",), "U": ("IMAGE",), "V": ("IMAGE",)}}
+
+    RETURN_TYPES = ("IMAGE",)
+    FUNCTION = "execute"
+
+    @classmethod
+    def execute(cls, Y: torch.Tensor, U: torch.Tensor, V: torch.Tensor) -> tuple[torch.Tensor]:  # noqa: N803
+        planes = torch.cat([plane.mean(dim=-1, keepdim=True) for plane in (Y, U, V)], dim=-1)
+        return (ycbcr_to_rgb(planes.movedim(-1, 1)).movedim(1, -1),)
+
+
+_NODES = (Morphology, ImageRGBToYUV, ImageYUVToRGB)
+NODE_CLASS_MAPPINGS = class_mappings(*_NODES)
+NODE_DISPLAY_NAME_MAPPINGS = display_names(*_NODES)
