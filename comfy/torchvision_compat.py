@@ -50,12 +50,23 @@ def define_missing_operators() -> bool:
             reason = str(error).splitlines()[0]
     else:
         reason = "no operator library"
+    if _defined(torch):  # another copy of this hook (or torchvision itself) got there first
+        return False
     library = torch.library.Library("torchvision", "DEF")
     for schema in _SCHEMAS:
         library.define(schema)
     _libraries.append(library)
     logging.info("torchvision %s: its compiled operators do not load beside torch %s (%s); its Python parts "
                  "still work", spec.origin, torch.__version__, reason)
+    return True
+
+
+def _defined(torch) -> bool:
+    """Whether the torchvision operator namespace already has the schemas (the registry is process-wide)."""
+    try:
+        torch._C._dispatch_find_schema_or_throw("torchvision::nms", "")
+    except RuntimeError:
+        return False
     return True
 
 
