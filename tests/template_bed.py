@@ -75,10 +75,11 @@ _FILE_RULES: list[tuple[str, str, str, str]] = [
     (r"^vae-ft-mse", "vae", "sd_vae", "SD1.x"),
     (r"^clip_l", "text_encoders", "flux_clip_l", "FLUX.1"),
     (r"^t5xxl", "text_encoders", "flux_t5", "FLUX.1"),
+    (r"ESRGAN.*x4|4x", "upscale_models", "esrgan_x4", "upscale"),
 ]
 _WRITABLE = {"sd15", "sd21_v", "sd2_inpaint", "sdxl", "sdxl_refiner", "flux_schnell_checkpoint", "flux_dev_checkpoint",
              "flux_schnell_model", "flux_dev_model", "vae16", "sd_vae", "flux_clip_l", "flux_t5", "sd3_checkpoint",
-             "sd15_lora"}
+             "sd15_lora", "esrgan_x4"}
 _LOADER_INPUTS = {  # class -> {input: models folder}
     "CheckpointLoaderSimple": {"ckpt_name": "checkpoints"},
     "UNETLoader": {"unet_name": "diffusion_models"},
@@ -87,6 +88,7 @@ _LOADER_INPUTS = {  # class -> {input: models folder}
     "CLIPLoader": {"clip_name": "text_encoders"},
     "LoraLoader": {"lora_name": "loras"},
     "LoraLoaderModelOnly": {"lora_name": "loras"},
+    "UpscaleModelLoader": {"model_name": "upscale_models"},
 }
 
 
@@ -148,12 +150,24 @@ def write_model(file: ModelFile, models_dir: Path) -> None:
         factory.write_safetensors(path, factory.tiny_flow_model_state_dict(family, 0))
     elif kind == "vae16":
         factory.write_safetensors(path, factory.tiny_vae16_state_dict(0))
+    elif kind == "esrgan_x4":  # a random 4x RRDBNet (ESRGAN's layout), as the upscale-model tests build them
+        factory.write_safetensors(path, _upscale_models().esrgan(4, 0))
     elif kind in ("flux_clip_l", "flux_t5"):
         encoders = factory.tiny_flow_text_encoder_state_dicts("Flux", 0)
         factory.write_safetensors(path, encoders["clip_l" if kind == "flux_clip_l" else "t5xxl"])
     else:
         raise ValueError(f"no writer for {file}")
     del torch
+
+
+def _upscale_models():
+    import importlib.util
+
+    script = Path(__file__).resolve().parent / "fixtures" / "comfyui_nodes" / "make_upscale_models.py"
+    spec = importlib.util.spec_from_file_location("make_upscale_models", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # -- shrinking to test size ---------------------------------------------------------------------------------------
