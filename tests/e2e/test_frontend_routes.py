@@ -457,8 +457,11 @@ async def test_the_job_list_and_detail_have_what_the_queue_panel_reads(server):
 
 
 def test_without_the_frontend_package_the_root_answers_in_plain_text(tmp_path, monkeypatch):
-    # A stand-in package without its static folder shadows the real one: the frontend counts as not installed.
+    # Stand-in packages without their folders shadow the real ones: the frontend and the workflow templates (a
+    # test dependency) count as not installed.
     _write(tmp_path / "shadow" / "comfyui_frontend_package" / "__init__.py", "__version__ = '0'\n")
+    _write(tmp_path / "shadow" / "comfyui_workflow_templates" / "__init__.py",
+           "def get_templates_path():\n    return '/nonexistent/templates'\n")
     monkeypatch.setenv("PYTHONPATH", str(tmp_path / "shadow"))
     kiln = KilnServer(tmp_path / "base", [])
     kiln.base_dir.mkdir()

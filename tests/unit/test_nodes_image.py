@@ -333,7 +333,10 @@ def test_registry_maps_core_names_with_comfyui_display_names_and_categories():
 
 
 def test_core_classes_leave_python_module_to_the_loader():
+    # The classes of nodes.py itself; comfy_extras classes get theirs from the loader once another test loads them.
     for cls in nodes.NODE_CLASS_MAPPINGS.values():
+        if cls.__module__.startswith("comfy_extras") or "/comfy_extras/" in cls.__module__:
+            continue
         assert "RELATIVE_PYTHON_MODULE" not in vars(cls)
         assert isinstance(cls.INPUT_TYPES(), dict)
         assert callable(getattr(cls, cls.FUNCTION))
