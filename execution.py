@@ -33,8 +33,10 @@ from comfy_execution.graph import (
 from comfy_execution.graph_utils import GraphBuilder, is_link
 from comfy_execution.node_calls import (
     class_is_output_node,
+    fingerprint_function_name,
     get_input_data,
     get_output_from_returns,
+    has_lazy_status,
     map_node_over_list,
     merge_result_data,
     resolve_results,
@@ -90,15 +92,17 @@ class IsChangedCache:
             return self.values[node_id]
         node = self.dynprompt.get_node(node_id)
         class_def = nodes.NODE_CLASS_MAPPINGS[node["class_type"]]
-        if not hasattr(class_def, "IS_CHANGED"):
+        function_name = fingerprint_function_name(class_def)
+        if function_name is None:
             value: Any = False
         elif "is_changed" in node:
             value = node["is_changed"]
         else:
-            input_data_all, _, _ = get_input_data(node["inputs"], class_def, node_id, None, self.dynprompt)
+            input_data_all, _, hidden_inputs = get_input_data(node["inputs"], class_def, node_id, None,
+                                                              self.dynprompt)
             try:
-                results = await resolve_results(
-                    await map_node_over_list(self.prompt_id, node_id, class_def, input_data_all, "IS_CHANGED"))
+                results = await resolve_results(await map_node_over_list(
+                    self.prompt_id, node_id, class_def, input_data_all, function_name, hidden_inputs=hidden_inputs))
                 value = [None if isinstance(result, ExecutionBlocker) else result for result in results]
             except Exception as ex:
                 logging.warning("WARNING: IS_CHANGED of %s %s raised %s: it will always run", node["class_type"],
@@ -289,8 +293,8 @@ class _PromptRun:
                 output_ui, has_subgraph = {}, False
             else:
                 get_progress_state().start_progress(node_id)
-                input_data_all, missing_keys, _ = get_input_data(node["inputs"], class_def, node_id, execution_list,
-                                                                 dynprompt, self.extra_data)
+                input_data_all, missing_keys, hidden_inputs = get_input_data(
+                    node["inputs"], class_def, node_id, execution_list, dynprompt, self.extra_data)
                 if self.server.client_id is not None:
                     self.server.last_node_id = display_node_id
                     self._send_to_client("executing", {"node": node_id, "display_node": display_node_id,
@@ -300,8 +304,9 @@ class _PromptRun:
                     obj = class_def()
                     self.caches.objects.set(node_id, obj)
 
-                if hasattr(obj, "check_lazy_status"):
-                    needed = await self._lazy_inputs_needed(node_id, obj, input_data_all, missing_keys)
+                if has_lazy_status(class_def, obj):
+                    needed = await self._lazy_inputs_needed(node_id, obj, input_data_all, missing_keys,
+                                                            hidden_inputs)
                     if needed:
                         for input_name in needed:
                             execution_list.make_input_strong_link(node_id, input_name)
@@ -312,7 +317,7 @@ class _PromptRun:
 
                 returns = await map_node_over_list(self.prompt_id, node_id, obj, input_data_all, obj.FUNCTION,
                                                    allow_interrupt=True, execution_block_cb=self._on_blocked(node_id),
-                                                   pre_execute_cb=pre_execute)
+                                                   pre_execute_cb=pre_execute, hidden_inputs=hidden_inputs)
                 if any(isinstance(value, asyncio.Task) and not value.done() for value in returns):
                     self._park_async_node(node_id, returns)
                     return ExecutionResult.PENDING, None, None
@@ -344,10 +349,11 @@ class _PromptRun:
         self.executed.add(real_node_id)
         return ExecutionResult.SUCCESS, None, None
 
-    async def _lazy_inputs_needed(self, node_id: str, obj: Any, input_data_all: dict, missing_keys: dict
-                                  ) -> list[str]:
+    async def _lazy_inputs_needed(self, node_id: str, obj: Any, input_data_all: dict, missing_keys: dict,
+                                  hidden_inputs: dict) -> list[str]:
         results = await resolve_results(await map_node_over_list(
-            self.prompt_id, node_id, obj, input_data_all, "check_lazy_status", allow_interrupt=True))
+            self.prompt_id, node_id, obj, input_data_all, "check_lazy_status", allow_interrupt=True,
+            hidden_inputs=hidden_inputs))
         requested: list[str] = []
         for result in results:
             if isinstance(result, list):

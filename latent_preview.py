@@ -1,11 +1,13 @@
 """Sampler previews: turn the current x0 estimate into a small image for the client every step.
 
 `--preview-method latent2rgb` (and `auto`) projects the latent channels to RGB with the family's factors;
-`none` sends no previews. The preview travels with the step's progress update as `("JPEG", image, max_size)`.
+`taesd` decodes with the family's tiny autoencoder from models/vae_approx (`comfy.taesd`), falling back to
+latent2rgb without one; `none` sends no previews. The preview travels with the step's progress update as `("JPEG", image, max_size)`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -13,9 +15,17 @@ import torch
 from PIL import Image
 
 import comfy.utils
+import folder_paths
 from comfy.cli_args import LatentPreviewMethod, args
+from comfy.taesd.taesd import TAESD
 
 MAX_PREVIEW_RESOLUTION = args.preview_size
+
+
+def preview_to_image(latent_image: torch.Tensor) -> Image.Image:
+    """An image [H, W, 3] in [-1, 1] as an 8-bit picture."""
+    pixels = ((latent_image + 1.0) / 2.0).clamp(0, 1).mul(0xFF)
+    return Image.fromarray(pixels.to(device="cpu", dtype=torch.uint8).numpy())
 
 
 class LatentPreviewer:
@@ -42,10 +52,36 @@ class Latent2RGBPreviewer(LatentPreviewer):
         return Image.fromarray(pixels)
 
 
+class TAESDPreviewerImpl(LatentPreviewer):
+    """Previews decoded by a TAESD (the first latent of the batch)."""
+
+    def __init__(self, taesd: TAESD):
+        self.taesd = taesd
+
+    def decode_latent_to_preview(self, x0: torch.Tensor) -> Image.Image:
+        return preview_to_image(self.taesd.decode(x0[:1])[0].movedim(0, 2))
+
+
+def _taesd_decoder_path(latent_format: Any) -> str | None:
+    """models/vae_approx/<the family's decoder name>* (the first such file), or None."""
+    name = getattr(latent_format, "taesd_decoder_name", None)
+    if name is None:
+        return None
+    found = next((file for file in folder_paths.get_filename_list("vae_approx") if file.startswith(name)), None)
+    return folder_paths.get_full_path("vae_approx", found) if found else None
+
+
 def get_previewer(device: torch.device, latent_format: Any) -> LatentPreviewer | None:
     method = args.preview_method
     if method == LatentPreviewMethod.NoPreviews:
         return None
+    if method == LatentPreviewMethod.TAESD:
+        decoder_path = _taesd_decoder_path(latent_format)
+        if decoder_path:
+            taesd = TAESD(None, decoder_path, latent_channels=latent_format.latent_channels).to(device)
+            return TAESDPreviewerImpl(taesd)
+        logging.warning("Warning: TAESD previews enabled, but could not find models/vae_approx/%s",
+                        getattr(latent_format, "taesd_decoder_name", None))
     factors = getattr(latent_format, "latent_rgb_factors", None)
     if factors is None:
         return None

@@ -66,8 +66,8 @@ class SaveImage:
                 "images": ("IMAGE", {"tooltip": "The images to save."}),
                 "filename_prefix": ("STRING", {
                     "default": "ComfyUI",
-                    "tooltip": "File name prefix; may contain a subfolder and %width%, %height%, %year%... "
-                               "placeholders.",
+                    "tooltip": "The prefix for the file to save. This may include formatting information such as "
+                               "%date:yyyy-MM-dd% or %Empty Latent Image.width% to include values from nodes.",
                 }),
             },
             "hidden": {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"},
@@ -77,7 +77,7 @@ class SaveImage:
     FUNCTION = "save_images"
     OUTPUT_NODE = True
     CATEGORY = "image"
-    DESCRIPTION = "Saves the input images to the output directory."
+    DESCRIPTION = "Saves the input images to your ComfyUI output directory."
 
     def save_images(self, images: torch.Tensor, filename_prefix: str = "ComfyUI", prompt: Any = None,
                     extra_pnginfo: dict | None = None) -> dict:
@@ -110,8 +110,6 @@ class PreviewImage(SaveImage):
             "required": {"images": ("IMAGE",)},
             "hidden": {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"},
         }
-
-    DESCRIPTION = "Shows the input images without keeping them."
 
 
 class LoadImage:
@@ -156,7 +154,8 @@ class LoadImageOutput(LoadImage):
             "remote": {"route": "/internal/files/output", "refresh_button": True, "control_after_refresh": "first"},
         })}}
 
-    DESCRIPTION = "Loads an image from the output folder; refreshing the list selects the newest image."
+    DESCRIPTION = ("Load an image from the output folder. When the refresh button is clicked, the node will update "
+                   "the image list and automatically select the first image, allowing for easy iteration.")
     EXPERIMENTAL = True
     FUNCTION = "load_image_output"
 
@@ -361,18 +360,18 @@ class EmptyLatentImage:
     def INPUT_TYPES(cls):
         return {"required": {
             "width": ("INT", {"default": 512, "min": 16, "max": MAX_RESOLUTION, "step": 8,
-                              "tooltip": "Width of the latent images in pixels."}),
+                              "tooltip": "The width of the latent images in pixels."}),
             "height": ("INT", {"default": 512, "min": 16, "max": MAX_RESOLUTION, "step": 8,
-                               "tooltip": "Height of the latent images in pixels."}),
+                               "tooltip": "The height of the latent images in pixels."}),
             "batch_size": ("INT", {"default": 1, "min": 1, "max": 4096,
-                                   "tooltip": "Number of latent images in the batch."}),
+                                   "tooltip": "The number of latent images in the batch."}),
         }}
 
     RETURN_TYPES = ("LATENT",)
-    OUTPUT_TOOLTIPS = ("The batch of empty latent images.",)
+    OUTPUT_TOOLTIPS = ("The empty latent image batch.",)
     FUNCTION = "generate"
     CATEGORY = "latent"
-    DESCRIPTION = "Creates a batch of empty latent images for a sampler to denoise."
+    DESCRIPTION = "Create a new batch of empty latent images to be denoised via sampling."
 
     def generate(self, width: int, height: int, batch_size: int = 1) -> tuple[dict]:
         latent = torch.zeros([batch_size, 4, height // 8, width // 8], device=self.device)
@@ -630,13 +629,14 @@ NODE_CLASS_MAPPINGS: dict[str, type] = {
 
 # The model nodes live in core_nodes/ (one file per job); they are core nodes all the same.
 from core_nodes import conditioning as _conditioning  # noqa: E402
+from core_nodes import controlnet as _controlnet  # noqa: E402
 from core_nodes import latent_transforms as _latent_transforms  # noqa: E402
 from core_nodes import loaders as _loaders  # noqa: E402
 from core_nodes import sampling as _sampling  # noqa: E402
 from core_nodes import vae_nodes as _vae_nodes  # noqa: E402
 from core_nodes.sampling import common_ksampler  # noqa: E402,F401  ComfyUI's public name
 
-for _module in (_loaders, _conditioning, _sampling, _vae_nodes, _latent_transforms):
+for _module in (_loaders, _conditioning, _sampling, _vae_nodes, _latent_transforms, _controlnet):
     NODE_CLASS_MAPPINGS.update(_module.NODE_CLASS_MAPPINGS)
 
 # ComfyUI's display names, including those of nodes defined elsewhere (comfy_extras), which it keeps here too.
@@ -711,6 +711,13 @@ NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {
 }
 
 
+# Packs import and subclass the core node classes by name (`from nodes import VAEEncode, LoraLoader`), as they do
+# on ComfyUI: every core node registered above is also an attribute of this module, under its registered name.
+for _name, _node_class in list(NODE_CLASS_MAPPINGS.items()):
+    if _name.isidentifier():
+        globals().setdefault(_name, _node_class)
+
+
 # --- node loading (implemented in comfy_execution.node_loading) ----------------------------------------------
 
 
@@ -729,6 +736,20 @@ def init_external_custom_nodes():
     from comfy_execution import node_loading
 
     return node_loading.init_external_custom_nodes()
+
+
+def get_module_name(module_path: str) -> str:
+    """The name a custom node module is known by: the file name without its extension, or the folder name."""
+    from comfy_execution import node_loading
+
+    return node_loading.get_module_name(module_path)
+
+
+def init_builtin_api_nodes():
+    """Load the API node modules (`comfy_api_nodes`); returns the names of those that failed."""
+    from comfy_execution import node_loading
+
+    return node_loading.init_builtin_api_nodes()
 
 
 def init_builtin_extra_nodes():

@@ -39,9 +39,12 @@ LORA_SUFFIXES = tuple(suffix for pair in LORA_WEIGHT_SUFFIXES for suffix in pair
 
 @dataclass(frozen=True)
 class Target:
-    """Where one LoRA layer's delta goes: the pieces (rows of model parameters) its weight rows are, in order."""
+    """Where one LoRA layer's delta goes: the pieces (rows of model parameters) its weight rows are, in order.
+    `parameter_shapes` (set in the key maps `model_lora_keys_unet` gives packs) lets `load_lora` place rows
+    without the model."""
 
     pieces: tuple[Piece, ...]
+    parameter_shapes: Mapping[str, torch.Size] | None = None
 
 
 def _kohya(path: str) -> str:
@@ -127,9 +130,13 @@ def clip_targets(clip: Any, family_name: str | None = None) -> dict[str, Target]
     """LoRA layer name -> target, for a `CLIP`'s text encoders (the `cond_stage_model` the patcher holds),
     under the LoRA prefixes of the family its encoders belong to (the family of the model the LoRA is loaded
     with, else the one whose CLIP type matches)."""
+    return text_encoder_targets(clip.cond_stage_model, family_name)
+
+
+def text_encoder_targets(wrapper: Any, family_name: str | None = None) -> dict[str, Target]:
+    """`clip_targets` for a CLIP's `cond_stage_model` (the text encoders' holder)."""
     from comfy import families
 
-    wrapper = clip.cond_stage_model
     encoders = {kind: getattr(wrapper, kind) for kind in ("clip_l", "clip_h", "clip_g", "t5xxl")
                 if getattr(wrapper, kind, None) is not None}
     family = families.get(family_name) if family_name else families.family_of_clip(sorted(encoders))
@@ -219,8 +226,8 @@ def _layer_patches(layer: LoraLayer, target: Target, shapes: Mapping[str, torch.
     return [(parameter, (up, layer.down, layer.alpha)) for parameter, up in ups.items()]
 
 
-def load_lora(lora: Mapping[str, torch.Tensor], targets: Mapping[str, Target], shapes: Mapping[str, torch.Size]
-              ) -> tuple[list[tuple[str, tuple[torch.Tensor, torch.Tensor, float | None]]], set[str]]:
+def lora_patches(lora: Mapping[str, torch.Tensor], targets: Mapping[str, Target], shapes: Mapping[str, torch.Size]
+                 ) -> tuple[list[tuple[str, tuple[torch.Tensor, torch.Tensor, float | None]]], set[str]]:
     """`(parameter, (up, down, alpha))` patches for the layers of `lora` that `targets` knows and whose shapes
     fit, and the set of layer names used."""
     patches: list[tuple[str, tuple[torch.Tensor, torch.Tensor, float | None]]] = []
@@ -271,3 +278,155 @@ def unet_key_map(unet: torch.nn.Module, parameter_prefix: str = "diffusion_model
     add_targets(targets, unet_architecture.key_table(unet), ("lora_unet_",), parameter_prefix)
     return {name: target.pieces[0].parameter for name, target in targets.items() if len(target.pieces) == 1}
 
+
+
+# --- patch arithmetic (one place for the ModelPatcher, and for packs through calculate_weight) ---------------
+
+
+def weight_delta(delta: Any, strength: float, shape: torch.Size | tuple[int, ...]) -> torch.Tensor:
+    """`strength` times a patch's change to a weight of `shape`, in float32, as ComfyUI computes it: a full delta
+    (a tensor, or ComfyUI's `("diff", (tensor,))`), or a low-rank `(up, down, alpha)` triple (ComfyUI's
+    `("lora", (up, down, alpha, None, None, None))` too) giving `(strength * alpha / rank) * (up @ down)`, where
+    no alpha means alpha = rank."""
+    if isinstance(delta, torch.Tensor):
+        return strength * delta.float().reshape(shape)
+    if len(delta) == 1:
+        return weight_delta(delta[0], strength, shape)
+    if len(delta) == 2 and isinstance(delta[0], str):
+        kind, values = delta
+        if kind == "diff":
+            return weight_delta(values[0], strength, shape)
+        if kind == "lora" and all(value is None for value in values[3:]):
+            return weight_delta(tuple(values[:3]), strength, shape)
+        raise NotImplementedError(f"weight patch {kind!r} with extra parts (LoCon mid weights, DoRA scales, LoHa, "
+                                  "LoKr, GLoRA) is not supported by Kiln yet")
+    up, down, alpha = delta
+    scale = (alpha / down.shape[0]) if alpha is not None else 1.0
+    product = torch.mm(up.float().flatten(1), down.float().flatten(1))
+    return ((strength * scale) * product).reshape(shape)
+
+
+def add_weight_patches(patches: Iterable[tuple], value: torch.Tensor, shape: torch.Size | tuple[int, ...],
+                       rows: slice | None = None) -> torch.Tensor:
+    """`value` (float32: the weight, or its rows `rows` of a weight of `shape`) with `patches` added in order,
+    ComfyUI's arithmetic: for each (strength, delta, strength_model[, offset, function]) the weight (or its
+    `offset` (dim, start, size) slice) is scaled by strength_model, then `function(strength * delta)` is added."""
+    for patch in patches:
+        strength, delta, strength_model = patch[:3]
+        offset = patch[3] if len(patch) > 3 else None
+        function = patch[4] if len(patch) > 4 and patch[4] is not None else None
+        if offset is not None and rows is not None:
+            raise NotImplementedError("a sliced patch on a weight Kiln splits over several parameters")
+        target = value if offset is None else value.narrow(*offset)
+        if strength_model != 1.0:
+            target = target * strength_model
+        update = weight_delta(delta, strength, target.shape if offset is not None or rows is None else shape)
+        update = update.to(value.device, torch.float32)
+        if rows is not None:
+            update = update[rows]
+        update = update.reshape(target.shape)
+        target = target + (function(update) if function is not None else update)
+        if offset is None:
+            value = target
+        else:
+            value = value.clone()
+            value.narrow(*offset).copy_(target)
+    return value
+
+
+def calculate_weight(patches: list[tuple], weight: torch.Tensor, key: str,
+                     intermediate_dtype: torch.dtype = torch.float32,
+                     original_weights: dict | None = None) -> torch.Tensor:
+    """`weight` with the patches of one key applied (ComfyUI's entry point: packs that store weights their own
+    way, as ComfyUI-GGUF does, patch them with this). Computed in float32, returned in `weight`'s dtype."""
+    return add_weight_patches(patches, weight.float(), weight.shape).to(weight.dtype)
+
+
+def pad_tensor_to_shape(tensor: torch.Tensor, new_shape: list[int] | tuple[int, ...]) -> torch.Tensor:
+    """`tensor` in the top-left corner of a zero tensor of `new_shape` (no smaller in any dimension)."""
+    if len(new_shape) != tensor.ndim:
+        raise ValueError("The new shape must have the same number of dimensions as the original tensor")
+    if any(new < old for new, old in zip(new_shape, tensor.shape, strict=True)):
+        raise ValueError("The new shape must be larger than the original tensor in all dimensions")
+    padded = torch.zeros(tuple(new_shape), dtype=tensor.dtype, device=tensor.device)
+    padded[tuple(slice(0, size) for size in tensor.shape)] = tensor
+    return padded
+
+
+# --- ComfyUI's key-map functions --------------------------------------------------------------------------------
+
+# The CLIP layer names and their kohya spellings (ComfyUI's table).
+LORA_CLIP_MAP = {
+    "mlp.fc1": "mlp_fc1",
+    "mlp.fc2": "mlp_fc2",
+    "self_attn.k_proj": "self_attn_k_proj",
+    "self_attn.q_proj": "self_attn_q_proj",
+    "self_attn.v_proj": "self_attn_v_proj",
+    "self_attn.out_proj": "self_attn_out_proj",
+}
+
+
+def _key_map_value(target: Target, shapes: Mapping[str, torch.Size]) -> Any:
+    """A target as ComfyUI's key maps give it: the parameter name for a whole parameter, (name, (0, start,
+    size)) for a slice of one, else the Target itself (a layer over several of Kiln's parameters)."""
+    if len(target.pieces) == 1:
+        piece = target.pieces[0]
+        shape = shapes.get(piece.parameter)
+        if shape is not None and piece.start == 0 and piece.stop == shape[0]:
+            return piece.parameter
+        return piece.parameter, (0, piece.start, piece.stop - piece.start)
+    return Target(target.pieces, {piece.parameter: shapes[piece.parameter] for piece in target.pieces
+                                  if piece.parameter in shapes})
+
+
+def model_lora_keys_unet(model: Any, key_map: dict | None = None) -> dict[str, Any]:
+    """LoRA layer name -> model weight for a loaded model (`ModelPatcher.model`), in every naming Kiln reads
+    (see `model_targets`); fills and returns `key_map`."""
+    key_map = {} if key_map is None else key_map
+    shapes = parameter_shapes(model)
+    for name, target in model_targets(model).items():
+        key_map.setdefault(name, _key_map_value(target, shapes))
+    return key_map
+
+
+def model_lora_keys_clip(model: Any, key_map: dict | None = None) -> dict[str, Any]:
+    """LoRA layer name -> text-encoder weight for a CLIP's `cond_stage_model`; fills and returns `key_map`."""
+    key_map = {} if key_map is None else key_map
+    shapes = parameter_shapes(model)
+    for name, target in text_encoder_targets(model).items():
+        key_map.setdefault(name, _key_map_value(target, shapes))
+    return key_map
+
+
+def load_lora(lora: Mapping[str, torch.Tensor], to_load: Mapping[str, Any], log_missing: bool = True
+              ) -> dict[Any, Any]:
+    """The patches for `ModelPatcher.add_patches` from a LoRA file and a key map (LoRA layer name -> model
+    weight, as `model_lora_keys_unet` / `model_lora_keys_clip` give): low-rank `(up, down, alpha)` layers and
+    full `("diff", (tensor,))` deltas (`.diff`, `.w_norm` / `.b_norm`). Logs the file's keys left unused."""
+    layers = lora_layers(lora)
+    patches: dict[Any, Any] = {}
+    used: set[str] = set()
+    for name, destination in to_load.items():
+        layer = layers.get(name)
+        if layer is not None:
+            if isinstance(destination, Target):
+                found = _layer_patches(layer, destination, destination.parameter_shapes or {})
+                if found is None:
+                    continue
+                patches.update(found)
+            else:
+                patches[destination] = (layer.up, layer.down, layer.alpha)
+            used.add(name)
+            continue
+        parameter = destination if isinstance(destination, str) else None
+        for suffix in (".diff", ".w_norm"):
+            if name + suffix in lora and parameter is not None:
+                patches[parameter] = ("diff", (lora[name + suffix],))
+                used.add(name)
+        if name + ".b_norm" in lora and parameter is not None and parameter.endswith(".weight"):
+            patches[parameter.removesuffix(".weight") + ".bias"] = ("diff", (lora[name + ".b_norm"],))
+    if log_missing:
+        for key in lora:
+            if not any(key.startswith(name + ".") for name in used):
+                logging.warning("lora key not loaded: %s", key)
+    return patches

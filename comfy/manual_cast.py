@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import torch
 
+import comfy.ops
+
 # UNETLoader's weight_dtype choices -> storage dtype (None: keep the model's dtype). "fp8_e4m3fn_fast" is
 # ComfyUI's fp8 matrix-multiply variant; on hardware without fp8 matmuls it behaves as fp8_e4m3fn, as here.
 WEIGHT_DTYPES: dict[str, torch.dtype | None] = {
@@ -21,22 +23,10 @@ WEIGHT_DTYPES: dict[str, torch.dtype | None] = {
 }
 
 
-class CastLinear(torch.nn.Linear):
-    """A Linear whose stored weight and bias are cast to the input's dtype for each call."""
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: A002 - torch's name
-        bias = None if self.bias is None else self.bias.to(input.dtype)
-        return torch.nn.functional.linear(input, self.weight.to(input.dtype), bias)
-
-
-class CastConv2d(torch.nn.Conv2d):
-    """A Conv2d whose stored weight and bias are cast to the input's dtype for each call."""
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: A002 - torch's name
-        bias = None if self.bias is None else self.bias.to(input.dtype)
-        return self._conv_forward(input, self.weight.to(input.dtype), bias)
-
-
+# The layers that cast their stored weight and bias to the input's dtype (and device) for each call: ComfyUI's
+# `comfy.ops.manual_cast` layers, which packs also subclass.
+CastLinear = comfy.ops.manual_cast.Linear
+CastConv2d = comfy.ops.manual_cast.Conv2d
 CAST_CLASSES = {torch.nn.Linear: CastLinear, torch.nn.Conv2d: CastConv2d}
 
 

@@ -15,8 +15,11 @@ from typing import Any
 import torch
 
 import comfy.cpu_speedups
+import comfy.diffusers_attention
 import comfy.latent_formats
 import comfy.model_sampling
+import comfy.patcher_extension
+import comfy.utils
 
 
 class ModelType(enum.Enum):
@@ -76,8 +79,10 @@ class BaseModel(torch.nn.Module):
         self.compute_dtype: torch.dtype | None = None
 
     def prepare_network(self, network: torch.nn.Module) -> None:
-        """In-place speed-ups for the network (the UNet's CPU convolution and context-projection caches)."""
+        """In-place speed-ups for the network (the UNet's CPU convolution and context-projection caches), and
+        ComfyUI's attention hooks on its transformer blocks (`comfy.diffusers_attention`)."""
         comfy.cpu_speedups.speed_up_unet(network)
+        comfy.diffusers_attention.install(network)
 
     def weight_units(self, parameters: list[str]) -> list[Any]:
         """The weights of the family's file layout that hold `parameters` (names under `diffusion_model.`), each
@@ -145,8 +150,24 @@ class BaseModel(torch.nn.Module):
     def unet_kwargs(self, conds: dict[str, torch.Tensor], dtype: torch.dtype) -> dict[str, Any]:
         return {"encoder_hidden_states": conds["c_crossattn"].to(dtype)}
 
-    def apply_model(self, x: torch.Tensor, sigma: torch.Tensor, **conds: torch.Tensor) -> torch.Tensor:
-        """Denoised prediction for `x` [B,C,H,W] (model space) at noise levels `sigma` [B]."""
+    def apply_model(self, x: torch.Tensor, t: torch.Tensor, c_concat: torch.Tensor | None = None,
+                    c_crossattn: torch.Tensor | None = None, control: Any = None,
+                    transformer_options: dict | None = None, **kwargs: Any) -> torch.Tensor:
+        """Denoised prediction for `x` [B,C,H,W] (model space) at noise levels `t` (sigma) [B], given the
+        conditioning inputs as ComfyUI names them (the rest of `extra_conds` as keywords). The
+        `WrappersMP.APPLY_MODEL` wrappers of `transformer_options` run around it (comfy.patcher_extension)."""
+        wrappers = comfy.patcher_extension.get_all_wrappers(comfy.patcher_extension.WrappersMP.APPLY_MODEL,
+                                                            transformer_options or {})
+        executor = comfy.patcher_extension.WrapperExecutor.new_class_executor(self._apply_model, self, wrappers)
+        return executor.execute(x, t, c_concat, c_crossattn, control, transformer_options, **kwargs)
+
+    def _apply_model(self, x: torch.Tensor, sigma: torch.Tensor, c_concat: torch.Tensor | None = None,
+                     c_crossattn: torch.Tensor | None = None, control: Any = None,
+                     transformer_options: dict | None = None, **kwargs: Any) -> torch.Tensor:
+        conds = {name: value for name, value in (("c_concat", c_concat), ("c_crossattn", c_crossattn),
+                                                 ("control", control), ("transformer_options", transformer_options))
+                 if value is not None}
+        conds.update(kwargs)
         dtype = self.get_compute_dtype()
         model_input = self.model_sampling.calculate_input(sigma, x)
         if "c_concat" in conds:
@@ -160,7 +181,24 @@ class BaseModel(torch.nn.Module):
         """The raw network output for `model_input` [B,C,H,W] at the network's `timestep` [B]."""
         with comfy.cpu_speedups.onednn_convolutions(comfy.cpu_speedups.use_onednn_convolutions(model_input)):
             return self.diffusion_model(model_input, timestep, **self.unet_kwargs(conds, dtype),
+                                        **self.control_residual_kwargs(conds), **self.attention_kwargs(model_input, conds),
                                         return_dict=False)[0]
+
+    def attention_kwargs(self, model_input: torch.Tensor, conds: dict[str, Any]) -> dict[str, Any]:
+        """The UNet's `cross_attention_kwargs`: the sampler's transformer_options (ComfyUI's per-call facts and
+        attention patches, read by `comfy.diffusers_attention`), with the input's shape and a fresh count of
+        transformers run, as ComfyUI's UNet sets them."""
+        transformer_options = dict(conds.get("transformer_options") or {})
+        transformer_options["original_shape"] = list(model_input.shape)
+        transformer_options["transformer_index"] = 0
+        return {"cross_attention_kwargs": {"transformer_options": transformer_options}}
+
+    def control_residual_kwargs(self, conds: dict[str, Any]) -> dict[str, Any]:
+        """The UNet's inputs for the residuals of the conditioning's ControlNets / T2I-Adapters (`conds["control"]`,
+        ComfyUI's residual dict); none without a control."""
+        from comfy.guidance.control import unet_residual_kwargs
+
+        return unet_residual_kwargs(conds.get("control"))
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor, **conds: torch.Tensor) -> torch.Tensor:
         return self.apply_model(x, sigma, **conds)
@@ -211,6 +249,44 @@ class SDXLRefiner(SDXL):
 
     def time_id_names(self) -> tuple[str, ...]:
         return ("height", "width", "crop_h", "crop_w", "aesthetic_score")
+
+
+class IP2P:
+    """Instruct-pix2pix models (8 input channels): the latent of the image to edit (the conditioning's
+    `concat_latent_image`, zeros without one) is concatenated to the noisy latent, resized to it."""
+
+    def extra_conds(self, cond: torch.Tensor, options: dict[str, Any], noise: torch.Tensor) -> dict[str, torch.Tensor]:
+        conds = super().extra_conds(cond, options, noise)
+        conds["c_concat"] = self.concat_cond(options, noise)
+        return conds
+
+    def concat_cond(self, options: dict[str, Any], noise: torch.Tensor) -> torch.Tensor:
+        image = options.get("concat_latent_image")
+        if image is None:
+            image = torch.zeros_like(noise[:1])
+        if image.shape[1:] != noise.shape[1:]:
+            image = comfy.utils.common_upscale(image, noise.shape[-1], noise.shape[-2], "bilinear", "center")
+        return self.process_ip2p_image_in(image[:1])
+
+    def process_ip2p_image_in(self, image: torch.Tensor) -> torch.Tensor:
+        """The image latent as the model reads it: as the VAE gives it (diffusers' instruct-pix2pix models)."""
+        return image
+
+
+class SD15_instructpix2pix(IP2P, BaseModel):  # noqa: N801 - ComfyUI's name
+    """SD1.5 instruct-pix2pix."""
+
+    @property
+    def is_inpaint(self) -> bool:
+        return False
+
+
+class SDXL_instructpix2pix(IP2P, SDXL):  # noqa: N801 - ComfyUI's name
+    """SDXL instruct-pix2pix (diffusers' layout)."""
+
+    @property
+    def is_inpaint(self) -> bool:
+        return False
 
 
 class SD3(BaseModel):

@@ -197,7 +197,9 @@ class LoadedModel:
         self._model = weakref.ref(patcher.model)
         self.load_device = patcher.load_device
         self.offload_device = patcher.offload_device
+        # The patcher's records of what it replaced (kept here too: the patcher may be gone when the model unloads).
         self.backup: dict = {}
+        self.object_backup: dict = {}
         self.placement: WeightPlacement | None = None
 
     @property
@@ -213,11 +215,15 @@ class LoadedModel:
 
     def load(self, budget_bytes: int | None = None) -> None:
         """Patch the weights and move the model to its device: whole, or (with a byte budget) the layers that
-        fit, the rest streamed per call (comfy/weight_streaming.py)."""
+        fit, the rest streamed per call (comfy/weight_streaming.py). The patch objects of the model's
+        transformer options (an IPAdapter's tensors) follow it to the device."""
+        patcher = self.patcher
+        patcher.model_patches_to(self.load_device)
+        patcher.model_patches_to(patcher.model_dtype())
+        patcher.patch_model(self.load_device if budget_bytes is None else None)
+        self.backup, self.object_backup = patcher.backup, patcher.object_patches_backup
         if budget_bytes is None:
-            self.backup = self.patcher.patch_model(self.load_device)
             return
-        self.backup = self.patcher.patch_model(None)
         self.placement = place_weights(self.patcher.model, self.load_device, budget_bytes)
         logging.info("Loaded %.0f MB of the model's weights on %s; %.0f MB are streamed per call",
                      self.placement.resident_bytes / 2**20, self.load_device, self.placement.streamed_bytes / 2**20)
@@ -236,9 +242,12 @@ class LoadedModel:
         if self.placement is not None:
             self.placement.remove(self.offload_device)
             self.placement = None
-        if model is not None:
-            restore_model(model, self.backup, self.offload_device)
-        self.backup = {}
+        patcher = self.patcher
+        if patcher is not None:
+            patcher.unpatch_model(self.offload_device)  # (a pack's patcher may restore more, as GGUF's does)
+        elif model is not None:
+            restore_model(model, self.backup, self.offload_device, self.object_backup)
+        self.backup, self.object_backup = {}, {}
 
 
 # Most recently used first. Guarded by the worker: one prompt runs at a time.
@@ -350,10 +359,10 @@ def _flag_dtype(pairs: tuple[tuple[str, torch.dtype], ...]) -> torch.dtype | Non
     return None
 
 
-def unet_dtype(device: torch.device | None = None, model_params: int = 0, supported_dtypes: list | None = None
-               ) -> torch.dtype:
-    """The diffusion model's weight dtype: a --*-unet flag, else fp32 on the CPU (as ComfyUI picks it there)
-    and fp16 on a GPU."""
+def unet_dtype(device: torch.device | None = None, model_params: int = 0, supported_dtypes: list | None = None,
+               weight_dtype: torch.dtype | None = None) -> torch.dtype:
+    """The diffusion model's compute dtype: a --*-unet flag, else fp32 on the CPU (as ComfyUI picks it there)
+    and fp16 on a GPU. Weights stored narrower (`weight_dtype` fp8) are computed in this dtype too."""
     device = device or get_torch_device()
     chosen = _flag_dtype((("fp64_unet", torch.float64), ("fp32_unet", torch.float32), ("bf16_unet", torch.bfloat16),
                           ("fp16_unet", torch.float16), ("force_fp32", torch.float32), ("force_fp16", torch.float16)))
@@ -412,3 +421,173 @@ def vae_offload_device() -> torch.device:
 def should_use_fp16(device: torch.device | None = None, model_params: int = 0, prioritize_performance: bool = True,
                     manual_cast: bool = False) -> bool:
     return (device or get_torch_device()).type == "cuda"
+
+
+# -- device facts and casts (ComfyUI's names, for custom nodes and comfy.ops) ------------------------------------
+
+def is_device_type(device: Any, type: str) -> bool:  # noqa: A002 - ComfyUI's parameter name
+    return getattr(device, "type", None) == type
+
+
+def is_device_cpu(device: Any) -> bool:
+    return is_device_type(device, "cpu")
+
+
+def is_device_cuda(device: Any) -> bool:
+    return is_device_type(device, "cuda")
+
+
+def is_device_mps(device: Any) -> bool:
+    return is_device_type(device, "mps")
+
+
+def is_device_xpu(device: Any) -> bool:
+    return is_device_type(device, "xpu")
+
+
+def is_intel_xpu() -> bool:
+    """Whether Kiln runs on an Intel XPU: never (it picks CUDA, MPS or the CPU)."""
+    return get_torch_device().type == "xpu"
+
+
+def is_directml_enabled() -> bool:
+    """Whether DirectML is the device: never in Kiln (no --directml flag)."""
+    return False
+
+
+def get_autocast_device(dev: Any) -> str:
+    """The device type string `torch.autocast` takes for `dev` ("cuda" when `dev` has no type)."""
+    return getattr(dev, "type", "cuda")
+
+
+def module_size(module: torch.nn.Module) -> int:
+    """Bytes held by a module's state dict."""
+    return sum(tensor.nelement() * tensor.element_size() for tensor in module.state_dict().values())
+
+
+def dtype_size(dtype: torch.dtype) -> int:
+    """Bytes per element of `dtype`."""
+    return dtype.itemsize
+
+
+def supports_cast(device: Any, dtype: torch.dtype) -> bool:
+    """Whether weights stored in `dtype` can be cast on `device` for compute (bf16 and fp8 not on MPS)."""
+    if dtype in (torch.float32, torch.float16):
+        return True
+    if dtype in (torch.bfloat16, torch.float8_e4m3fn, torch.float8_e5m2):
+        return not is_device_mps(device)
+    return False
+
+
+def supports_dtype(device: Any, dtype: torch.dtype) -> bool:
+    """Whether `device` computes in `dtype`: float32 everywhere, float16 / bfloat16 off the CPU."""
+    if dtype == torch.float32:
+        return True
+    return not is_device_cpu(device) and dtype in (torch.float16, torch.bfloat16)
+
+
+def should_use_bf16(device: torch.device | None = None, model_params: int = 0, prioritize_performance: bool = True,
+                    manual_cast: bool = False) -> bool:
+    """Whether to compute in bfloat16 when a model allows it: on CUDA devices that support it (never the CPU)."""
+    device = device or get_torch_device()
+    return device.type == "cuda" and torch.cuda.is_bf16_supported()
+
+
+def unet_manual_cast(weight_dtype: torch.dtype, inference_device: torch.device,
+                     supported_dtypes: list | tuple = (torch.float16, torch.bfloat16, torch.float32)
+                     ) -> torch.dtype | None:
+    """The dtype to compute in when weights stored in `weight_dtype` cannot be computed in directly on
+    `inference_device` (then each layer casts its weights per call); None when they can."""
+    if weight_dtype in (torch.float32, torch.float64):
+        return None
+    if weight_dtype == torch.float16 and should_use_fp16(inference_device, prioritize_performance=False):
+        return None
+    if weight_dtype == torch.bfloat16 and should_use_bf16(inference_device):
+        return None
+    if torch.float16 in supported_dtypes and should_use_fp16(inference_device):
+        return torch.float16
+    if torch.bfloat16 in supported_dtypes and should_use_bf16(inference_device):
+        return torch.bfloat16
+    return torch.float32
+
+
+def pick_weight_dtype(dtype: torch.dtype | None, fallback_dtype: torch.dtype, device: Any = None) -> torch.dtype:
+    """`dtype`, unless it is None, wider than `fallback_dtype` or not castable on `device`."""
+    if dtype is None or dtype_size(dtype) > dtype_size(fallback_dtype) or not supports_cast(device, dtype):
+        return fallback_dtype
+    return dtype
+
+
+def get_supported_float8_types() -> list[torch.dtype]:
+    return [torch.float8_e4m3fn, torch.float8_e4m3fnuz, torch.float8_e5m2, torch.float8_e5m2fnuz,
+            torch.float8_e8m0fnu]
+
+
+FLOAT8_TYPES = get_supported_float8_types()
+
+
+def device_supports_non_blocking(device: Any) -> bool:
+    """Whether copies to `device` may be asynchronous (not on MPS, nor with --deterministic)."""
+    return not is_device_mps(device) and not getattr(args, "deterministic", False)
+
+
+def device_should_use_non_blocking(device: Any) -> bool:
+    return False
+
+
+def get_offload_stream(device: Any) -> None:
+    """The side stream weights are copied on: Kiln copies on the default stream (None)."""
+    return None
+
+
+def sync_stream(device: Any, stream: Any) -> None:
+    """Wait for a side stream from `get_offload_stream`; with none there is nothing to wait for."""
+
+
+def cast_to(weight: torch.Tensor, dtype: torch.dtype | None = None, device: Any = None, non_blocking: bool = False,
+            copy: bool = False, stream: Any = None) -> torch.Tensor:
+    """`weight` in `dtype` on `device` (None keeps its own); the same tensor when nothing changes and no `copy`
+    is asked for."""
+    if device is None or weight.device == torch.device(device):
+        if not copy and (dtype is None or weight.dtype == dtype):
+            return weight
+        return weight.to(dtype=dtype, copy=copy)
+    result = torch.empty_like(weight, dtype=dtype, device=device)
+    result.copy_(weight, non_blocking=non_blocking)
+    return result
+
+
+def cast_to_device(tensor: torch.Tensor, device: Any, dtype: torch.dtype | None, copy: bool = False) -> torch.Tensor:
+    """`cast_to` with non-blocking copies where the device allows them."""
+    return cast_to(tensor, dtype=dtype, device=device, non_blocking=device_supports_non_blocking(device), copy=copy)
+
+
+def xformers_enabled() -> bool:
+    """Kiln does not use xformers."""
+    return False
+
+
+def xformers_enabled_vae() -> bool:
+    return False
+
+
+def pytorch_attention_enabled() -> bool:
+    """Attention runs through torch's `scaled_dot_product_attention` (comfy.ldm.modules.attention)."""
+    return True
+
+
+def pytorch_attention_enabled_vae() -> bool:
+    return True
+
+
+def sage_attention_enabled() -> bool:
+    return False
+
+
+def flash_attention_enabled() -> bool:
+    return False
+
+
+def force_upcast_attention_dtype() -> dict[torch.dtype, torch.dtype] | None:
+    """Dtypes whose attention is computed in a wider one: float16 in float32 with --force-upcast-attention."""
+    return {torch.float16: torch.float32} if getattr(args, "force_upcast_attention", False) else None

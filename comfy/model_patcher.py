@@ -4,11 +4,17 @@ hooks), without copying the weights.
 Clones share the underlying model; each clone carries its own patches and `model_options`. Patches are written
 into the weights only when that clone is loaded for sampling (`comfy.model_management.load_models_gpu`), and
 the original weights are restored before another clone with other patches takes the model.
+
+The methods packs override or call keep ComfyUI's names and signatures: `patch_model` / `load` write the patches
+through `patch_weight_to_device(key)` (ComfyUI-GGUF's patcher overrides it for its quantised weights),
+`unpatch_model` restores `backup`, and the `set_model_*` helpers put attention patches into
+`model_options["transformer_options"]` (run by `comfy.diffusers_attention`).
 """
 
 from __future__ import annotations
 
-import copy
+import collections
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,19 +22,67 @@ from typing import Any
 import torch
 
 import comfy.float
+import comfy.lora
+import comfy.patcher_extension
+import comfy.utils
+from comfy.float import string_to_seed  # noqa: F401  ComfyUI's public name here
 
-# A patch adds `strength * delta` (delta shaped like the weight, or a (up, down, alpha) low-rank triple).
-Patch = tuple[float, Any, float]
+# A patch, as ComfyUI stores it: (strength_patch, delta, strength_model, offset, function). The delta is a tensor
+# shaped like the weight or a low-rank (up, down, alpha) triple (`comfy.lora.weight_delta`); `offset`
+# (dim, start, size) patches that slice of the weight only; `function` maps the delta before it is added.
+Patch = tuple[float, Any, float, Any, Any]
+
+# A weight `patch_weight_to_device` replaced, and whether it was overwritten in place (ComfyUI's record).
+BackupEntry = collections.namedtuple("Dimension", ["weight", "inplace_update"])
+
+# The transformer_options patches Kiln's networks run (`comfy.diffusers_attention`).
+HONOURED_PATCHES = ("attn1_patch", "attn2_patch", "attn1_output_patch", "attn2_output_patch", "middle_patch")
 
 
-def _merge_options(options: dict) -> dict:
-    """A copy of model_options deep enough that a clone's hooks never leak into its parent."""
-    copied = dict(options)
-    copied["transformer_options"] = copy.copy(options.get("transformer_options", {}))
-    for key in ("sampler_pre_cfg_function", "sampler_post_cfg_function"):
-        if key in options:
-            copied[key] = list(options[key])
-    return copied
+def create_model_options_clone(orig_model_options: dict) -> dict:
+    """A copy of model_options whose nested dicts and lists are copies, so a clone's patches never reach its
+    parent."""
+    return comfy.patcher_extension.copy_nested_dicts(orig_model_options)
+
+
+def set_model_options_patch_replace(model_options: dict, patch: Any, name: str, block_name: str, number: int,
+                                    transformer_index: int | None = None) -> dict:
+    """Register `patch` to replace attention `name` ("attn1"/"attn2") of block (block_name, number[,
+    transformer_index]), copying the dicts it changes; returns `model_options`."""
+    options = dict(model_options["transformer_options"])
+    replacements = dict(options.get("patches_replace", {}))
+    by_block = dict(replacements.get(name, {}))
+    block = (block_name, number) if transformer_index is None else (block_name, number, transformer_index)
+    by_block[block] = patch
+    replacements[name] = by_block
+    options["patches_replace"] = replacements
+    model_options["transformer_options"] = options
+    return model_options
+
+
+def set_model_options_post_cfg_function(model_options: dict, post_cfg_function: Callable,
+                                        disable_cfg1_optimization: bool = False) -> dict:
+    """Add a function run on the guided prediction after CFG (`sampler_post_cfg_function`)."""
+    model_options["sampler_post_cfg_function"] = [*model_options.get("sampler_post_cfg_function", []),
+                                                  post_cfg_function]
+    if disable_cfg1_optimization:
+        model_options["disable_cfg1_optimization"] = True
+    return model_options
+
+
+def set_model_options_pre_cfg_function(model_options: dict, pre_cfg_function: Callable,
+                                       disable_cfg1_optimization: bool = False) -> dict:
+    """Add a function run on the cond/uncond predictions before CFG (`sampler_pre_cfg_function`)."""
+    model_options["sampler_pre_cfg_function"] = [*model_options.get("sampler_pre_cfg_function", []),
+                                                 pre_cfg_function]
+    if disable_cfg1_optimization:
+        model_options["disable_cfg1_optimization"] = True
+    return model_options
+
+
+def get_key_weight(model: torch.nn.Module, key: str) -> tuple[torch.Tensor, None, None]:
+    """(weight, set function, convert function) of parameter `key`: Kiln's layers need no conversion."""
+    return comfy.utils.get_attr(model, key), None, None
 
 
 class ModelPatcher:
@@ -45,6 +99,12 @@ class ModelPatcher:
         self.object_patches: dict[str, Any] = {}
         self.model_options: dict[str, Any] = {"transformer_options": {}}
         self.parent: ModelPatcher | None = None
+        # What patch_model replaced, restored by unpatch_model: weights by key, attributes by name.
+        self.backup: dict[str, BackupEntry] = {}
+        self.object_patches_backup: dict[str, Any] = {}
+        # Wrappers and callbacks of this patcher ({type: {key: [function]}}, comfy.patcher_extension).
+        self.wrappers: dict[str, dict[str, list[Callable]]] = {}
+        self.callbacks: dict[str, dict[str, list[Callable]]] = {}
         # The dtype ComfyUI would hold this model's float32 weights in, when it differs: a patched weight is
         # rounded to it (and kept in float32), so a LoRA gives ComfyUI's numbers (text encoders: fp16).
         self.weight_rounding_dtype: torch.dtype | None = None
@@ -56,9 +116,13 @@ class ModelPatcher:
                               self.weight_inplace_update)
         cloned.patches = {key: list(value) for key, value in self.patches.items()}
         cloned.object_patches = dict(self.object_patches)
-        cloned.model_options = _merge_options(self.model_options)
+        cloned.model_options = create_model_options_clone(self.model_options)
         cloned.weight_rounding_dtype = self.weight_rounding_dtype
+        cloned.wrappers = comfy.patcher_extension.copy_nested_dicts(self.wrappers)
+        cloned.callbacks = comfy.patcher_extension.copy_nested_dicts(self.callbacks)
         cloned.parent = self
+        for callback in self.get_all_callbacks(comfy.patcher_extension.CallbacksMP.ON_CLONE):
+            callback(self, cloned)
         return cloned
 
     def is_clone(self, other: Any) -> bool:
@@ -69,8 +133,11 @@ class ModelPatcher:
             self.size = sum(t.numel() * t.element_size() for t in self.model.state_dict().values())
         return self.size
 
-    def model_dtype(self) -> torch.dtype:
-        return next(self.model.parameters()).dtype
+    def model_dtype(self) -> torch.dtype | None:
+        """The dtype the model computes in (its `get_dtype()`, else its first parameter's; None without any)."""
+        if hasattr(self.model, "get_dtype"):
+            return self.model.get_dtype()
+        return next((parameter.dtype for parameter in self.model.parameters()), None)
 
     def add_object_patch(self, name: str, obj: Any) -> None:
         """Replace attribute `name` of the model (e.g. "model_sampling") while this clone is loaded."""
@@ -79,10 +146,7 @@ class ModelPatcher:
     def get_model_object(self, name: str) -> Any:
         if name in self.object_patches:
             return self.object_patches[name]
-        value: Any = self.model
-        for part in name.split("."):
-            value = getattr(value, part)
-        return value
+        return comfy.utils.get_attr(self.model, name)
 
     # -- sampler hooks ------------------------------------------------------------------------------------------
 
@@ -106,6 +170,95 @@ class ModelPatcher:
     def set_model_unet_function_wrapper(self, function: Callable) -> None:
         self.model_options["model_function_wrapper"] = function
 
+    def set_model_denoise_mask_function(self, function: Callable) -> None:
+        """`function(sigma, denoise_mask, extra_options)` gives the inpainting mask used at each step."""
+        self.model_options["denoise_mask_function"] = function
+
+    def set_model_sampler_calc_cond_batch_function(self, function: Callable) -> None:
+        self.model_options["sampler_calc_cond_batch_function"] = function
+
+    # -- transformer patches (run by comfy.diffusers_attention) ---------------------------------------------
+
+    def set_model_patch(self, patch: Callable, name: str) -> None:
+        """Append `patch` to the transformer patches called `name` ("attn1_patch", "attn2_output_patch", ...)."""
+        if name not in HONOURED_PATCHES:
+            logging.warning("Model patch %r is kept but not run: Kiln's diffusers networks only run %s.", name,
+                            ", ".join(HONOURED_PATCHES))
+        options = self.model_options["transformer_options"]
+        patches = options.setdefault("patches", {})
+        patches[name] = [*patches.get(name, []), patch]
+
+    def set_model_patch_replace(self, patch: Callable, name: str, block_name: str, number: int,
+                                transformer_index: int | None = None) -> None:
+        """Replace attention `name` ("attn1"/"attn2") of one transformer block with `patch(q, k, v, extra)`."""
+        self.model_options = set_model_options_patch_replace(self.model_options, patch, name, block_name, number,
+                                                             transformer_index)
+
+    def set_model_attn1_patch(self, patch: Callable) -> None:
+        self.set_model_patch(patch, "attn1_patch")
+
+    def set_model_attn2_patch(self, patch: Callable) -> None:
+        self.set_model_patch(patch, "attn2_patch")
+
+    def set_model_attn1_replace(self, patch: Callable, block_name: str, number: int,
+                                transformer_index: int | None = None) -> None:
+        self.set_model_patch_replace(patch, "attn1", block_name, number, transformer_index)
+
+    def set_model_attn2_replace(self, patch: Callable, block_name: str, number: int,
+                                transformer_index: int | None = None) -> None:
+        self.set_model_patch_replace(patch, "attn2", block_name, number, transformer_index)
+
+    def set_model_attn1_output_patch(self, patch: Callable) -> None:
+        self.set_model_patch(patch, "attn1_output_patch")
+
+    def set_model_attn2_output_patch(self, patch: Callable) -> None:
+        self.set_model_patch(patch, "attn2_output_patch")
+
+    def model_patches_to(self, device: torch.device | torch.dtype) -> None:
+        """Move (or cast) the patch objects that can be (those with a `to` method) to `device` / a dtype."""
+        options = self.model_options["transformer_options"]
+        for patch_list in options.get("patches", {}).values():
+            patch_list[:] = [patch.to(device) if hasattr(patch, "to") else patch for patch in patch_list]
+        for by_block in options.get("patches_replace", {}).values():
+            for block, patch in by_block.items():
+                if hasattr(patch, "to"):
+                    by_block[block] = patch.to(device)
+        wrapper = self.model_options.get("model_function_wrapper")
+        if hasattr(wrapper, "to"):
+            self.model_options["model_function_wrapper"] = wrapper.to(device)
+
+    # -- wrappers and callbacks (comfy.patcher_extension) --------------------------------------------------
+
+    def add_wrapper_with_key(self, wrapper_type: str, key: str, wrapper: Callable) -> None:
+        self.wrappers.setdefault(wrapper_type, {}).setdefault(key, []).append(wrapper)
+
+    def add_wrapper(self, wrapper_type: str, wrapper: Callable) -> None:
+        self.add_wrapper_with_key(wrapper_type, None, wrapper)
+
+    def remove_wrappers_with_key(self, wrapper_type: str, key: str) -> None:
+        self.wrappers.get(wrapper_type, {}).pop(key, None)
+
+    def get_wrappers(self, wrapper_type: str, key: str) -> list[Callable]:
+        return list(self.wrappers.get(wrapper_type, {}).get(key, []))
+
+    def get_all_wrappers(self, wrapper_type: str) -> list[Callable]:
+        return [wrapper for wrappers in self.wrappers.get(wrapper_type, {}).values() for wrapper in wrappers]
+
+    def add_callback_with_key(self, call_type: str, key: str, callback: Callable) -> None:
+        self.callbacks.setdefault(call_type, {}).setdefault(key, []).append(callback)
+
+    def add_callback(self, call_type: str, callback: Callable) -> None:
+        self.add_callback_with_key(call_type, None, callback)
+
+    def remove_callbacks_with_key(self, call_type: str, key: str) -> None:
+        self.callbacks.get(call_type, {}).pop(key, None)
+
+    def get_callbacks(self, call_type: str, key: str) -> list[Callable]:
+        return list(self.callbacks.get(call_type, {}).get(key, []))
+
+    def get_all_callbacks(self, call_type: str) -> list[Callable]:
+        return [callback for callbacks in self.callbacks.get(call_type, {}).values() for callback in callbacks]
+
     # -- weight patches -----------------------------------------------------------------------------------------
 
     def model_state_dict(self, filter_prefix: str | None = None) -> dict[str, torch.Tensor]:
@@ -114,15 +267,20 @@ class ModelPatcher:
             return state
         return {key: value for key, value in state.items() if key.startswith(filter_prefix)}
 
-    def add_patches(self, patches: dict[str, Any], strength_patch: float = 1.0,
-                    strength_model: float = 1.0) -> list[str]:
-        """Add weight deltas by parameter name; returns the names that exist in the model (others are ignored)."""
+    def add_patches(self, patches: dict[Any, Any], strength_patch: float = 1.0,
+                    strength_model: float = 1.0) -> list[Any]:
+        """Add weight deltas by parameter name, or by (name, (dim, start, size)[, function]) to patch a slice;
+        returns the keys that exist in the model (others are ignored)."""
         known = self.model.state_dict()
         added = []
-        for key, delta in patches.items():
+        for patch_key, delta in patches.items():
+            key, offset, function = patch_key, None, None
+            if not isinstance(patch_key, str):
+                key, offset = patch_key[0], patch_key[1]
+                function = patch_key[2] if len(patch_key) > 2 else None
             if key in known:
-                self.patches.setdefault(key, []).append((strength_patch, delta, strength_model))
-                added.append(key)
+                self.patches.setdefault(key, []).append((strength_patch, delta, strength_model, offset, function))
+                added.append(patch_key)
         return added
 
     def patched_weight(self, key: str, weight: torch.Tensor) -> torch.Tensor:
@@ -132,43 +290,77 @@ class ModelPatcher:
                                                comfy.float.string_to_seed(key))
 
     def _add_patches(self, key: str, value: torch.Tensor, rows: slice | None = None) -> torch.Tensor:
-        """`value` (float32, the parameter's rows `rows`) plus the patches for `key`, with ComfyUI's arithmetic:
-        `value *= strength_model`, then `value += (strength * alpha / rank) * (up @ down)`."""
-        for strength, delta, strength_model in self.patches.get(key, ()):
-            if strength_model != 1.0:
-                value = value * strength_model
-            update = _delta_tensor(delta, strength, self._parameter_shape(key)).to(value.device, torch.float32)
-            value = value + (update if rows is None else update[rows]).reshape(value.shape)
-        return value
+        """`value` (float32, the parameter's rows `rows`) plus the patches for `key`, with ComfyUI's arithmetic
+        (`comfy.lora.add_weight_patches`)."""
+        return comfy.lora.add_weight_patches(self.patches.get(key, ()), value, self._parameter_shape(key), rows)
 
     def _parameter_shape(self, key: str) -> torch.Size:
         parameters = dict(self.model.named_parameters())
         parameters.update(dict(self.model.named_buffers()))
         return parameters[key].shape
 
-    def patch_model(self, device: torch.device | None = None) -> dict[str, Any]:
-        """Write the patches into the weights (keeping the originals) and move the model to `device`.
+    def patch_model(self, device_to: torch.device | None = None, lowvram_model_memory: int = 0,
+                    load_weights: bool = True, force_patch_weights: bool = False) -> torch.nn.Module:
+        """Apply the object patches, write the weight patches into the weights (keeping the originals in
+        `backup`) and move the model to `device_to`; returns the model.
 
         A weight stored in fp8 is patched as ComfyUI patches it: in float32 (times the layer's `scale_weight` in a
         `scaled_fp8` model), then stochastically rounded back with a seed from ComfyUI's name for the weight. When
         Kiln splits one of the file's weights over several parameters (FLUX.1's fused q/k/v), the model's
         `weight_units` give the file's weight, which is patched and rounded whole, as ComfyUI does.
         """
-        backup: dict[str, Any] = {}
         for name, obj in self.object_patches.items():
-            backup[f"object:{name}"] = getattr(self.model, name)
-            setattr(self.model, name, obj)
+            if name not in self.object_patches_backup:
+                self.object_patches_backup[name] = comfy.utils.get_attr(self.model, name)
+            comfy.utils.set_attr(self.model, name, obj)
+        if load_weights:
+            self.load(device_to, lowvram_model_memory=lowvram_model_memory, force_patch_weights=force_patch_weights)
+        elif device_to is not None:
+            self.model.to(device_to)
+        return self.model
+
+    def load(self, device_to: torch.device | None = None, lowvram_model_memory: int = 0,
+             force_patch_weights: bool = False, full_load: bool = False) -> None:
+        """Write every patched weight (each through `patch_weight_to_device`, or whole when several parameters
+        hold one of the file's weights) and move the model to `device_to`."""
         if self.patches:
             parameters = dict(self.model.named_parameters())
             parameters.update(dict(self.model.named_buffers()))
             with torch.no_grad():
                 for unit in self._weight_units(parameters):
+                    if len(unit.pieces) == 1 and unit.pieces[0][0] == unit.comfy_key:
+                        self.patch_weight_to_device(unit.comfy_key, device_to)
+                        continue
                     for name, _, _ in unit.pieces:
-                        backup.setdefault(name, parameters[name].detach().clone())
+                        self._backup_weight(name, parameters[name])
                     self._patch_unit(unit, parameters)
-        if device is not None:
-            self.model.to(device)
-        return backup
+        if device_to is not None:
+            self.model.to(device_to)
+
+    def _backup_weight(self, key: str, weight: torch.Tensor) -> None:
+        if key not in self.backup:
+            self.backup[key] = BackupEntry(weight.detach().clone(), True)
+
+    def patch_weight_to_device(self, key: str, device_to: torch.device | None = None,
+                               inplace_update: bool = False) -> None:
+        """Write the patches of parameter `key` into it (in place), keeping the original in `backup`."""
+        if key not in self.patches:
+            return
+        parameters = dict(self.model.named_parameters())
+        parameters.update(dict(self.model.named_buffers()))
+        weight = parameters[key]
+        with torch.no_grad():
+            self._backup_weight(key, weight)
+            rows = weight.shape[0] if weight.ndim else 1
+            self._patch_unit(WeightUnit(key, tuple(weight.shape), ((key, 0, rows),)), parameters)
+
+    def unpatch_model(self, device_to: torch.device | None = None, unpatch_weights: bool = True) -> None:
+        """Restore the weights and attributes `patch_model` replaced, and move the model to `device_to`."""
+        weights = self.backup if unpatch_weights else {}
+        restore_model(self.model, weights, device_to, self.object_patches_backup)
+        if unpatch_weights:
+            self.backup = {}
+        self.object_patches_backup = {}
 
     def _weight_units(self, parameters: dict[str, torch.Tensor]) -> list[WeightUnit]:
         """The weights to patch, each as ComfyUI names and rounds it: the model's own units for fused fp8
@@ -220,36 +412,25 @@ class ModelPatcher:
         module_name = name.rpartition(".")[0]
         return self.model.get_submodule(module_name) if module_name else self.model
 
-    def unpatch_model(self, backup: dict[str, Any], device: torch.device | None = None) -> None:
-        """Restore the weights `patch_model` replaced, and move the model to `device`."""
-        restore_model(self.model, backup, device)
 
 
-def restore_model(model: torch.nn.Module, backup: dict[str, Any], device: torch.device | None = None) -> None:
-    """Put back the weights and attributes a `patch_model` backup holds, and move `model` to `device`."""
-    weights = {key: value for key, value in backup.items() if not key.startswith("object:")}
-    for key, original in backup.items():
-        if key.startswith("object:"):
-            setattr(model, key.removeprefix("object:"), original)
-    if weights:
-        parameters = dict(model.named_parameters())
-        parameters.update(dict(model.named_buffers()))
-        with torch.no_grad():
-            for key, original in weights.items():
-                parameters[key].copy_(original.to(parameters[key].device))
+def restore_model(model: torch.nn.Module, backup: dict[str, Any], device: torch.device | None = None,
+                  object_backup: dict[str, Any] | None = None) -> None:
+    """Put back the weights of a `backup` (key -> original, or ComfyUI's (weight, inplace_update) record) and the
+    attributes of `object_backup`, and move `model` to `device`."""
+    for name, original in (object_backup or {}).items():
+        comfy.utils.set_attr(model, name, original)
+    with torch.no_grad():
+        for key, entry in backup.items():
+            original, in_place = (entry.weight, entry.inplace_update) if isinstance(entry, BackupEntry) \
+                else (entry, True)
+            if in_place:
+                target = comfy.utils.get_attr(model, key)
+                target.copy_(original.to(target.device))
+            else:
+                comfy.utils.set_attr_param(model, key, original)
     if device is not None:
         model.to(device)
-
-
-def _delta_tensor(delta: Any, strength: float, shape: torch.Size) -> torch.Tensor:
-    """`strength` times a full delta (a tensor) or a low-rank `(up, down, alpha)` triple (alpha None means rank),
-    as ComfyUI computes it: `(strength * alpha / rank) * (up @ down)` in float32."""
-    if isinstance(delta, torch.Tensor):
-        return strength * delta.float().reshape(shape)
-    up, down, alpha = delta
-    scale = (alpha / down.shape[0]) if alpha is not None else 1.0
-    product = torch.mm(up.float().flatten(1), down.float().flatten(1))
-    return ((strength * scale) * product).reshape(shape)
 
 
 @dataclass(frozen=True)

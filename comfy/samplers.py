@@ -17,6 +17,8 @@ import numpy as np
 import torch
 
 import comfy.model_management
+import comfy.model_patcher
+import comfy.patcher_extension
 import comfy.utils
 from comfy.extra_samplers import uni_pc
 from comfy.k_diffusion import sampling as k_diffusion_sampling
@@ -346,6 +348,34 @@ def cleanup_controls(conds: dict[str, list[dict]]) -> None:
                 control.cleanup()
 
 
+def additional_models(conds: dict[str, list[dict]]) -> tuple[list, int]:
+    """The model patchers the conditioning's control networks (and GLIGEN) need on the device while sampling,
+    each once, and the bytes they need beyond their weights while running."""
+    patchers: list = []
+    memory = 0
+    seen: set[int] = set()
+    for entries in conds.values():
+        for c in entries:
+            control = c.get("control")
+            if control is not None and id(control) not in seen:
+                seen.add(id(control))
+                patchers += control.get_models()
+                memory += control.inference_memory_requirements(torch.float32)
+            gligen = c.get("gligen")
+            if gligen is not None:
+                patchers.append(gligen[1])
+    unique = list({id(patcher): patcher for patcher in patchers}.values())
+    return unique, memory
+
+
+def load_additional_models(model_patcher, conds: dict[str, list[dict]]) -> None:
+    """Load the conditioning's control networks onto the model's device with the model, counted in the same
+    memory budget: one ControlNet shared by many conditionings loads once."""
+    patchers, memory = additional_models(conds)
+    if patchers:
+        comfy.model_management.load_models_gpu([model_patcher, *patchers], memory_required=memory)
+
+
 class CondRun(NamedTuple):
     """One conditioning entry, ready to run on (a crop of) the current x."""
 
@@ -564,10 +594,7 @@ class KSamplerX0Inpaint:
 def prepare_mask(noise_mask: torch.Tensor, noise_shape, device) -> torch.Tensor:
     """A latent noise mask `[B?, H, W]` resized (bilinear) to the noise `[B, C, h, w]`, repeated over channels
     and batch."""
-    mask = torch.nn.functional.interpolate(noise_mask.reshape((-1, 1, noise_mask.shape[-2], noise_mask.shape[-1])),
-                                           size=(noise_shape[2], noise_shape[3]), mode="bilinear")
-    mask = torch.cat([mask] * noise_shape[1], dim=1)
-    return comfy.utils.repeat_to_batch_size(mask, noise_shape[0]).to(device)
+    return comfy.utils.reshape_mask(noise_mask, noise_shape).to(device)
 
 
 class Sampler:
@@ -709,16 +736,46 @@ class CFGGuider:
         if sigmas.shape[-1] == 0:
             return latent_image
         self.conds = {k: [dict(c) for c in v] for k, v in self.original_conds.items()}
-        self.inner_model = self.model_patcher.model
+        original_options = self.model_options
+        self.model_options = self.options_with_patcher_extensions()
+        try:
+            executor = comfy.patcher_extension.WrapperExecutor.new_class_executor(
+                self.outer_sample, self, comfy.patcher_extension.get_all_wrappers(
+                    comfy.patcher_extension.WrappersMP.OUTER_SAMPLE, self.model_options, is_model_options=True))
+            return executor.execute(noise, latent_image, sampler, sigmas, denoise_mask, callback, disable_pbar, seed)
+        finally:
+            self.model_options = original_options
+
+    def options_with_patcher_extensions(self) -> dict:
+        """A copy of model_options whose transformer_options also hold the patcher's wrappers and callbacks
+        (`comfy.patcher_extension`), as ComfyUI merges them before sampling."""
+        options = comfy.model_patcher.create_model_options_clone(self.model_options)
+        transformer_options = options.setdefault("transformer_options", {})
+        for name in ("wrappers", "callbacks"):
+            comfy.patcher_extension.merge_nested_dicts(transformer_options.setdefault(name, {}),
+                                                       getattr(self.model_patcher, name, {}), copy_dict1=False)
+        return options
+
+    def outer_sample(self, noise, latent_image, sampler, sigmas, denoise_mask=None, callback=None,
+                     disable_pbar=False, seed=None):
+        """Load the model (with its patches) and the models the conditioning needs, sample, clean up."""
+        import comfy.sampler_helpers
+
+        self.inner_model, self.conds, loaded = comfy.sampler_helpers.prepare_sampling(
+            self.model_patcher, noise.shape, self.conds, self.model_options)
         device = self.model_patcher.load_device
         if denoise_mask is not None:
             denoise_mask = prepare_mask(denoise_mask, noise.shape, device)
         noise, latent_image, sigmas = noise.to(device), latent_image.to(device), sigmas.to(device)
+        for callback_function in comfy.patcher_extension.get_all_callbacks(
+                comfy.patcher_extension.CallbacksMP.ON_PRE_RUN, self.model_options, is_model_options=True):
+            callback_function(self.model_patcher)
         try:
             return self.inner_sample(noise, latent_image, device, sampler, sigmas, denoise_mask, callback,
                                      disable_pbar, seed)
         finally:
             cleanup_controls(self.conds)
+            comfy.sampler_helpers.cleanup_additional_models(loaded)
             self.conds = {}
 
 

@@ -8,6 +8,7 @@ and transformers models (`comfy.supported_models`, `comfy.clip_object`), the sam
 
 from __future__ import annotations
 
+import enum
 import functools
 import logging
 import os
@@ -29,8 +30,9 @@ from comfy.model_base import ModelType
 from comfy.model_patcher import ModelPatcher
 from comfy.vae import VAE
 
-__all__ = ["CLIP", "VAE", "load_checkpoint_guess_config", "load_clip", "load_diffusion_model",
-           "load_lora_for_models", "load_state_dict_guess_config", "load_vae", "read_model_file"]
+__all__ = ["CLIP", "CLIPType", "VAE", "load_checkpoint", "load_checkpoint_guess_config", "load_clip",
+           "load_diffusion_model", "load_diffusion_model_state_dict", "load_lora_for_models",
+           "load_state_dict_guess_config", "load_text_encoder_state_dicts", "load_vae", "read_model_file"]
 
 MODEL_TYPES = {"eps": ModelType.EPS, "v_prediction": ModelType.V_PREDICTION, "flow": ModelType.FLOW,
                "flux": ModelType.FLUX}
@@ -65,9 +67,11 @@ def read_model_file(path: str) -> dict[str, torch.Tensor]:
 
 def _diffusion_model(state_dict: dict[str, torch.Tensor], source_name: str,
                      family: model_detection.FamilyMatch | None = None,
-                     weight_dtype: torch.dtype | None = None) -> ModelPatcher:
+                     weight_dtype: torch.dtype | None = None, operations: Any = None) -> ModelPatcher:
     """The MODEL of a detected family. weight_dtype: store the Linear/Conv weights in this (fp8) dtype and cast
-    them per layer to the usual compute dtype (UNETLoader's weight_dtype); None keeps them in it."""
+    them per layer to the usual compute dtype (UNETLoader's weight_dtype); None keeps them in it. operations: a
+    `comfy.ops` set (a pack's `model_options["custom_operations"]`) whose layers hold the weights as the file
+    gives them and compute in the usual dtype."""
     family = family or model_detection.model_family(state_dict, source_name=source_name)
     description = families.get(family)
     device = comfy.model_management.get_torch_device()
@@ -75,7 +79,8 @@ def _diffusion_model(state_dict: dict[str, torch.Tensor], source_name: str,
     # With an fp8 weight dtype the weights load in the file's dtype and are rounded from there (the same values
     # as rounding their exact fp32 upcast), so the fp32 model never exists.
     network = supported_models.load_diffusion_model(state_dict, family, source_name,
-                                                    dtype=dtype if weight_dtype is None else None)
+                                                    dtype=dtype if weight_dtype is None and operations is None
+                                                    else None, operations=operations)
     if weight_dtype is not None:
         comfy.manual_cast.store_weights_as(network, weight_dtype, other_dtype=dtype)
     latent_format = getattr(comfy.latent_formats, description.latent_format)()
@@ -84,7 +89,7 @@ def _diffusion_model(state_dict: dict[str, torch.Tensor], source_name: str,
     model_class = getattr(comfy.model_base, description.model_class)
     model = model_class(network, model_type=model_type, latent_format=latent_format, family=family.name,
                         model_config=model_config)
-    if weight_dtype is not None:
+    if weight_dtype is not None or operations is not None:
         model.compute_dtype = dtype
     logging.info("model family %s, %s, dtype %s, weights %s", family.name, model_type.name, dtype,
                  weight_dtype or dtype)
@@ -169,10 +174,22 @@ def load_diffusion_model(unet_path: str, model_options: dict | None = None, weig
     (UNETLoader). weight_dtype: UNETLoader's choice ("default", "fp8_e4m3fn", "fp8_e4m3fn_fast", "fp8_e5m2");
     ComfyUI's `model_options["dtype"]` (an fp8 torch dtype) does the same."""
     state_dict = read_model_file(unet_path)
-    storage_dtype = comfy.manual_cast.weight_dtype_from_option(weight_dtype)
-    if (model_options or {}).get("dtype") is not None:
-        storage_dtype = model_options["dtype"]
-    return _diffusion_model(state_dict, os.path.basename(unet_path), weight_dtype=storage_dtype)
+    options = dict(model_options or {})
+    if options.get("dtype") is None:
+        options["dtype"] = comfy.manual_cast.weight_dtype_from_option(weight_dtype)
+    return load_diffusion_model_state_dict(state_dict, options, source_name=os.path.basename(unet_path))
+
+
+@outside_inference_mode
+def load_diffusion_model_state_dict(sd: dict[str, torch.Tensor], model_options: dict | None = None,
+                                    source_name: str = "diffusion model") -> ModelPatcher:
+    """A diffusion model from its tensors (a model-only state dict, or a checkpoint's), the family detected from
+    them. model_options: `dtype` stores the weights in that (fp8) dtype, cast per layer; `custom_operations` (a
+    `comfy.ops` set such as ComfyUI-GGUF's `GGMLOps`) builds the network's layers from its classes, which take
+    the tensors as they are (a pack's own tensor types included) and compute in the usual dtype."""
+    options = model_options or {}
+    return _diffusion_model(sd, source_name, weight_dtype=options.get("dtype"),
+                            operations=options.get("custom_operations"))
 
 
 @outside_inference_mode
@@ -195,8 +212,94 @@ def load_clip(ckpt_paths: list[str], embedding_directory: Any = None, clip_type:
     """A CLIP from text-encoder files (CLIPLoader: one file; DualCLIPLoader: two, e.g. SDXL's l and g)."""
     state_dicts = [read_model_file(path) for path in ckpt_paths]
     sources = [os.path.basename(path) for path in ckpt_paths]
-    return clip_from_text_encoder_state_dicts(state_dicts, clip_type=clip_type, sources=sources,
+    return clip_from_text_encoder_state_dicts(state_dicts, clip_type=clip_type_name(clip_type), sources=sources,
                                               embedding_directory=embedding_directory)
+
+
+class CLIPType(enum.Enum):
+    """ComfyUI's text-encoder kinds (same values); Kiln's loaders take their lowercase names ("flux", "sd3")."""
+
+    STABLE_DIFFUSION = 1
+    STABLE_CASCADE = 2
+    SD3 = 3
+    STABLE_AUDIO = 4
+    HUNYUAN_DIT = 5
+    FLUX = 6
+    MOCHI = 7
+    LTXV = 8
+    HUNYUAN_VIDEO = 9
+    PIXART = 10
+    COSMOS = 11
+    LUMINA2 = 12
+    WAN = 13
+    HIDREAM = 14
+    CHROMA = 15
+    ACE = 16
+    OMNIGEN2 = 17
+    QWEN_IMAGE = 18
+    HUNYUAN_IMAGE = 19
+
+
+def clip_type_name(clip_type: str | CLIPType) -> str:
+    """The CLIP loader option for a `CLIPType` (its name in lowercase) or an option given as a string."""
+    return clip_type.name.lower() if isinstance(clip_type, CLIPType) else clip_type
+
+
+@outside_inference_mode
+def load_text_encoder_state_dicts(state_dicts: list[dict[str, torch.Tensor]] | None = None,
+                                  embedding_directory: Any = None,
+                                  clip_type: str | CLIPType = CLIPType.STABLE_DIFFUSION,
+                                  model_options: dict | None = None) -> CLIP:
+    """A CLIP from text-encoder state dicts (what `load_clip` reads from files), detected from their keys.
+
+    `model_options["custom_operations"]` is not applied: Kiln's text encoders are transformers modules built by
+    its own loader. Plain tensors load as usual (a warning says so); a pack's own tensor types (quantised GGUF
+    text encoders) are refused, since Kiln could only misread them."""
+    state_dicts = list(state_dicts or [])
+    if (model_options or {}).get("custom_operations") is not None:
+        foreign = {type(tensor).__name__ for sd in state_dicts for tensor in sd.values()
+                   if type(tensor) not in (torch.Tensor, torch.nn.Parameter)}
+        if foreign:
+            raise NotImplementedError(
+                f"load_text_encoder_state_dicts: custom operations for text encoders whose weights are "
+                f"{', '.join(sorted(foreign))} tensors are not supported by Kiln (its CLIP / T5 encoders are "
+                "transformers modules); use .safetensors text encoders.")
+        logging.warning("load_text_encoder_state_dicts: the custom operations are not applied to the text encoders "
+                        "(their weights are plain tensors and load as usual).")
+    sources = [f"text encoder {index + 1}" for index in range(len(state_dicts))]
+    return clip_from_text_encoder_state_dicts(state_dicts, clip_type=clip_type_name(clip_type), sources=sources,
+                                              embedding_directory=embedding_directory)
+
+
+@outside_inference_mode
+def load_checkpoint(config_path: str | None = None, ckpt_path: str | None = None, output_vae: bool = True,
+                    output_clip: bool = True, embedding_directory: Any = None, state_dict: Any = None,
+                    config: dict | None = None) -> tuple[Any, Any, Any]:
+    """(model, clip, vae) of a checkpoint with its LDM config (a yaml file, or `config` already read): detected
+    like `load_checkpoint_guess_config`; the config adds only what ComfyUI 0.3.64 still reads from it,
+    `parameterization: v` (v-prediction sampling, as an object patch on a clone) and the text encoder's
+    `layer_idx` (CLIP skip)."""
+    if config is None:
+        import yaml
+
+        with open(config_path, encoding="utf-8") as handle:
+            config = yaml.safe_load(handle)
+    if not isinstance(config, dict) or not isinstance(config.get("model", {}).get("params"), dict):
+        raise ValueError(f"{config_path or 'config'} is not an LDM config (no model.params section).")
+    model, clip, vae, _ = load_checkpoint_guess_config(ckpt_path, output_vae=output_vae, output_clip=output_clip,
+                                                       embedding_directory=embedding_directory)
+    params = config["model"]["params"]
+    if params.get("parameterization") == "v":
+        import comfy.model_sampling
+
+        sampling_class = comfy.model_sampling.model_sampling_class(comfy.model_sampling.V_PREDICTION)
+        patched = model.clone()
+        patched.add_object_patch("model_sampling", sampling_class(getattr(model.model, "model_config", None)))
+        model = patched
+    layer_idx = (params.get("cond_stage_config") or {}).get("params", {}).get("layer_idx")
+    if layer_idx is not None and clip is not None:
+        clip.clip_layer(layer_idx)
+    return model, clip, vae
 
 
 def load_lora_for_models(model: ModelPatcher | None, clip: CLIP | None, lora: dict[str, torch.Tensor],
@@ -208,7 +311,7 @@ def load_lora_for_models(model: ModelPatcher | None, clip: CLIP | None, lora: di
     new_model = None
     if model is not None:
         targets = comfy.lora.model_targets(model.model)
-        patches, used_model = comfy.lora.load_lora(lora, targets, comfy.lora.parameter_shapes(model.model))
+        patches, used_model = comfy.lora.lora_patches(lora, targets, comfy.lora.parameter_shapes(model.model))
         used |= used_model
         new_model = model.clone()
         for parameter, patch in patches:
@@ -217,7 +320,7 @@ def load_lora_for_models(model: ModelPatcher | None, clip: CLIP | None, lora: di
     if clip is not None:
         family = model.model.family if model is not None else None
         targets = comfy.lora.clip_targets(clip, family)
-        patches, used_clip = comfy.lora.load_lora(lora, targets, comfy.lora.parameter_shapes(clip.cond_stage_model))
+        patches, used_clip = comfy.lora.lora_patches(lora, targets, comfy.lora.parameter_shapes(clip.cond_stage_model))
         used |= used_clip
         new_clip = clip.clone()
         for parameter, patch in patches:

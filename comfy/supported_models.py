@@ -67,11 +67,12 @@ def load_vae(state_dict: Mapping[str, torch.Tensor], source_name: str, scaling_f
 
 
 def load_diffusion_model(state_dict: Mapping[str, torch.Tensor], family: FamilyMatch, source_name: str,
-                         dtype: torch.dtype | None = torch.float32) -> torch.nn.Module:
-    """The diffusers network of a detected family: a UNet, a FLUX.1 or an SD3 transformer."""
+                         dtype: torch.dtype | None = torch.float32, operations: Any = None) -> torch.nn.Module:
+    """The diffusers network of a detected family: a UNet, a FLUX.1 or an SD3 transformer (with its layers
+    built from `operations`, a `comfy.ops` set, when given)."""
     families.import_network_libraries()
     module = families.architecture_module(family.architecture)
-    return module.load(state_dict, family, families.get(family), source_name, dtype)
+    return module.load(state_dict, family, families.get(family), source_name, dtype, operations=operations)
 
 
 def load_unet(state_dict: Mapping[str, torch.Tensor], family: FamilyMatch | str | None, source_name: str,

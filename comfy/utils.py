@@ -17,17 +17,24 @@ import torch
 PROGRESS_BAR_ENABLED = True
 
 ProgressHook = Callable[..., None]
-_progress_hook: ProgressHook | None = None
+# The function every new `ProgressBar` reports to (ComfyUI's name; set it with `set_progress_bar_global_hook`).
+PROGRESS_BAR_HOOK: ProgressHook | None = None
+
+
+def set_progress_bar_enabled(enabled: bool) -> None:
+    """Turn the samplers' console progress bars on or off (`PROGRESS_BAR_ENABLED`)."""
+    global PROGRESS_BAR_ENABLED
+    PROGRESS_BAR_ENABLED = enabled
 
 
 def set_progress_bar_global_hook(function: ProgressHook | None) -> None:
     """Install the function every `ProgressBar` reports to: `hook(value, total, preview, node_id=None)`."""
-    global _progress_hook
-    _progress_hook = function
+    global PROGRESS_BAR_HOOK
+    PROGRESS_BAR_HOOK = function
 
 
 def get_progress_bar_global_hook() -> ProgressHook | None:
-    return _progress_hook
+    return PROGRESS_BAR_HOOK
 
 
 class ProgressBar:
@@ -40,7 +47,7 @@ class ProgressBar:
         self.total = total
         self.current = 0
         self.node_id = node_id
-        self.hook = _progress_hook
+        self.hook = PROGRESS_BAR_HOOK
 
     def update_absolute(self, value: float, total: int | None = None, preview: Any = None) -> None:
         if total is not None:
@@ -256,14 +263,16 @@ def common_upscale(samples: torch.Tensor, width: int, height: int, upscale_metho
             y = round((old_height - old_height * (old_aspect / new_aspect)) / 2)
         samples = samples.narrow(-2, y, old_height - y * 2).narrow(-1, x, old_width - x * 2)
     if upscale_method == "lanczos":
-        return _lanczos(samples, width, height)
+        return lanczos(samples, width, height)
     if upscale_method in ("bilinear", "bicubic"):
         return torch.nn.functional.interpolate(samples, size=(height, width), mode=upscale_method,
                                                align_corners=False)
     return torch.nn.functional.interpolate(samples, size=(height, width), mode=upscale_method)
 
 
-def _lanczos(samples: torch.Tensor, width: int, height: int) -> torch.Tensor:
+def lanczos(samples: torch.Tensor, width: int, height: int) -> torch.Tensor:
+    """`samples` [B, C, H, W] in 0..1 resized to height x width with Pillow's Lanczos filter (through 8-bit images,
+    as ComfyUI does)."""
     import numpy as np
     from PIL import Image
 
@@ -386,3 +395,108 @@ def state_dict_prefix_replace(state_dict: dict[str, Any], replace_prefix: Mappin
         for key in [key for key in state_dict if key.startswith(old)]:
             result[new + key[len(old):]] = state_dict.pop(key)
     return result
+
+
+def state_dict_key_replace(state_dict: dict[str, Any], keys_to_replace: Mapping[str, str]) -> dict[str, Any]:
+    """Rename the keys of `keys_to_replace` (old -> new) that `state_dict` has; in place, and returned."""
+    for old, new in keys_to_replace.items():
+        if old in state_dict:
+            state_dict[new] = state_dict.pop(old)
+    return state_dict
+
+
+def save_torch_file(sd: Mapping[str, torch.Tensor], ckpt: str, metadata: dict[str, str] | None = None) -> None:
+    """Write a state dict as a .safetensors file (with string `metadata` when given)."""
+    from safetensors.torch import save_file
+
+    save_file(dict(sd), ckpt, metadata=metadata)
+
+
+def calculate_parameters(sd: Mapping[str, torch.Tensor], prefix: str = "") -> int:
+    """How many values the tensors under `prefix` hold."""
+    return sum(tensor.nelement() for key, tensor in sd.items() if key.startswith(prefix))
+
+
+def weight_dtype(sd: Mapping[str, torch.Tensor], prefix: str = "") -> torch.dtype | None:
+    """The dtype that holds the most values among the tensors under `prefix` (None when there are none)."""
+    counts: collections.Counter[torch.dtype] = collections.Counter()
+    for key, tensor in sd.items():
+        if key.startswith(prefix):
+            counts[tensor.dtype] += tensor.numel()
+    return max(counts, key=counts.__getitem__) if counts else None
+
+
+def convert_sd_to(state_dict: dict[str, torch.Tensor], dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """Cast every tensor of `state_dict` to `dtype`, in place; returns it."""
+    for key in list(state_dict):
+        state_dict[key] = state_dict[key].to(dtype)
+    return state_dict
+
+
+def get_attr(obj: Any, attr: str) -> Any:
+    """The attribute at dotted path `attr` under `obj` ("diffusion_model.conv_in.weight")."""
+    for name in attr.split("."):
+        obj = getattr(obj, name)
+    return obj
+
+
+def set_attr(obj: Any, attr: str, value: Any) -> Any:
+    """Set the attribute at dotted path `attr` under `obj` to `value`; returns the one it replaced."""
+    owner_path, _, name = attr.rpartition(".")
+    owner = get_attr(obj, owner_path) if owner_path else obj
+    previous = getattr(owner, name)
+    setattr(owner, name, value)
+    return previous
+
+
+def set_attr_param(obj: Any, attr: str, value: torch.Tensor) -> Any:
+    """`set_attr` with `value` wrapped as a frozen `torch.nn.Parameter`; returns the replaced parameter."""
+    return set_attr(obj, attr, torch.nn.Parameter(value, requires_grad=False))
+
+
+def copy_to_param(obj: Any, attr: str, value: torch.Tensor) -> None:
+    """Copy `value` into the existing tensor at dotted path `attr`, keeping that tensor object."""
+    get_attr(obj, attr).data.copy_(value)
+
+
+def _batch_indices(in_batch_size: int, batch_size: int) -> list[int]:
+    """Which input index fills each of `batch_size` slots: evenly spread picks when shrinking (first and last
+    kept), each index repeated in turn when growing."""
+    if batch_size < in_batch_size:
+        scale = (in_batch_size - 1) / (batch_size - 1)
+        return [min(round(i * scale), in_batch_size - 1) for i in range(batch_size)]
+    scale = in_batch_size / batch_size
+    return [min(math.floor((i + 0.5) * scale), in_batch_size - 1) for i in range(batch_size)]
+
+
+def resize_to_batch_size(tensor: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """`tensor` with its first dimension resampled to `batch_size` entries (see `_batch_indices`)."""
+    if tensor.shape[0] == batch_size:
+        return tensor
+    if batch_size <= 1:
+        return tensor[:batch_size]
+    return tensor[_batch_indices(tensor.shape[0], batch_size)]
+
+
+def resize_list_to_batch_size(items: list, batch_size: int) -> list:
+    """`items` resampled to `batch_size` entries as `resize_to_batch_size` does (an empty list stays empty)."""
+    if len(items) in (batch_size, 0):
+        return items
+    if batch_size <= 1:
+        return items[:batch_size]
+    return [items[index] for index in _batch_indices(len(items), batch_size)]
+
+
+def reshape_mask(input_mask: torch.Tensor, output_shape: tuple[int, ...] | torch.Size) -> torch.Tensor:
+    """A mask resized (linear / bilinear / trilinear for 1, 2, 3 spatial dimensions) to `output_shape`
+    [B, C, *spatial], its channel dimension repeated to C and its batch to B."""
+    dims = len(output_shape) - 2
+    mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[dims]
+    if dims == 2:
+        input_mask = input_mask.reshape((-1, 1, input_mask.shape[-2], input_mask.shape[-1]))
+    elif dims == 3 and input_mask.ndim < 5:
+        input_mask = input_mask.reshape((1, 1, -1, input_mask.shape[-2], input_mask.shape[-1]))
+    mask = torch.nn.functional.interpolate(input_mask, size=tuple(output_shape[2:]), mode=mode)
+    if mask.shape[1] < output_shape[1]:
+        mask = mask.repeat((1, output_shape[1]) + (1,) * dims)[:, :output_shape[1]]
+    return repeat_to_batch_size(mask, output_shape[0])

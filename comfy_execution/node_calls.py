@@ -3,6 +3,10 @@
 These follow ComfyUI's contract (§4.4 of the protocol reference): every input is a list; a node runs once per
 list index unless it sets INPUT_IS_LIST; OUTPUT_IS_LIST outputs are concatenated; an ExecutionBlocker input
 skips the call for that index; `async def` functions run as tasks so several can overlap.
+
+V3 nodes (`comfy_api.latest.io.ComfyNode`) get their hidden values apart from their inputs: each call runs on a
+locked clone of the node class whose `hidden` holds them, and returns a `NodeOutput`. Their optional hooks
+(`fingerprint_inputs`, `validate_inputs`, `check_lazy_status`) count only where the node defines them.
 """
 
 from __future__ import annotations
@@ -13,9 +17,37 @@ from collections.abc import Callable
 from typing import Any
 
 import nodes
+from comfy_api.internal import _ComfyNodeInternal, _NodeOutputInternal, first_real_override, make_locked_method_func
 from comfy_execution.graph import DynamicPrompt, ExecutionBlocker, ExecutionList, get_input_info
 from comfy_execution.graph_utils import is_link
 from comfy_execution.utils import CurrentNodeContext
+
+
+def is_v3_node(node: Any) -> bool:
+    """Whether a node class (or instance) is a V3 `ComfyNode`."""
+    node_class = node if isinstance(node, type) else type(node)
+    return issubclass(node_class, _ComfyNodeInternal)
+
+
+def fingerprint_function_name(class_def: type) -> str | None:
+    """The node's IS_CHANGED hook: "fingerprint_inputs" (V3, when defined), "IS_CHANGED" (classic), or None."""
+    if is_v3_node(class_def):
+        return "fingerprint_inputs" if first_real_override(class_def, "fingerprint_inputs") is not None else None
+    return "IS_CHANGED" if hasattr(class_def, "IS_CHANGED") else None
+
+
+def validate_function_name(class_def: type) -> str | None:
+    """The node's input check: "validate_inputs" (V3, when defined), "VALIDATE_INPUTS" (classic), or None."""
+    if is_v3_node(class_def):
+        return "validate_inputs" if first_real_override(class_def, "validate_inputs") is not None else None
+    return "VALIDATE_INPUTS" if getattr(class_def, "VALIDATE_INPUTS", None) is not None else None
+
+
+def has_lazy_status(class_def: type, obj: Any) -> bool:
+    """Whether the node asks which lazy inputs it needs (a V3 node only when it defines `check_lazy_status`)."""
+    if is_v3_node(class_def):
+        return first_real_override(class_def, "check_lazy_status") is not None
+    return getattr(obj, "check_lazy_status", None) is not None
 
 
 def get_input_data(inputs: dict, class_def: type, unique_id: str, execution_list: ExecutionList | None = None,
@@ -27,7 +59,11 @@ def get_input_data(inputs: dict, class_def: type, unique_id: str, execution_list
     constants become one-element lists; undeclared constants are dropped; hidden inputs are filled in.
     """
     extra_data = extra_data or {}
-    valid_inputs = class_def.INPUT_TYPES()
+    v3_schema = None
+    if is_v3_node(class_def):
+        valid_inputs, v3_schema = class_def.INPUT_TYPES(include_hidden=False, return_schema=True)
+    else:
+        valid_inputs = class_def.INPUT_TYPES()
     input_data_all: dict[str, list] = {}
     missing_keys: dict[str, bool] = {}
     for name, value in inputs.items():
@@ -43,6 +79,8 @@ def get_input_data(inputs: dict, class_def: type, unique_id: str, execution_list
         elif category is not None:
             input_data_all[name] = [value]
 
+    if v3_schema is not None:
+        return input_data_all, missing_keys, _v3_hidden_values(v3_schema, unique_id, dynprompt, extra_data)
     hidden_inputs: dict[str, Any] = {}
     for name, source in (valid_inputs.get("hidden") or {}).items():
         source = source[0] if isinstance(source, (list, tuple)) else source
@@ -65,19 +103,45 @@ def get_input_data(inputs: dict, class_def: type, unique_id: str, execution_list
     return input_data_all, missing_keys, hidden_inputs
 
 
+def _v3_hidden_values(schema: Any, unique_id: str, dynprompt: DynamicPrompt | None, extra_data: dict
+                      ) -> dict[Any, Any]:
+    """{Hidden member: value} for the hidden values a V3 schema asks for (the prompt is {} outside a run)."""
+    from comfy_api.latest._io import Hidden  # deferred: the V3 module imports torch
+
+    sources = {
+        Hidden.prompt: lambda: dynprompt.get_original_prompt() if dynprompt is not None else {},
+        Hidden.dynprompt: lambda: dynprompt,
+        Hidden.extra_pnginfo: lambda: extra_data.get("extra_pnginfo"),
+        Hidden.unique_id: lambda: unique_id,
+        Hidden.auth_token_comfy_org: lambda: extra_data.get("auth_token_comfy_org"),
+        Hidden.api_key_comfy_org: lambda: extra_data.get("api_key_comfy_org"),
+    }
+    return {member: source() for member, source in sources.items() if member in (schema.hidden or [])}
+
+
+def _callable_for(obj: Any, func: str, hidden_inputs: dict | None) -> Callable:
+    """What one call invokes: `obj.<func>`, or for a V3 node its classmethod bound to a locked clone of the class
+    that carries this call's hidden values."""
+    if not is_v3_node(obj):
+        return getattr(obj, func)
+    node_class = obj if isinstance(obj, type) else type(obj)
+    node_class.VALIDATE_CLASS()
+    return make_locked_method_func(node_class, func, node_class.PREPARE_CLASS_CLONE(hidden_inputs))
+
+
 async def map_node_over_list(prompt_id: str, unique_id: str, obj: Any, input_data_all: dict[str, list],
                              func: str, allow_interrupt: bool = False,
                              execution_block_cb: Callable[[ExecutionBlocker], Any] | None = None,
-                             pre_execute_cb: Callable[[int], None] | None = None) -> list:
+                             pre_execute_cb: Callable[[int], None] | None = None,
+                             hidden_inputs: dict | None = None) -> list:
     """Call `obj.<func>` once per list index (or once with whole lists for INPUT_IS_LIST).
 
-    Returns one result per call; an `async def` call that has not finished yet is returned as its task.
+    `hidden_inputs` are a V3 node's hidden values (`get_input_data`'s third result). Returns one result per call;
+    an `async def` call that has not finished yet is returned as its task.
     """
     input_is_list = getattr(obj, "INPUT_IS_LIST", False)
     max_len = max((len(values) for values in input_data_all.values()), default=0)
     results: list = []
-    function = getattr(obj, func)
-    is_coroutine = inspect.iscoroutinefunction(function)
 
     async def call(arguments: dict[str, Any], index: int) -> None:
         if allow_interrupt:
@@ -88,7 +152,8 @@ async def map_node_over_list(prompt_id: str, unique_id: str, obj: Any, input_dat
             return
         if pre_execute_cb is not None:
             pre_execute_cb(index)
-        if is_coroutine:
+        function = _callable_for(obj, func, hidden_inputs)
+        if inspect.iscoroutinefunction(function):
             task = asyncio.create_task(_run_in_context(function, arguments, prompt_id, unique_id, index))
             await asyncio.sleep(0)
             results.append(task.result() if task.done() else task)
@@ -163,7 +228,19 @@ def get_output_from_returns(return_values: list, obj: Any) -> tuple[list, dict, 
     has_subgraph = False
     num_outputs = len(getattr(obj, "RETURN_TYPES", ()))
     for value in return_values:
-        if isinstance(value, dict):
+        if isinstance(value, _NodeOutputInternal):
+            if value.ui is not None:
+                uis.append(value.ui if isinstance(value.ui, dict) else value.ui.as_dict())
+            blocked = (ExecutionBlocker(value.block_execution),) * num_outputs \
+                if value.block_execution is not None else None
+            if value.expand is not None:
+                has_subgraph = True
+                subgraph_results.append((value.expand, blocked or value.result))
+            elif value.result is not None:  # as in ComfyUI, a NodeOutput without values adds no result
+                result = blocked or value.result
+                results.append(result)
+                subgraph_results.append((None, result))
+        elif isinstance(value, dict):
             if value.get("ui") is not None:
                 uis.append(value["ui"])
             result = value.get("result")

@@ -1,14 +1,18 @@
 """Importing node modules (comfy_extras, API nodes, custom nodes) into the registries of `nodes`.
 
 A node module is a `.py` file or a package folder with `__init__.py` that defines `NODE_CLASS_MAPPINGS` (and
-optionally `NODE_DISPLAY_NAME_MAPPINGS`, `WEB_DIRECTORY`). Loading one never stops the server: any failure is
-logged with its traceback and the module is reported as "IMPORT FAILED". `nodes.py` re-exports
-`init_extra_nodes` and `load_custom_node` from here under ComfyUI's names.
+optionally `NODE_DISPLAY_NAME_MAPPINGS`, `WEB_DIRECTORY`), or else a V3 `comfy_entrypoint()` (sync or async)
+returning a `comfy_api.latest.ComfyExtension` whose `get_node_list()` gives `io.ComfyNode` classes, registered
+under their schemas' node ids. Loading one never stops the server: any failure is logged with its traceback and
+the module is reported as "IMPORT FAILED" (a V3 node whose schema is invalid fails its module from that node on,
+the nodes before it staying registered, as in ComfyUI). `nodes.py` re-exports `init_extra_nodes` and
+`load_custom_node` from here under ComfyUI's names.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import logging
 import os
 import sys
@@ -19,6 +23,7 @@ from types import ModuleType
 
 import folder_paths
 from comfy.cli_args import args
+from comfy_api.internal.async_to_sync import AsyncToSyncConverter
 
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMFY_EXTRAS_DIR = os.path.join(_REPO_ROOT, "comfy_extras")
@@ -134,15 +139,15 @@ def load_custom_node(module_path: str, ignore: Set[str] = frozenset(), module_pa
                 logging.warning("%s: WEB_DIRECTORY %s is not a folder; its web extensions are not served",
                                 module_path, web_dir)
 
+        relative_module = f"{module_parent}.{module_name}"
         class_mappings = getattr(module, "NODE_CLASS_MAPPINGS", None)
         if class_mappings is None:
             if hasattr(module, "comfy_entrypoint"):
-                logging.warning("%s defines only a V3 comfy_entrypoint, which Kiln does not load yet", module_path)
+                return _register_extension(module_path, module.comfy_entrypoint, ignore, relative_module)
             logging.warning("Skip %s module for custom nodes due to the lack of NODE_CLASS_MAPPINGS or NODES_LIST "
                             "(need one).", module_path)
             return False
 
-        relative_module = f"{module_parent}.{module_name}"
         for name, node_class in class_mappings.items():
             if name in ignore:
                 logging.warning("%s: node '%s' has the name of a core node and is not loaded", module_path, name)
@@ -157,6 +162,73 @@ def load_custom_node(module_path: str, ignore: Set[str] = frozenset(), module_pa
         logging.warning(traceback.format_exc())
         logging.warning("Cannot import %s module for custom nodes: %s", module_path, error)
         return False
+
+
+class ExtensionRefused(Exception):
+    """A module's comfy_entrypoint gave something other than a ComfyExtension with a list of nodes."""
+
+
+def _run_to_completion(value: object) -> object:
+    """`value`, awaited first if it is awaitable (a pack's async entrypoint or get_node_list)."""
+    if not inspect.isawaitable(value):
+        return value
+
+    async def wait() -> object:
+        return await value
+
+    return AsyncToSyncConverter.run_async_in_thread(wait)
+
+
+def extension_node_classes(entrypoint: object, module_path: str) -> list[type]:
+    """The V3 node classes a module's `comfy_entrypoint` provides, running its coroutines to completion.
+
+    ExtensionRefused (with ComfyUI's warning text) when the entrypoint is not callable, returns no ComfyExtension,
+    or its `get_node_list()` is not a list; whatever the pack's code raises propagates.
+    """
+    from comfy_api.latest import ComfyExtension  # deferred: the V3 API imports torch
+
+    if not callable(entrypoint):
+        raise ExtensionRefused(f"comfy_entrypoint in {module_path} is not callable, skipping.")
+    extension = _run_to_completion(entrypoint()) if inspect.iscoroutinefunction(entrypoint) else entrypoint()
+    if not isinstance(extension, ComfyExtension):
+        raise ExtensionRefused(f"comfy_entrypoint in {module_path} did not return a ComfyExtension, skipping.")
+    node_list = _run_to_completion(extension.get_node_list())
+    if not isinstance(node_list, list):
+        raise ExtensionRefused(f"comfy_entrypoint in {module_path} did not return a list of nodes, skipping.")
+    return node_list
+
+
+def _register_extension(module_path: str, entrypoint: object, ignore: Set[str], relative_module: str) -> bool:
+    """Register the nodes of a V3 module, each under its schema's node id; False (logged) on any failure."""
+    registry = _node_registry()
+    try:
+        for node_class in extension_node_classes(entrypoint, module_path):
+            schema = node_class.GET_SCHEMA()
+            if schema.node_id in ignore:
+                logging.warning("%s: node '%s' has the name of a core node and is not loaded", module_path,
+                                schema.node_id)
+                continue
+            registry.NODE_CLASS_MAPPINGS[schema.node_id] = node_class
+            node_class.RELATIVE_PYTHON_MODULE = relative_module
+            if schema.display_name is not None:
+                registry.NODE_DISPLAY_NAME_MAPPINGS[schema.node_id] = schema.display_name
+        return True
+    except ExtensionRefused as refusal:
+        logging.warning(str(refusal))
+        return False
+    except Exception as error:
+        logging.warning(traceback.format_exc())
+        logging.warning("Error while calling comfy_entrypoint in %s: %s", module_path, error)
+        return False
+
+
+def module_node_classes(module: ModuleType) -> dict[str, type]:
+    """{node name: class} of an imported node module, classic (NODE_CLASS_MAPPINGS) or V3 (comfy_entrypoint)."""
+    class_mappings = getattr(module, "NODE_CLASS_MAPPINGS", None)
+    if class_mappings is not None:
+        return dict(class_mappings)
+    node_list = extension_node_classes(module.comfy_entrypoint, getattr(module, "__file__", module.__name__))
+    return {node_class.GET_SCHEMA().node_id: node_class for node_class in node_list}
 
 
 def _node_module_entries(folder: str) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 import nodes
 from comfy.cli_args import args
 from comfy_execution.graph import ExecutionBlocker, get_input_info
-from comfy_execution.node_calls import get_input_data, map_node_over_list, resolve_results
+from comfy_execution.node_calls import get_input_data, map_node_over_list, resolve_results, validate_function_name
 
 # Kiln's limit on one string constant: a 1 MB prompt is a mistake or an attack, not a prompt.
 MAX_STRING_INPUT_LENGTH = 256 * 1024
@@ -118,7 +118,8 @@ async def _validate_node(prompt_id: str, prompt: dict, unique_id: str, validated
     valid = True
     validate_function_inputs: list[str] = []
     validate_has_kwargs = False
-    validate_function = getattr(obj_class, "VALIDATE_INPUTS", None)
+    validate_name = validate_function_name(obj_class)
+    validate_function = getattr(obj_class, validate_name) if validate_name is not None else None
     if validate_function is not None:
         argspec = inspect.getfullargspec(validate_function)
         validate_function_inputs = argspec.args
@@ -229,13 +230,13 @@ async def _validate_node(prompt_id: str, prompt: dict, unique_id: str, validated
                     continue
 
     if validate_function is not None and (validate_function_inputs or validate_has_kwargs):
-        input_data_all, _, _ = get_input_data(inputs, obj_class, unique_id)
+        input_data_all, _, hidden_inputs = get_input_data(inputs, obj_class, unique_id)
         input_filtered = {name: values for name, values in input_data_all.items()
                           if name in validate_function_inputs or validate_has_kwargs}
         if "input_types" in validate_function_inputs:
             input_filtered["input_types"] = [received_types]
         results = await resolve_results(await map_node_over_list(prompt_id, unique_id, obj_class, input_filtered,
-                                                                 "VALIDATE_INPUTS"))
+                                                                 validate_name, hidden_inputs=hidden_inputs))
         for name in input_filtered:
             for result in results:
                 if result is not True and not isinstance(result, ExecutionBlocker):

@@ -3,11 +3,8 @@ score inputs its UNet is conditioned on (read by `comfy.model_base.SDXL` / `SDXL
 
 from __future__ import annotations
 
+from comfy_api.latest import ComfyExtension, io
 from nodes import MAX_RESOLUTION
-
-_SIZE = {"default": 1024, "min": 0, "max": MAX_RESOLUTION}
-_CROP = {"default": 0, "min": 0, "max": MAX_RESOLUTION}
-_TEXT = {"multiline": True, "dynamicPrompts": True}
 
 
 def _pad_chunks(tokens: dict[str, list], empty: dict[str, list]) -> None:
@@ -19,27 +16,48 @@ def _pad_chunks(tokens: dict[str, list], empty: dict[str, list]) -> None:
         tokens["g"] += empty["g"]
 
 
-class CLIPTextEncodeSDXL:
+def _size_input(name: str) -> io.Int.Input:
+    return io.Int.Input(name, default=1024, min=0, max=MAX_RESOLUTION)
+
+
+def _text_input(name: str) -> io.String.Input:
+    return io.String.Input(name, multiline=True, dynamic_prompts=True)
+
+
+class CLIPTextEncodeSDXLRefiner(io.ComfyNode):
+    """A prompt for the SDXL refiner with its aesthetic score and size conditioning."""
+
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "clip": ("CLIP", {"tooltip": "SDXL's text encoders (CLIP-L and OpenCLIP bigG)."}),
-            "width": ("INT", {**_SIZE, "tooltip": "Original image width the model is told about."}),
-            "height": ("INT", {**_SIZE, "tooltip": "Original image height the model is told about."}),
-            "crop_w": ("INT", {**_CROP, "tooltip": "Left crop offset the model is told about."}),
-            "crop_h": ("INT", {**_CROP, "tooltip": "Top crop offset the model is told about."}),
-            "target_width": ("INT", {**_SIZE, "tooltip": "Width of the image to generate."}),
-            "target_height": ("INT", {**_SIZE, "tooltip": "Height of the image to generate."}),
-            "text_g": ("STRING", {**_TEXT, "tooltip": "Prompt for the bigG encoder."}),
-            "text_l": ("STRING", {**_TEXT, "tooltip": "Prompt for the CLIP-L encoder."}),
-        }}
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="CLIPTextEncodeSDXLRefiner", category="advanced/conditioning",
+                         inputs=[io.Float.Input("ascore", default=6.0, min=0.0, max=1000.0, step=0.01),
+                                 _size_input("width"), _size_input("height"), _text_input("text"),
+                                 io.Clip.Input("clip")],
+                         outputs=[io.Conditioning.Output()])
 
-    RETURN_TYPES = ("CONDITIONING",)
-    FUNCTION = "encode"
-    CATEGORY = "advanced/conditioning"
-    DESCRIPTION = "Encodes two prompts, one per SDXL text encoder, with SDXL's size and crop conditioning."
+    @classmethod
+    def execute(cls, clip, ascore: float, width: int, height: int, text: str) -> io.NodeOutput:
+        tokens = clip.tokenize(text)
+        extras = {"aesthetic_score": ascore, "width": width, "height": height}
+        return io.NodeOutput(clip.encode_from_tokens_scheduled(tokens, add_dict=extras))
 
-    def encode(self, clip, width, height, crop_w, crop_h, target_width, target_height, text_g, text_l):
+
+class CLIPTextEncodeSDXL(io.ComfyNode):
+    """Two prompts, one per SDXL text encoder (bigG and CLIP-L), with SDXL's size and crop conditioning."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="CLIPTextEncodeSDXL", category="advanced/conditioning",
+                         inputs=[io.Clip.Input("clip"), _size_input("width"), _size_input("height"),
+                                 io.Int.Input("crop_w", default=0, min=0, max=MAX_RESOLUTION),
+                                 io.Int.Input("crop_h", default=0, min=0, max=MAX_RESOLUTION),
+                                 _size_input("target_width"), _size_input("target_height"), _text_input("text_g"),
+                                 _text_input("text_l")],
+                         outputs=[io.Conditioning.Output()])
+
+    @classmethod
+    def execute(cls, clip, width: int, height: int, crop_w: int, crop_h: int, target_width: int,
+                target_height: int, text_g: str, text_l: str) -> io.NodeOutput:
         tokens = clip.tokenize(text_g)
         if "l" not in tokens or "g" not in tokens:
             raise ValueError("CLIPTextEncodeSDXL needs an SDXL base text encoder (CLIP-L and bigG); this clip has "
@@ -49,35 +67,13 @@ class CLIPTextEncodeSDXL:
             _pad_chunks(tokens, clip.tokenize(""))
         sizes = {"width": width, "height": height, "crop_w": crop_w, "crop_h": crop_h,
                  "target_width": target_width, "target_height": target_height}
-        return (clip.encode_from_tokens_scheduled(tokens, add_dict=sizes),)
+        return io.NodeOutput(clip.encode_from_tokens_scheduled(tokens, add_dict=sizes))
 
 
-class CLIPTextEncodeSDXLRefiner:
-    @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "ascore": ("FLOAT", {"default": 6.0, "min": 0.0, "max": 1000.0, "step": 0.01,
-                                 "tooltip": "Aesthetic score the refiner is conditioned on."}),
-            "width": ("INT", {**_SIZE, "tooltip": "Original image width the model is told about."}),
-            "height": ("INT", {**_SIZE, "tooltip": "Original image height the model is told about."}),
-            "text": ("STRING", {**_TEXT, "tooltip": "The prompt."}),
-            "clip": ("CLIP", {"tooltip": "The SDXL refiner's text encoder."}),
-        }}
-
-    RETURN_TYPES = ("CONDITIONING",)
-    FUNCTION = "encode"
-    CATEGORY = "advanced/conditioning"
-    DESCRIPTION = "Encodes a prompt for the SDXL refiner with its aesthetic score and size conditioning."
-
-    def encode(self, clip, ascore, width, height, text):
-        tokens = clip.tokenize(text)
-        extras = {"aesthetic_score": ascore, "width": width, "height": height}
-        return (clip.encode_from_tokens_scheduled(tokens, add_dict=extras),)
+class ClipSdxlExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [CLIPTextEncodeSDXLRefiner, CLIPTextEncodeSDXL]
 
 
-NODE_CLASS_MAPPINGS = {
-    "CLIPTextEncodeSDXLRefiner": CLIPTextEncodeSDXLRefiner,
-    "CLIPTextEncodeSDXL": CLIPTextEncodeSDXL,
-}
-
-NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {}
+async def comfy_entrypoint() -> ClipSdxlExtension:
+    return ClipSdxlExtension()

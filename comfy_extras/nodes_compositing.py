@@ -10,7 +10,9 @@ from enum import Enum
 import torch
 
 import comfy.utils
-from comfy_extras.v3_info import V3Rendered, class_mappings, display_names
+from comfy_api.latest import ComfyExtension, io
+
+CATEGORY = "mask/compositing"
 
 
 def resize_mask(mask: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
@@ -92,29 +94,22 @@ def _resized_like(tensor: torch.Tensor, height: int, width: int) -> torch.Tensor
     return comfy.utils.common_upscale(batch, width, height, "bicubic", "center").permute(0, 2, 3, 1).squeeze(0)
 
 
-class PorterDuffImageComposite(V3Rendered):
+class PorterDuffImageComposite(io.ComfyNode):
     """Composite source over destination with a Porter-Duff operator; the result's alpha comes out as a mask."""
 
-    NODE_ID = "PorterDuffImageComposite"
-    DISPLAY_NAME = "Porter-Duff Image Composite"
-    CATEGORY = "mask/compositing"
-
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "source": ("IMAGE",),
-            "source_alpha": ("MASK",),
-            "destination": ("IMAGE",),
-            "destination_alpha": ("MASK",),
-            "mode": ([mode.name for mode in PorterDuffMode], {"default": PorterDuffMode.DST.name}),
-        }}
-
-    RETURN_TYPES = ("IMAGE", "MASK")
-    FUNCTION = "execute"
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="PorterDuffImageComposite", display_name="Porter-Duff Image Composite", category=CATEGORY,
+            inputs=[io.Image.Input("source"), io.Mask.Input("source_alpha"), io.Image.Input("destination"),
+                    io.Mask.Input("destination_alpha"),
+                    io.Combo.Input("mode", options=[mode.name for mode in PorterDuffMode],
+                                   default=PorterDuffMode.DST.name)],
+            outputs=[io.Image.Output(), io.Mask.Output()])
 
     @classmethod
     def execute(cls, source: torch.Tensor, source_alpha: torch.Tensor, destination: torch.Tensor,
-                destination_alpha: torch.Tensor, mode: str) -> tuple[torch.Tensor, torch.Tensor]:
+                destination_alpha: torch.Tensor, mode: str) -> io.NodeOutput:
         batch = min(len(source), len(source_alpha), len(destination), len(destination_alpha))
         images, alphas = [], []
         for index in range(batch):
@@ -135,52 +130,44 @@ class PorterDuffImageComposite(V3Rendered):
                                                          PorterDuffMode[mode])
             images.append(out_image)
             alphas.append(out_alpha.squeeze(2))
-        return (torch.stack(images), torch.stack(alphas))
+        return io.NodeOutput(torch.stack(images), torch.stack(alphas))
 
 
-class SplitImageWithAlpha(V3Rendered):
+class SplitImageWithAlpha(io.ComfyNode):
     """RGB of an image and its alpha as a mask (1 − alpha; all 0 for an image without alpha)."""
 
-    NODE_ID = "SplitImageWithAlpha"
-    DISPLAY_NAME = "Split Image with Alpha"
-    CATEGORY = "mask/compositing"
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="SplitImageWithAlpha", display_name="Split Image with Alpha", category=CATEGORY,
+                         inputs=[io.Image.Input("image")], outputs=[io.Image.Output(), io.Mask.Output()])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"image": ("IMAGE",)}}
-
-    RETURN_TYPES = ("IMAGE", "MASK")
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def execute(cls, image: torch.Tensor) -> io.NodeOutput:
         colours = [single[:, :, :3] for single in image]
         alphas = [single[:, :, 3] if single.shape[2] > 3 else torch.ones_like(single[:, :, 0]) for single in image]
-        return (torch.stack(colours), 1.0 - torch.stack(alphas))
+        return io.NodeOutput(torch.stack(colours), 1.0 - torch.stack(alphas))
 
 
-class JoinImageWithAlpha(V3Rendered):
+class JoinImageWithAlpha(io.ComfyNode):
     """RGBA from an image and a mask (alpha = 1 − mask, resized to the image)."""
 
-    NODE_ID = "JoinImageWithAlpha"
-    DISPLAY_NAME = "Join Image with Alpha"
-    CATEGORY = "mask/compositing"
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="JoinImageWithAlpha", display_name="Join Image with Alpha", category=CATEGORY,
+                         inputs=[io.Image.Input("image"), io.Mask.Input("alpha")], outputs=[io.Image.Output()])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"image": ("IMAGE",), "alpha": ("MASK",)}}
-
-    RETURN_TYPES = ("IMAGE",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, image: torch.Tensor, alpha: torch.Tensor) -> tuple[torch.Tensor]:
+    def execute(cls, image: torch.Tensor, alpha: torch.Tensor) -> io.NodeOutput:
         batch = min(len(image), len(alpha))
         opacity = 1.0 - resize_mask(alpha, image.shape[1:])
         joined = [torch.cat((image[index][:, :, :3], opacity[index].unsqueeze(2)), dim=2) for index in range(batch)]
-        return (torch.stack(joined),)
+        return io.NodeOutput(torch.stack(joined))
 
 
-_NODES = (PorterDuffImageComposite, SplitImageWithAlpha, JoinImageWithAlpha)
-NODE_CLASS_MAPPINGS = class_mappings(*_NODES)
-NODE_DISPLAY_NAME_MAPPINGS = display_names(*_NODES)
+class CompositingExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [PorterDuffImageComposite, SplitImageWithAlpha, JoinImageWithAlpha]
+
+
+async def comfy_entrypoint() -> CompositingExtension:
+    return CompositingExtension()

@@ -4,56 +4,58 @@ encoding (CLIP-L for the pooled vector, T5-XXL for the token sequence)."""
 from __future__ import annotations
 
 import node_helpers
+from comfy_api.latest import ComfyExtension, io
 
-_TEXT = {"multiline": True, "dynamicPrompts": True}
-_GUIDANCE = {"default": 3.5, "min": 0.0, "max": 100.0, "step": 0.1}
+CATEGORY = "advanced/conditioning/flux"
 
 
-class CLIPTextEncodeFlux:
+def _guidance_input() -> io.Float.Input:
+    return io.Float.Input("guidance", default=3.5, min=0.0, max=100.0, step=0.1)
+
+
+class CLIPTextEncodeFlux(io.ComfyNode):
+    """One prompt per Flux text encoder, with the guidance value set on the conditioning."""
+
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "clip": ("CLIP", {"tooltip": "Flux's text encoders (CLIP-L and T5-XXL)."}),
-            "clip_l": ("STRING", {**_TEXT, "tooltip": "Prompt for CLIP-L (the pooled conditioning)."}),
-            "t5xxl": ("STRING", {**_TEXT, "tooltip": "Prompt for T5-XXL (the token conditioning)."}),
-            "guidance": ("FLOAT", {**_GUIDANCE, "tooltip": "The guidance strength Flux dev is conditioned on."}),
-        }}
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="CLIPTextEncodeFlux", category=CATEGORY,
+                         inputs=[io.Clip.Input("clip"), io.String.Input("clip_l", multiline=True, dynamic_prompts=True),
+                                 io.String.Input("t5xxl", multiline=True, dynamic_prompts=True), _guidance_input()],
+                         outputs=[io.Conditioning.Output()])
 
-    RETURN_TYPES = ("CONDITIONING",)
-    FUNCTION = "encode"
-    CATEGORY = "advanced/conditioning/flux"
-    DESCRIPTION = "Encodes one prompt per Flux text encoder and sets the guidance value on the conditioning."
-
-    def encode(self, clip, clip_l, t5xxl, guidance):
+    @classmethod
+    def execute(cls, clip, clip_l: str, t5xxl: str, guidance: float) -> io.NodeOutput:
         tokens = clip.tokenize(clip_l)
         if "l" not in tokens or "t5xxl" not in tokens:
             raise ValueError("CLIPTextEncodeFlux needs a Flux text encoder (CLIP-L and T5-XXL, e.g. from "
                              f"DualCLIPLoader with type flux); this clip has {sorted(tokens)}. "
                              "Use CLIPTextEncode for other models.")
         tokens["t5xxl"] = clip.tokenize(t5xxl)["t5xxl"]
-        return (clip.encode_from_tokens_scheduled(tokens, add_dict={"guidance": guidance}),)
+        return io.NodeOutput(clip.encode_from_tokens_scheduled(tokens, add_dict={"guidance": guidance}))
+
+    encode = execute  # ComfyUI's classic method name, which packs still call
 
 
-class FluxGuidance:
+class FluxGuidance(io.ComfyNode):
+    """Sets the guidance value a guidance-distilled model (Flux dev) is conditioned on."""
+
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "conditioning": ("CONDITIONING",),
-            "guidance": ("FLOAT", {**_GUIDANCE, "tooltip": "The guidance strength Flux dev is conditioned on."}),
-        }}
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="FluxGuidance", category=CATEGORY,
+                         inputs=[io.Conditioning.Input("conditioning"), _guidance_input()],
+                         outputs=[io.Conditioning.Output()])
 
-    RETURN_TYPES = ("CONDITIONING",)
-    FUNCTION = "append"
-    CATEGORY = "advanced/conditioning/flux"
-    DESCRIPTION = "Sets the guidance value a guidance-distilled model (Flux dev) is conditioned on."
+    @classmethod
+    def execute(cls, conditioning: list, guidance: float) -> io.NodeOutput:
+        return io.NodeOutput(node_helpers.conditioning_set_values(conditioning, {"guidance": guidance}))
 
-    def append(self, conditioning, guidance):
-        return (node_helpers.conditioning_set_values(conditioning, {"guidance": guidance}),)
+    append = execute  # ComfyUI's classic method name
 
 
-NODE_CLASS_MAPPINGS = {
-    "CLIPTextEncodeFlux": CLIPTextEncodeFlux,
-    "FluxGuidance": FluxGuidance,
-}
+class FluxExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [CLIPTextEncodeFlux, FluxGuidance]
 
-NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {}
+
+async def comfy_entrypoint() -> FluxExtension:
+    return FluxExtension()

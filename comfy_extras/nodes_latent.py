@@ -13,8 +13,8 @@ import torch
 
 import comfy.utils
 import nodes
+from comfy_api.latest import ComfyExtension, io
 from comfy_extras.nodes_post_processing import sharpening_kernel
-from comfy_extras.v3_info import V3Rendered, class_mappings, display_names
 
 LatentOperation = Callable[..., torch.Tensor]
 
@@ -29,79 +29,63 @@ def reshape_latent_to(target_shape: torch.Size, latent: torch.Tensor, repeat_bat
     return latent
 
 
-class _TwoLatents(V3Rendered):
-    CATEGORY = "latent/advanced"
-    RETURN_TYPES = ("LATENT",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"samples1": ("LATENT",), "samples2": ("LATENT",)}}
+def _latent_node(node_id: str, inputs: list, category: str = "latent/advanced", output: type = io.Latent,
+                 experimental: bool = False) -> io.Schema:
+    return io.Schema(node_id=node_id, category=category, inputs=inputs, outputs=[output.Output()],
+                     is_experimental=experimental)
 
 
-class LatentAdd(_TwoLatents):
+class LatentAdd(io.ComfyNode):
     """samples1 + samples2 (samples2 resized and batched to samples1)."""
 
-    NODE_ID = "LatentAdd"
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return _latent_node("LatentAdd", [io.Latent.Input("samples1"), io.Latent.Input("samples2")])
 
     @classmethod
-    def execute(cls, samples1: dict, samples2: dict) -> tuple[dict]:
+    def execute(cls, samples1: dict, samples2: dict) -> io.NodeOutput:
         first = samples1["samples"]
-        return ({**samples1, "samples": first + reshape_latent_to(first.shape, samples2["samples"])},)
+        return io.NodeOutput({**samples1, "samples": first + reshape_latent_to(first.shape, samples2["samples"])})
 
 
-class LatentSubtract(_TwoLatents):
+class LatentSubtract(io.ComfyNode):
     """samples1 − samples2 (samples2 resized and batched to samples1)."""
 
-    NODE_ID = "LatentSubtract"
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return _latent_node("LatentSubtract", [io.Latent.Input("samples1"), io.Latent.Input("samples2")])
 
     @classmethod
-    def execute(cls, samples1: dict, samples2: dict) -> tuple[dict]:
+    def execute(cls, samples1: dict, samples2: dict) -> io.NodeOutput:
         first = samples1["samples"]
-        return ({**samples1, "samples": first - reshape_latent_to(first.shape, samples2["samples"])},)
+        return io.NodeOutput({**samples1, "samples": first - reshape_latent_to(first.shape, samples2["samples"])})
 
 
-class LatentMultiply(V3Rendered):
+class LatentMultiply(io.ComfyNode):
     """samples × multiplier."""
 
-    NODE_ID = "LatentMultiply"
-    CATEGORY = "latent/advanced"
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return _latent_node("LatentMultiply", [
+            io.Latent.Input("samples"), io.Float.Input("multiplier", default=1.0, min=-10.0, max=10.0, step=0.01)])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "samples": ("LATENT",),
-            "multiplier": ("FLOAT", {"default": 1.0, "min": -10.0, "max": 10.0, "step": 0.01}),
-        }}
-
-    RETURN_TYPES = ("LATENT",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, samples: dict, multiplier: float) -> tuple[dict]:
-        return ({**samples, "samples": samples["samples"] * multiplier},)
+    def execute(cls, samples: dict, multiplier: float) -> io.NodeOutput:
+        return io.NodeOutput({**samples, "samples": samples["samples"] * multiplier})
 
 
-class LatentInterpolate(V3Rendered):
+class LatentInterpolate(io.ComfyNode):
     """Interpolate direction and length separately: the per-pixel channel vectors are normalised, mixed by
     `ratio` (1 = samples1), renormalised, and given the mixed length."""
 
-    NODE_ID = "LatentInterpolate"
-    CATEGORY = "latent/advanced"
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return _latent_node("LatentInterpolate", [
+            io.Latent.Input("samples1"), io.Latent.Input("samples2"),
+            io.Float.Input("ratio", default=1.0, min=0.0, max=1.0, step=0.01)])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "samples1": ("LATENT",),
-            "samples2": ("LATENT",),
-            "ratio": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01}),
-        }}
-
-    RETURN_TYPES = ("LATENT",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, samples1: dict, samples2: dict, ratio: float) -> tuple[dict]:
+    def execute(cls, samples1: dict, samples2: dict, ratio: float) -> io.NodeOutput:
         first = samples1["samples"]
         second = reshape_latent_to(first.shape, samples2["samples"])
         # The norms keep no channel dimension, so they broadcast against the trailing dimensions (ComfyUI's
@@ -110,55 +94,39 @@ class LatentInterpolate(V3Rendered):
         length2 = torch.linalg.vector_norm(second, dim=1)
         direction = torch.nan_to_num(first / length1) * ratio + torch.nan_to_num(second / length2) * (1.0 - ratio)
         mixed_direction = torch.nan_to_num(direction / torch.linalg.vector_norm(direction, dim=1))
-        return ({**samples1, "samples": mixed_direction * (length1 * ratio + length2 * (1.0 - ratio))},)
+        return io.NodeOutput({**samples1, "samples": mixed_direction * (length1 * ratio + length2 * (1.0 - ratio))})
 
 
-class LatentConcat(V3Rendered):
+class LatentConcat(io.ComfyNode):
     """Join two latents along x, y or t; a leading "-" puts samples2 first."""
 
-    NODE_ID = "LatentConcat"
-    CATEGORY = "latent/advanced"
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return _latent_node("LatentConcat", [
+            io.Latent.Input("samples1"), io.Latent.Input("samples2"),
+            io.Combo.Input("dim", options=["x", "-x", "y", "-y", "t", "-t"])])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "samples1": ("LATENT",),
-            "samples2": ("LATENT",),
-            "dim": (["x", "-x", "y", "-y", "t", "-t"],),
-        }}
-
-    RETURN_TYPES = ("LATENT",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, samples1: dict, samples2: dict, dim: str) -> tuple[dict]:
+    def execute(cls, samples1: dict, samples2: dict, dim: str) -> io.NodeOutput:
         first = samples1["samples"]
         second = comfy.utils.repeat_to_batch_size(samples2["samples"], first.shape[0])
         parts = (second, first) if "-" in dim else (first, second)
         axis = {"x": -1, "y": -2, "t": -3}[dim.lstrip("-")]
-        return ({**samples1, "samples": torch.cat(parts, dim=axis)},)
+        return io.NodeOutput({**samples1, "samples": torch.cat(parts, dim=axis)})
 
 
-class LatentCut(V3Rendered):
+class LatentCut(io.ComfyNode):
     """`amount` slices along x, y or t from `index` (negative counts from the end), clipped to the latent."""
 
-    NODE_ID = "LatentCut"
-    CATEGORY = "latent/advanced"
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return _latent_node("LatentCut", [
+            io.Latent.Input("samples"), io.Combo.Input("dim", options=["x", "y", "t"]),
+            io.Int.Input("index", default=0, min=-nodes.MAX_RESOLUTION, max=nodes.MAX_RESOLUTION, step=1),
+            io.Int.Input("amount", default=1, min=1, max=nodes.MAX_RESOLUTION, step=1)])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "samples": ("LATENT",),
-            "dim": (["x", "y", "t"],),
-            "index": ("INT", {"default": 0, "min": -nodes.MAX_RESOLUTION, "max": nodes.MAX_RESOLUTION, "step": 1}),
-            "amount": ("INT", {"default": 1, "min": 1, "max": nodes.MAX_RESOLUTION, "step": 1}),
-        }}
-
-    RETURN_TYPES = ("LATENT",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, samples: dict, dim: str, index: int, amount: int) -> tuple[dict]:
+    def execute(cls, samples: dict, dim: str, index: int, amount: int) -> io.NodeOutput:
         latent = samples["samples"]
         axis = latent.ndim - {"x": 1, "y": 2, "t": 3}[dim]
         size = latent.shape[axis]
@@ -168,95 +136,75 @@ class LatentCut(V3Rendered):
         else:
             index = max(index, -size)
             amount = min(-index, amount)
-        return ({**samples, "samples": torch.narrow(latent, axis, index, amount)},)
+        return io.NodeOutput({**samples, "samples": torch.narrow(latent, axis, index, amount)})
 
 
-class LatentBatch(V3Rendered):
+class LatentBatch(io.ComfyNode):
     """samples2 appended to the batch of samples1 (resized to it); batch indices are concatenated."""
 
-    NODE_ID = "LatentBatch"
-    CATEGORY = "latent/batch"
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return _latent_node("LatentBatch", [io.Latent.Input("samples1"), io.Latent.Input("samples2")],
+                            category="latent/batch")
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"samples1": ("LATENT",), "samples2": ("LATENT",)}}
-
-    RETURN_TYPES = ("LATENT",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, samples1: dict, samples2: dict) -> tuple[dict]:
+    def execute(cls, samples1: dict, samples2: dict) -> io.NodeOutput:
         first = samples1["samples"]
         second = reshape_latent_to(first.shape, samples2["samples"], repeat_batch=False)
         batch_index = (samples1.get("batch_index", list(range(first.shape[0])))
                        + samples2.get("batch_index", list(range(second.shape[0]))))
-        return ({**samples1, "samples": torch.cat((first, second), dim=0), "batch_index": batch_index},)
+        return io.NodeOutput({**samples1, "samples": torch.cat((first, second), dim=0), "batch_index": batch_index})
 
 
-class LatentBatchSeedBehavior(V3Rendered):
+class LatentBatchSeedBehavior(io.ComfyNode):
     """"fixed": every latent of the batch gets the first one's noise; "random": each its own (the index is
     dropped)."""
 
-    NODE_ID = "LatentBatchSeedBehavior"
-    CATEGORY = "latent/advanced"
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return _latent_node("LatentBatchSeedBehavior", [
+            io.Latent.Input("samples"), io.Combo.Input("seed_behavior", options=["random", "fixed"], default="fixed")])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "samples": ("LATENT",),
-            "seed_behavior": (["random", "fixed"], {"default": "fixed"}),
-        }}
-
-    RETURN_TYPES = ("LATENT",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, samples: dict, seed_behavior: str) -> tuple[dict]:
+    def execute(cls, samples: dict, seed_behavior: str) -> io.NodeOutput:
         result = samples.copy()
         if seed_behavior == "random":
             result.pop("batch_index", None)
         elif seed_behavior == "fixed":
             first_index = result.get("batch_index", [0])[0]
             result["batch_index"] = [first_index] * samples["samples"].shape[0]
-        return (result,)
+        return io.NodeOutput(result)
 
 
-class LatentApplyOperation(V3Rendered):
+OPERATIONS = "latent/advanced/operations"
+
+
+class LatentApplyOperation(io.ComfyNode):
     """Apply a LATENT_OPERATION to the samples."""
 
-    NODE_ID = "LatentApplyOperation"
-    CATEGORY = "latent/advanced/operations"
-    EXPERIMENTAL = True
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return _latent_node("LatentApplyOperation", [io.Latent.Input("samples"),
+                                                     io.LatentOperation.Input("operation")],
+                            category=OPERATIONS, experimental=True)
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"samples": ("LATENT",), "operation": ("LATENT_OPERATION",)}}
-
-    RETURN_TYPES = ("LATENT",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, samples: dict, operation: LatentOperation) -> tuple[dict]:
-        return ({**samples, "samples": operation(latent=samples["samples"])},)
+    def execute(cls, samples: dict, operation: LatentOperation) -> io.NodeOutput:
+        return io.NodeOutput({**samples, "samples": operation(latent=samples["samples"])})
 
 
-class LatentApplyOperationCFG(V3Rendered):
+class LatentApplyOperationCFG(io.ComfyNode):
     """Apply a LATENT_OPERATION inside CFG, before the guidance is combined: to cond − uncond (then uncond is added
     back), or to the conditional prediction alone when there is no unconditional one."""
 
-    NODE_ID = "LatentApplyOperationCFG"
-    CATEGORY = "latent/advanced/operations"
-    EXPERIMENTAL = True
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return _latent_node("LatentApplyOperationCFG", [io.Model.Input("model"),
+                                                        io.LatentOperation.Input("operation")],
+                            category=OPERATIONS, output=io.Model, experimental=True)
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"model": ("MODEL",), "operation": ("LATENT_OPERATION",)}}
-
-    RETURN_TYPES = ("MODEL",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, model, operation: LatentOperation) -> tuple:
+    def execute(cls, model, operation: LatentOperation) -> io.NodeOutput:
         patched = model.clone()
 
         def pre_cfg_function(args: dict) -> list:
@@ -268,26 +216,21 @@ class LatentApplyOperationCFG(V3Rendered):
             return conds_out
 
         patched.set_model_sampler_pre_cfg_function(pre_cfg_function)
-        return (patched,)
+        return io.NodeOutput(patched)
 
 
-class LatentOperationTonemapReinhard(V3Rendered):
+class LatentOperationTonemapReinhard(io.ComfyNode):
     """An operation that compresses the per-pixel channel-vector length with Reinhard's x / (x + 1), scaled so
     that mean + 5 std of the lengths (× multiplier) maps to 1."""
 
-    NODE_ID = "LatentOperationTonemapReinhard"
-    CATEGORY = "latent/advanced/operations"
-    EXPERIMENTAL = True
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return _latent_node("LatentOperationTonemapReinhard",
+                            [io.Float.Input("multiplier", default=1.0, min=0.0, max=100.0, step=0.01)],
+                            category=OPERATIONS, output=io.LatentOperation, experimental=True)
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"multiplier": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 100.0, "step": 0.01})}}
-
-    RETURN_TYPES = ("LATENT_OPERATION",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, multiplier: float) -> tuple[LatentOperation]:
+    def execute(cls, multiplier: float) -> io.NodeOutput:
         def tonemap_reinhard(latent: torch.Tensor, **kwargs) -> torch.Tensor:
             length = (torch.linalg.vector_norm(latent, dim=1) + 0.0000000001)[:, None]
             direction = latent / length
@@ -297,29 +240,22 @@ class LatentOperationTonemapReinhard(V3Rendered):
             scaled = length * (1.0 / top)
             return direction * (scaled / (scaled + 1.0) * top)
 
-        return (tonemap_reinhard,)
+        return io.NodeOutput(tonemap_reinhard)
 
 
-class LatentOperationSharpen(V3Rendered):
+class LatentOperationSharpen(io.ComfyNode):
     """An operation that sharpens the direction of the per-pixel channel vectors, keeping their lengths."""
 
-    NODE_ID = "LatentOperationSharpen"
-    CATEGORY = "latent/advanced/operations"
-    EXPERIMENTAL = True
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return _latent_node("LatentOperationSharpen", [
+            io.Int.Input("sharpen_radius", default=9, min=1, max=31, step=1),
+            io.Float.Input("sigma", default=1.0, min=0.1, max=10.0, step=0.1),
+            io.Float.Input("alpha", default=0.1, min=0.0, max=5.0, step=0.01)],
+            category=OPERATIONS, output=io.LatentOperation, experimental=True)
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "sharpen_radius": ("INT", {"default": 9, "min": 1, "max": 31, "step": 1}),
-            "sigma": ("FLOAT", {"default": 1.0, "min": 0.1, "max": 10.0, "step": 0.1}),
-            "alpha": ("FLOAT", {"default": 0.1, "min": 0.0, "max": 5.0, "step": 0.01}),
-        }}
-
-    RETURN_TYPES = ("LATENT_OPERATION",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, sharpen_radius: int, sigma: float, alpha: float) -> tuple[LatentOperation]:
+    def execute(cls, sharpen_radius: int, sigma: float, alpha: float) -> io.NodeOutput:
         def sharpen(latent: torch.Tensor, **kwargs) -> torch.Tensor:
             luminance = (torch.linalg.vector_norm(latent, dim=1) + 1e-6)[:, None]
             direction = latent / luminance
@@ -331,11 +267,15 @@ class LatentOperationSharpen(V3Rendered):
                                                    padding=kernel_size // 2, groups=channels)
             return luminance * sharpened[:, :, sharpen_radius:-sharpen_radius, sharpen_radius:-sharpen_radius]
 
-        return (sharpen,)
+        return io.NodeOutput(sharpen)
 
 
-_NODES = (LatentAdd, LatentSubtract, LatentMultiply, LatentInterpolate, LatentConcat, LatentCut, LatentBatch,
-          LatentBatchSeedBehavior, LatentApplyOperation, LatentApplyOperationCFG, LatentOperationTonemapReinhard,
-          LatentOperationSharpen)
-NODE_CLASS_MAPPINGS = class_mappings(*_NODES)
-NODE_DISPLAY_NAME_MAPPINGS = display_names(*_NODES)
+class LatentExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [LatentAdd, LatentSubtract, LatentMultiply, LatentInterpolate, LatentConcat, LatentCut, LatentBatch,
+                LatentBatchSeedBehavior, LatentApplyOperation, LatentApplyOperationCFG,
+                LatentOperationTonemapReinhard, LatentOperationSharpen]
+
+
+async def comfy_entrypoint() -> LatentExtension:
+    return LatentExtension()

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 import comfy.model_management
-from comfy_extras.v3_info import V3Rendered, class_mappings, display_names
+from comfy_api.latest import ComfyExtension, io
 
 OPERATIONS = ["erode", "dilate", "open", "close", "gradient", "bottom_hat", "top_hat"]
 
@@ -74,70 +74,55 @@ def ycbcr_to_rgb(image: torch.Tensor) -> torch.Tensor:
     return torch.stack([red, green, blue], -3).clamp(0, 1)
 
 
-class Morphology(V3Rendered):
+class Morphology(io.ComfyNode):
     """Morphological operation with a kernel_size x kernel_size square on every channel."""
 
-    NODE_ID = "Morphology"
-    DISPLAY_NAME = "ImageMorphology"
-    CATEGORY = "image/postprocessing"
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="Morphology", display_name="ImageMorphology", category="image/postprocessing",
+                         inputs=[io.Image.Input("image"), io.Combo.Input("operation", options=OPERATIONS),
+                                 io.Int.Input("kernel_size", default=3, min=3, max=999, step=1)],
+                         outputs=[io.Image.Output()])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "image": ("IMAGE",),
-            "operation": (OPERATIONS,),
-            "kernel_size": ("INT", {"default": 3, "min": 3, "max": 999, "step": 1}),
-        }}
-
-    RETURN_TYPES = ("IMAGE",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, image: torch.Tensor, operation: str, kernel_size: int) -> tuple[torch.Tensor]:
+    def execute(cls, image: torch.Tensor, operation: str, kernel_size: int) -> io.NodeOutput:
         device = comfy.model_management.get_torch_device()
         result = morphology(image.to(device).movedim(-1, 1), operation, kernel_size)
-        return (result.to(comfy.model_management.intermediate_device()).movedim(1, -1),)
+        return io.NodeOutput(result.to(comfy.model_management.intermediate_device()).movedim(1, -1))
 
 
-class ImageRGBToYUV(V3Rendered):
+class ImageRGBToYUV(io.ComfyNode):
     """Split an RGB image into Y, U (Cb) and V (Cr) planes, each as a grey 3-channel image."""
 
-    NODE_ID = "ImageRGBToYUV"
-    CATEGORY = "image/batch"
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="ImageRGBToYUV", category="image/batch", inputs=[io.Image.Input("image")],
+                         outputs=[io.Image.Output(display_name=name) for name in ("Y", "U", "V")])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"image": ("IMAGE",)}}
-
-    RETURN_TYPES = ("IMAGE", "IMAGE", "IMAGE")
-    RETURN_NAMES = ("Y", "U", "V")
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def execute(cls, image: torch.Tensor) -> io.NodeOutput:
         planes = rgb_to_ycbcr(image.movedim(-1, 1)).movedim(1, -1)
-        return tuple(planes[..., index:index + 1].expand_as(image) for index in range(3))
+        return io.NodeOutput(*(planes[..., index:index + 1].expand_as(image) for index in range(3)))
 
 
-class ImageYUVToRGB(V3Rendered):
+class ImageYUVToRGB(io.ComfyNode):
     """Join Y, U and V images (each averaged over its channels) back into RGB."""
 
-    NODE_ID = "ImageYUVToRGB"
-    CATEGORY = "image/batch"
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="ImageYUVToRGB", category="image/batch",
+                         inputs=[io.Image.Input(name) for name in ("Y", "U", "V")], outputs=[io.Image.Output()])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"Y": ("IMAGE",), "U": ("IMAGE",), "V": ("IMAGE",)}}
-
-    RETURN_TYPES = ("IMAGE",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, Y: torch.Tensor, U: torch.Tensor, V: torch.Tensor) -> tuple[torch.Tensor]:  # noqa: N803
+    def execute(cls, Y: torch.Tensor, U: torch.Tensor, V: torch.Tensor) -> io.NodeOutput:  # noqa: N803
         planes = torch.cat([plane.mean(dim=-1, keepdim=True) for plane in (Y, U, V)], dim=-1)
-        return (ycbcr_to_rgb(planes.movedim(-1, 1)).movedim(1, -1),)
+        return io.NodeOutput(ycbcr_to_rgb(planes.movedim(-1, 1)).movedim(1, -1))
 
 
-_NODES = (Morphology, ImageRGBToYUV, ImageYUVToRGB)
-NODE_CLASS_MAPPINGS = class_mappings(*_NODES)
-NODE_DISPLAY_NAME_MAPPINGS = display_names(*_NODES)
+class MorphologyExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [Morphology, ImageRGBToYUV, ImageYUVToRGB]
+
+
+async def comfy_entrypoint() -> MorphologyExtension:
+    return MorphologyExtension()

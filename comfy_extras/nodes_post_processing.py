@@ -1,7 +1,6 @@
 """Image post-processing nodes: blend, blur, sharpen, colour quantisation and resizing to a pixel count.
 
-IMAGE is float32 [B,H,W,C] in 0..1. ComfyUI writes these nodes in its V3 schema; Kiln writes them classically
-and renders their /object_info the V3 way (`comfy_extras.v3_info`).
+IMAGE is float32 [B,H,W,C] in 0..1. The nodes are V3 nodes (`comfy_api.latest.io`), as in ComfyUI.
 """
 
 from __future__ import annotations
@@ -16,10 +15,11 @@ from PIL import Image
 import comfy.model_management
 import comfy.utils
 import node_helpers
-from comfy_extras.v3_info import V3Rendered, class_mappings, display_names
+from comfy_api.latest import ComfyExtension, io
 
 BLEND_MODES = ["normal", "multiply", "screen", "overlay", "soft_light", "difference"]
 DITHER_MODES = ["none", "floyd-steinberg", "bayer-2", "bayer-4", "bayer-8", "bayer-16"]
+CATEGORY = "image/postprocessing"
 
 
 def gaussian_kernel(kernel_size: int, sigma: float, device: torch.device | str | None = None) -> torch.Tensor:
@@ -44,27 +44,20 @@ def _convolve_reflect(image: torch.Tensor, kernel: torch.Tensor, radius: int) ->
     return result[:, :, radius:-radius, radius:-radius]
 
 
-class Blend(V3Rendered):
+class Blend(io.ComfyNode):
     """Blend image2 over image1 with a blend mode; `blend_factor` mixes the blended result with image1."""
 
-    NODE_ID = "ImageBlend"
-    CATEGORY = "image/postprocessing"
-
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "image1": ("IMAGE",),
-            "image2": ("IMAGE",),
-            "blend_factor": ("FLOAT", {"default": 0.5, "min": 0.0, "max": 1.0, "step": 0.01}),
-            "blend_mode": (BLEND_MODES,),
-        }}
-
-    RETURN_TYPES = ("IMAGE",)
-    FUNCTION = "execute"
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="ImageBlend", category=CATEGORY,
+                         inputs=[io.Image.Input("image1"), io.Image.Input("image2"),
+                                 io.Float.Input("blend_factor", default=0.5, min=0.0, max=1.0, step=0.01),
+                                 io.Combo.Input("blend_mode", options=BLEND_MODES)],
+                         outputs=[io.Image.Output()])
 
     @classmethod
     def execute(cls, image1: torch.Tensor, image2: torch.Tensor, blend_factor: float,
-                blend_mode: str) -> tuple[torch.Tensor]:
+                blend_mode: str) -> io.NodeOutput:
         image1, image2 = node_helpers.image_alpha_fix(image1, image2)
         image2 = image2.to(image1.device)
         if image1.shape != image2.shape:
@@ -72,7 +65,7 @@ class Blend(V3Rendered):
                                                 "bicubic", "center").movedim(1, -1)
         blended = cls.blend_mode(image1, image2, blend_mode)
         mixed = image1 * (1 - blend_factor) + blended * blend_factor
-        return (torch.clamp(mixed, 0, 1),)
+        return io.NodeOutput(torch.clamp(mixed, 0, 1))
 
     @classmethod
     def blend_mode(cls, img1: torch.Tensor, img2: torch.Tensor, mode: str) -> torch.Tensor:
@@ -98,31 +91,25 @@ class Blend(V3Rendered):
         return torch.where(x <= 0.25, ((16 * x - 12) * x + 4) * x, torch.sqrt(x))
 
 
-class Blur(V3Rendered):
+class Blur(io.ComfyNode):
     """Gaussian blur with a (2·radius+1)² kernel."""
 
-    NODE_ID = "ImageBlur"
-    CATEGORY = "image/postprocessing"
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="ImageBlur", category=CATEGORY,
+                         inputs=[io.Image.Input("image"),
+                                 io.Int.Input("blur_radius", default=1, min=1, max=31, step=1),
+                                 io.Float.Input("sigma", default=1.0, min=0.1, max=10.0, step=0.1)],
+                         outputs=[io.Image.Output()])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "image": ("IMAGE",),
-            "blur_radius": ("INT", {"default": 1, "min": 1, "max": 31, "step": 1}),
-            "sigma": ("FLOAT", {"default": 1.0, "min": 0.1, "max": 10.0, "step": 0.1}),
-        }}
-
-    RETURN_TYPES = ("IMAGE",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, image: torch.Tensor, blur_radius: int, sigma: float) -> tuple[torch.Tensor]:
+    def execute(cls, image: torch.Tensor, blur_radius: int, sigma: float) -> io.NodeOutput:
         if blur_radius == 0:
-            return (image,)
+            return io.NodeOutput(image)
         image = image.to(comfy.model_management.get_torch_device())
         kernel = gaussian_kernel(blur_radius * 2 + 1, sigma, device=image.device)
         blurred = _convolve_reflect(image.movedim(-1, 1), kernel, blur_radius).movedim(1, -1)
-        return (blurred.to(comfy.model_management.intermediate_device()),)
+        return io.NodeOutput(blurred.to(comfy.model_management.intermediate_device()))
 
 
 def _normalized_bayer_matrix(level: int) -> np.ndarray:
@@ -134,22 +121,15 @@ def _normalized_bayer_matrix(level: int) -> np.ndarray:
     return np.block([[previous - 1.5, previous + 0.5], [previous + 1.5, previous - 0.5]]) / size
 
 
-class Quantize(V3Rendered):
+class Quantize(io.ComfyNode):
     """Reduce each image to a palette of `colors` colours (Pillow's median cut), optionally dithered."""
 
-    NODE_ID = "ImageQuantize"
-    CATEGORY = "image/postprocessing"
-
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "image": ("IMAGE",),
-            "colors": ("INT", {"default": 256, "min": 1, "max": 256, "step": 1}),
-            "dither": (DITHER_MODES,),
-        }}
-
-    RETURN_TYPES = ("IMAGE",)
-    FUNCTION = "execute"
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="ImageQuantize", category=CATEGORY,
+                         inputs=[io.Image.Input("image"), io.Int.Input("colors", default=256, min=1, max=256, step=1),
+                                 io.Combo.Input("dither", options=DITHER_MODES)],
+                         outputs=[io.Image.Output()])
 
     @staticmethod
     def bayer(im: Image.Image, pal_im: Image.Image, order: int) -> Image.Image:
@@ -166,7 +146,7 @@ class Quantize(V3Rendered):
         return dithered.quantize(palette=pal_im, dither=Image.Dither.NONE)
 
     @classmethod
-    def execute(cls, image: torch.Tensor, colors: int, dither: str) -> tuple[torch.Tensor]:
+    def execute(cls, image: torch.Tensor, colors: int, dither: str) -> io.NodeOutput:
         result = torch.zeros_like(image)
         for index in range(image.shape[0]):
             # Truncation to 8 bits (not rounding) is ComfyUI's.
@@ -183,35 +163,29 @@ class Quantize(V3Rendered):
             else:
                 raise ValueError(f"ImageQuantize: unknown dither {dither!r}; expected one of {DITHER_MODES}")
             result[index] = torch.tensor(np.array(quantized.convert("RGB"))).float() / 255
-        return (result,)
+        return io.NodeOutput(result)
 
 
-class Sharpen(V3Rendered):
+class Sharpen(io.ComfyNode):
     """Unsharp-style sharpening: subtract `alpha`·10 times a Gaussian of the surroundings from each pixel."""
 
-    NODE_ID = "ImageSharpen"
-    CATEGORY = "image/postprocessing"
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="ImageSharpen", category=CATEGORY,
+                         inputs=[io.Image.Input("image"),
+                                 io.Int.Input("sharpen_radius", default=1, min=1, max=31, step=1),
+                                 io.Float.Input("sigma", default=1.0, min=0.1, max=10.0, step=0.01),
+                                 io.Float.Input("alpha", default=1.0, min=0.0, max=5.0, step=0.01)],
+                         outputs=[io.Image.Output()])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "image": ("IMAGE",),
-            "sharpen_radius": ("INT", {"default": 1, "min": 1, "max": 31, "step": 1}),
-            "sigma": ("FLOAT", {"default": 1.0, "min": 0.1, "max": 10.0, "step": 0.01}),
-            "alpha": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 5.0, "step": 0.01}),
-        }}
-
-    RETURN_TYPES = ("IMAGE",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, image: torch.Tensor, sharpen_radius: int, sigma: float, alpha: float) -> tuple[torch.Tensor]:
+    def execute(cls, image: torch.Tensor, sharpen_radius: int, sigma: float, alpha: float) -> io.NodeOutput:
         if sharpen_radius == 0:
-            return (image,)
+            return io.NodeOutput(image)
         image = image.to(comfy.model_management.get_torch_device())
         kernel = sharpening_kernel(sharpen_radius * 2 + 1, sigma, alpha, image.device).to(image.dtype)
         sharpened = _convolve_reflect(image.movedim(-1, 1), kernel, sharpen_radius).movedim(1, -1)
-        return (torch.clamp(sharpened, 0, 1).to(comfy.model_management.intermediate_device()),)
+        return io.NodeOutput(torch.clamp(sharpened, 0, 1).to(comfy.model_management.intermediate_device()))
 
 
 def sharpening_kernel(kernel_size: int, sigma: float, alpha: float, device: torch.device | str | None = None
@@ -223,36 +197,34 @@ def sharpening_kernel(kernel_size: int, sigma: float, alpha: float, device: torc
     return kernel
 
 
-class ImageScaleToTotalPixels(V3Rendered):
+class ImageScaleToTotalPixels(io.ComfyNode):
     """Resize to about `megapixels` × 1024² pixels, keeping the aspect ratio."""
 
-    NODE_ID = "ImageScaleToTotalPixels"
-    CATEGORY = "image/upscaling"
     upscale_methods = ["nearest-exact", "bilinear", "area", "bicubic", "lanczos"]
     crop_methods = ["disabled", "center"]
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "image": ("IMAGE",),
-            "upscale_method": (cls.upscale_methods,),
-            "megapixels": ("FLOAT", {"default": 1.0, "min": 0.01, "max": 16.0, "step": 0.01}),
-        }}
-
-    RETURN_TYPES = ("IMAGE",)
-    FUNCTION = "execute"
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="ImageScaleToTotalPixels", category="image/upscaling",
+                         inputs=[io.Image.Input("image"), io.Combo.Input("upscale_method", options=cls.upscale_methods),
+                                 io.Float.Input("megapixels", default=1.0, min=0.01, max=16.0, step=0.01)],
+                         outputs=[io.Image.Output()])
 
     @classmethod
-    def execute(cls, image: torch.Tensor, upscale_method: str, megapixels: float) -> tuple[torch.Tensor]:
+    def execute(cls, image: torch.Tensor, upscale_method: str, megapixels: float) -> io.NodeOutput:
         samples = image.movedim(-1, 1)
         total = int(megapixels * 1024 * 1024)
         scale_by = math.sqrt(total / (samples.shape[3] * samples.shape[2]))
         width = round(samples.shape[3] * scale_by)
         height = round(samples.shape[2] * scale_by)
         resized = comfy.utils.common_upscale(samples, width, height, upscale_method, "disabled")
-        return (resized.movedim(1, -1),)
+        return io.NodeOutput(resized.movedim(1, -1))
 
 
-_NODES = (Blend, Blur, Quantize, Sharpen, ImageScaleToTotalPixels)
-NODE_CLASS_MAPPINGS = class_mappings(*_NODES)
-NODE_DISPLAY_NAME_MAPPINGS = display_names(*_NODES)
+class PostProcessingExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [Blend, Blur, Quantize, Sharpen, ImageScaleToTotalPixels]
+
+
+async def comfy_entrypoint() -> PostProcessingExtension:
+    return PostProcessingExtension()

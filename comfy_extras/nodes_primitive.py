@@ -4,70 +4,73 @@ from __future__ import annotations
 
 import sys
 
+from comfy_api.latest import ComfyExtension, io
 
-class _Primitive:
-    """Returns its one `value` input unchanged."""
-
-    CATEGORY = "utils/primitive"
-    FUNCTION = "execute"
-
-    def execute(self, value):
-        return (value,)
+CATEGORY = "utils/primitive"
 
 
-class PrimitiveString(_Primitive):
-    RETURN_TYPES = ("STRING",)
+class String(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="PrimitiveString", display_name="String", category=CATEGORY,
+                         inputs=[io.String.Input("value")], outputs=[io.String.Output()])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"value": ("STRING",)}}
+    def execute(cls, value: str) -> io.NodeOutput:
+        return io.NodeOutput(value)
 
 
-class PrimitiveStringMultiline(_Primitive):
-    RETURN_TYPES = ("STRING",)
+class StringMultiline(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="PrimitiveStringMultiline", display_name="String (Multiline)", category=CATEGORY,
+                         inputs=[io.String.Input("value", multiline=True)], outputs=[io.String.Output()])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"value": ("STRING", {"multiline": True})}}
+    def execute(cls, value: str) -> io.NodeOutput:
+        return io.NodeOutput(value)
 
 
-class PrimitiveInt(_Primitive):
-    RETURN_TYPES = ("INT",)
+class Int(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="PrimitiveInt", display_name="Int", category=CATEGORY,
+                         inputs=[io.Int.Input("value", min=-sys.maxsize, max=sys.maxsize,
+                                              control_after_generate=True)],
+                         outputs=[io.Int.Output()])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"value": ("INT", {"min": -sys.maxsize, "max": sys.maxsize,
-                                               "control_after_generate": True})}}
+    def execute(cls, value: int) -> io.NodeOutput:
+        return io.NodeOutput(value)
 
 
-class PrimitiveFloat(_Primitive):
-    RETURN_TYPES = ("FLOAT",)
+class Float(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="PrimitiveFloat", display_name="Float", category=CATEGORY,
+                         inputs=[io.Float.Input("value", min=-sys.maxsize, max=sys.maxsize)],
+                         outputs=[io.Float.Output()])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"value": ("FLOAT", {"min": -sys.maxsize, "max": sys.maxsize})}}
+    def execute(cls, value: float) -> io.NodeOutput:
+        return io.NodeOutput(value)
 
 
-class PrimitiveBoolean(_Primitive):
-    RETURN_TYPES = ("BOOLEAN",)
+class Boolean(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="PrimitiveBoolean", display_name="Boolean", category=CATEGORY,
+                         inputs=[io.Boolean.Input("value")], outputs=[io.Boolean.Output()])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"value": ("BOOLEAN",)}}
+    def execute(cls, value: bool) -> io.NodeOutput:
+        return io.NodeOutput(value)
 
 
-NODE_CLASS_MAPPINGS = {
-    "PrimitiveString": PrimitiveString,
-    "PrimitiveStringMultiline": PrimitiveStringMultiline,
-    "PrimitiveInt": PrimitiveInt,
-    "PrimitiveFloat": PrimitiveFloat,
-    "PrimitiveBoolean": PrimitiveBoolean,
-}
+class PrimitivesExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [String, StringMultiline, Int, Float, Boolean]
 
-NODE_DISPLAY_NAME_MAPPINGS = {
-    "PrimitiveString": "String",
-    "PrimitiveStringMultiline": "String (Multiline)",
-    "PrimitiveInt": "Int",
-    "PrimitiveFloat": "Float",
-    "PrimitiveBoolean": "Boolean",
-}
+
+async def comfy_entrypoint() -> PrimitivesExtension:
+    return PrimitivesExtension()

@@ -1,6 +1,6 @@
 """Rebatch nodes: regroup a list of image or latent batches into batches of a chosen size.
 
-Both take the whole input list at once (INPUT_IS_LIST) and return a list (OUTPUT_IS_LIST), so the nodes
+Both take the whole input list at once (`is_input_list`) and return a list (`is_output_list`), so the nodes
 downstream run once per new batch.
 """
 
@@ -8,28 +8,26 @@ from __future__ import annotations
 
 import torch
 
+from comfy_api.latest import ComfyExtension, io
 
-class ImageRebatch:
+
+class ImageRebatch(io.ComfyNode):
     """Split every incoming image batch into single images and regroup them into batches of `batch_size`
     (the last one may be smaller)."""
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "images": ("IMAGE",),
-            "batch_size": ("INT", {"default": 1, "min": 1, "max": 4096}),
-        }}
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="RebatchImages", display_name="Rebatch Images", category="image/batch",
+                         is_input_list=True,
+                         inputs=[io.Image.Input("images"), io.Int.Input("batch_size", default=1, min=1, max=4096)],
+                         outputs=[io.Image.Output(is_output_list=True)])
 
-    RETURN_TYPES = ("IMAGE",)
-    INPUT_IS_LIST = True
-    OUTPUT_IS_LIST = (True,)
-    FUNCTION = "rebatch"
-    CATEGORY = "image/batch"
-
-    def rebatch(self, images: list[torch.Tensor], batch_size: list[int]) -> tuple[list[torch.Tensor]]:
+    @classmethod
+    def execute(cls, images: list[torch.Tensor], batch_size: list[int]) -> io.NodeOutput:
         size = batch_size[0]
         singles = [batch[index:index + 1] for batch in images for index in range(batch.shape[0])]
-        return ([torch.cat(singles[start:start + size], dim=0) for start in range(0, len(singles), size)],)
+        return io.NodeOutput([torch.cat(singles[start:start + size], dim=0)
+                              for start in range(0, len(singles), size)])
 
 
 class _LatentGroup:
@@ -69,25 +67,20 @@ def _noise_mask_rows(latent: dict) -> list[torch.Tensor | None]:
     return [mask[index:index + 1] for index in range(count)]
 
 
-class LatentRebatch:
+class LatentRebatch(io.ComfyNode):
     """Regroup latent batches into batches of `batch_size`. Latents of different sizes are never mixed: a size
     change ends the current batch. Each output carries "batch_index" (so seeds per sample are kept) and a
     "noise_mask" when any of its samples had one."""
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "latents": ("LATENT",),
-            "batch_size": ("INT", {"default": 1, "min": 1, "max": 4096}),
-        }}
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="RebatchLatents", display_name="Rebatch Latents", category="latent/batch",
+                         is_input_list=True,
+                         inputs=[io.Latent.Input("latents"), io.Int.Input("batch_size", default=1, min=1, max=4096)],
+                         outputs=[io.Latent.Output(is_output_list=True)])
 
-    RETURN_TYPES = ("LATENT",)
-    INPUT_IS_LIST = True
-    OUTPUT_IS_LIST = (True,)
-    FUNCTION = "rebatch"
-    CATEGORY = "latent/batch"
-
-    def rebatch(self, latents: list[dict], batch_size: list[int]) -> tuple[list[dict]]:
+    @classmethod
+    def execute(cls, latents: list[dict], batch_size: list[int]) -> io.NodeOutput:
         size = batch_size[0]
         outputs: list[dict] = []
         group = _LatentGroup()
@@ -106,15 +99,13 @@ class LatentRebatch:
                 group.indices.append(indices[index])
         if group.samples:
             outputs.append(group.to_latent())
-        return (outputs,)
+        return io.NodeOutput(outputs)
 
 
-NODE_CLASS_MAPPINGS = {
-    "RebatchLatents": LatentRebatch,
-    "RebatchImages": ImageRebatch,
-}
+class RebatchExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [LatentRebatch, ImageRebatch]
 
-NODE_DISPLAY_NAME_MAPPINGS = {
-    "RebatchLatents": "Rebatch Latents",
-    "RebatchImages": "Rebatch Images",
-}
+
+async def comfy_entrypoint() -> RebatchExtension:
+    return RebatchExtension()

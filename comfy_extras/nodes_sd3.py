@@ -1,61 +1,73 @@
-"""Stable Diffusion 3 nodes: its empty 16-channel latent and its three-prompt text encoding (CLIP-L, CLIP-G and
-T5-XXL)."""
+"""Stable Diffusion 3 nodes: its three text encoders loaded as one CLIP, its empty 16-channel latent and its
+three-prompt text encoding (CLIP-L, CLIP-G and T5-XXL)."""
 
 from __future__ import annotations
 
 import torch
 
 import comfy.model_management
+import folder_paths
+from comfy_api.latest import ComfyExtension, io
 from comfy_extras.nodes_clip_sdxl import _pad_chunks
+from core_nodes.loaders import TripleCLIPLoader as _ClassicTripleCLIPLoader
 from nodes import MAX_RESOLUTION
 
-_TEXT = {"multiline": True, "dynamicPrompts": True}
+
+def _text_input(name: str) -> io.String.Input:
+    return io.String.Input(name, multiline=True, dynamic_prompts=True)
 
 
-class EmptySD3LatentImage:
+class TripleCLIPLoader(io.ComfyNode):
+    """SD3's three text encoders (CLIP-L, CLIP-G and T5-XXL, in any order) as one CLIP."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        names = folder_paths.get_filename_list("text_encoders")
+        return io.Schema(node_id="TripleCLIPLoader", category="advanced/loaders",
+                         description="[Recipes]\n\nsd3: clip-l, clip-g, t5",
+                         inputs=[io.Combo.Input(f"clip_name{number}", options=names) for number in (1, 2, 3)],
+                         outputs=[io.Clip.Output()])
+
+    @classmethod
+    def execute(cls, clip_name1: str, clip_name2: str, clip_name3: str) -> io.NodeOutput:
+        return io.NodeOutput(*_ClassicTripleCLIPLoader().load_clip(clip_name1, clip_name2, clip_name3))
+
+    load_clip = execute  # ComfyUI's classic method name
+
+
+class EmptySD3LatentImage(io.ComfyNode):
     """A batch of all-zero 16-channel latents (SD3, Flux): {"samples": [B, 16, height/8, width/8]}."""
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "width": ("INT", {"default": 1024, "min": 16, "max": MAX_RESOLUTION, "step": 16,
-                              "tooltip": "Width of the latent images in pixels."}),
-            "height": ("INT", {"default": 1024, "min": 16, "max": MAX_RESOLUTION, "step": 16,
-                               "tooltip": "Height of the latent images in pixels."}),
-            "batch_size": ("INT", {"default": 1, "min": 1, "max": 4096,
-                                   "tooltip": "Number of latent images in the batch."}),
-        }}
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="EmptySD3LatentImage", category="latent/sd3",
+                         inputs=[io.Int.Input("width", default=1024, min=16, max=MAX_RESOLUTION, step=16),
+                                 io.Int.Input("height", default=1024, min=16, max=MAX_RESOLUTION, step=16),
+                                 io.Int.Input("batch_size", default=1, min=1, max=4096)],
+                         outputs=[io.Latent.Output()])
 
-    RETURN_TYPES = ("LATENT",)
-    FUNCTION = "generate"
-    CATEGORY = "latent/sd3"
-    DESCRIPTION = "Creates a batch of empty 16-channel latent images (SD3, Flux) for a sampler to denoise."
-
-    def generate(self, width: int, height: int, batch_size: int = 1) -> tuple[dict]:
+    @classmethod
+    def execute(cls, width: int, height: int, batch_size: int = 1) -> io.NodeOutput:
         # Zeros in VAE space: the sampler's latent_image becomes -shift * scale once the model's format is applied.
         latent = torch.zeros([batch_size, 16, height // 8, width // 8],
                              device=comfy.model_management.intermediate_device())
-        return ({"samples": latent},)
+        return io.NodeOutput({"samples": latent})
+
+    generate = execute  # ComfyUI's classic method name
 
 
-class CLIPTextEncodeSD3:
+class CLIPTextEncodeSD3(io.ComfyNode):
+    """One prompt per SD3 text encoder; with `empty_padding` "none" an empty prompt gives its encoder no tokens."""
+
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "clip": ("CLIP", {"tooltip": "SD3's text encoders (CLIP-L, CLIP-G and optionally T5-XXL)."}),
-            "clip_l": ("STRING", {**_TEXT, "tooltip": "Prompt for CLIP-L."}),
-            "clip_g": ("STRING", {**_TEXT, "tooltip": "Prompt for CLIP-G."}),
-            "t5xxl": ("STRING", {**_TEXT, "tooltip": "Prompt for T5-XXL."}),
-            "empty_padding": (["none", "empty_prompt"], {"tooltip": "none: an empty prompt gives no tokens to "
-                                                                    "its encoder; empty_prompt: it is encoded."}),
-        }}
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="CLIPTextEncodeSD3", category="advanced/conditioning",
+                         inputs=[io.Clip.Input("clip"), _text_input("clip_l"), _text_input("clip_g"),
+                                 _text_input("t5xxl"), io.Combo.Input("empty_padding", options=["none", "empty_prompt"])],
+                         outputs=[io.Conditioning.Output()])
 
-    RETURN_TYPES = ("CONDITIONING",)
-    FUNCTION = "encode"
-    CATEGORY = "advanced/conditioning"
-    DESCRIPTION = "Encodes one prompt per SD3 text encoder."
-
-    def encode(self, clip, clip_l, clip_g, t5xxl, empty_padding):
+    @classmethod
+    def execute(cls, clip, clip_l: str, clip_g: str, t5xxl: str, empty_padding: str) -> io.NodeOutput:
         no_padding = empty_padding == "none"
         tokens = clip.tokenize(clip_g)
         missing = {"l", "g", "t5xxl"} - set(tokens)
@@ -69,12 +81,15 @@ class CLIPTextEncodeSD3:
         tokens["t5xxl"] = [] if no_padding and len(t5xxl) == 0 else clip.tokenize(t5xxl)["t5xxl"]
         if len(tokens["l"]) != len(tokens["g"]):
             _pad_chunks(tokens, clip.tokenize(""))
-        return (clip.encode_from_tokens_scheduled(tokens),)
+        return io.NodeOutput(clip.encode_from_tokens_scheduled(tokens))
+
+    encode = execute  # ComfyUI's classic method name
 
 
-NODE_CLASS_MAPPINGS = {
-    "EmptySD3LatentImage": EmptySD3LatentImage,
-    "CLIPTextEncodeSD3": CLIPTextEncodeSD3,
-}
+class SD3Extension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [TripleCLIPLoader, EmptySD3LatentImage, CLIPTextEncodeSD3]
 
-NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {}
+
+async def comfy_entrypoint() -> SD3Extension:
+    return SD3Extension()

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 
-from comfy_extras.v3_info import V3Rendered, class_mappings, display_names
-
-_TEXT = ("STRING", {"multiline": True})
+from comfy_api.latest import ComfyExtension, io
 
 
 def _regex_flags(case_insensitive: bool, multiline: bool, dotall: bool) -> int:
@@ -21,193 +19,162 @@ def _regex_flags(case_insensitive: bool, multiline: bool, dotall: bool) -> int:
     return flags
 
 
-class _StringNode(V3Rendered):
-    CATEGORY = "utils/string"
-    RETURN_TYPES = ("STRING",)
-    FUNCTION = "execute"
+def _text(name: str) -> io.String.Input:
+    return io.String.Input(name, multiline=True)
 
 
-class StringConcatenate(_StringNode):
-    NODE_ID = "StringConcatenate"
-    DISPLAY_NAME = "Concatenate"
+def _schema(node_id: str, display_name: str, inputs: list, output: io.Output | None = None, **flags) -> io.Schema:
+    return io.Schema(node_id=node_id, display_name=display_name, category="utils/string", inputs=inputs,
+                     outputs=[output or io.String.Output()], **flags)
+
+
+class StringConcatenate(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return _schema("StringConcatenate", "Concatenate", [
+            _text("string_a"), _text("string_b"), io.String.Input("delimiter", default="", multiline=False)])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"string_a": _TEXT, "string_b": _TEXT,
-                             "delimiter": ("STRING", {"default": "", "multiline": False})}}
-
-    @classmethod
-    def execute(cls, string_a: str, string_b: str, delimiter: str) -> tuple[str]:
-        return (delimiter.join((string_a, string_b)),)
+    def execute(cls, string_a: str, string_b: str, delimiter: str) -> io.NodeOutput:
+        return io.NodeOutput(delimiter.join((string_a, string_b)))
 
 
-class StringSubstring(_StringNode):
+class StringSubstring(io.ComfyNode):
     """string[start:end] with Python's slice rules."""
 
-    NODE_ID = "StringSubstring"
-    DISPLAY_NAME = "Substring"
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return _schema("StringSubstring", "Substring", [_text("string"), io.Int.Input("start"), io.Int.Input("end")])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"string": _TEXT, "start": ("INT", {}), "end": ("INT", {})}}
+    def execute(cls, string: str, start: int, end: int) -> io.NodeOutput:
+        return io.NodeOutput(string[start:end])
+
+
+class StringLength(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return _schema("StringLength", "Length", [_text("string")], io.Int.Output(display_name="length"))
 
     @classmethod
-    def execute(cls, string: str, start: int, end: int) -> tuple[str]:
-        return (string[start:end],)
+    def execute(cls, string: str) -> io.NodeOutput:
+        return io.NodeOutput(len(string))
 
 
-class StringLength(_StringNode):
-    NODE_ID = "StringLength"
-    DISPLAY_NAME = "Length"
-    RETURN_TYPES = ("INT",)
-    RETURN_NAMES = ("length",)
-
-    @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"string": _TEXT}}
-
-    @classmethod
-    def execute(cls, string: str) -> tuple[int]:
-        return (len(string),)
-
-
-class CaseConverter(_StringNode):
-    NODE_ID = "CaseConverter"
-    DISPLAY_NAME = "Case Converter"
+class CaseConverter(io.ComfyNode):
     _CONVERSIONS = {"UPPERCASE": str.upper, "lowercase": str.lower, "Capitalize": str.capitalize,
                     "Title Case": str.title}
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"string": _TEXT, "mode": (list(cls._CONVERSIONS),)}}
+    def define_schema(cls) -> io.Schema:
+        return _schema("CaseConverter", "Case Converter",
+                       [_text("string"), io.Combo.Input("mode", options=list(cls._CONVERSIONS))])
 
     @classmethod
-    def execute(cls, string: str, mode: str) -> tuple[str]:
+    def execute(cls, string: str, mode: str) -> io.NodeOutput:
         conversion = cls._CONVERSIONS.get(mode)
-        return (conversion(string) if conversion else string,)
+        return io.NodeOutput(conversion(string) if conversion else string)
 
 
-class StringTrim(_StringNode):
-    NODE_ID = "StringTrim"
-    DISPLAY_NAME = "Trim"
+class StringTrim(io.ComfyNode):
     _TRIMS = {"Both": str.strip, "Left": str.lstrip, "Right": str.rstrip}
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"string": _TEXT, "mode": (list(cls._TRIMS),)}}
+    def define_schema(cls) -> io.Schema:
+        return _schema("StringTrim", "Trim", [_text("string"), io.Combo.Input("mode", options=list(cls._TRIMS))])
 
     @classmethod
-    def execute(cls, string: str, mode: str) -> tuple[str]:
+    def execute(cls, string: str, mode: str) -> io.NodeOutput:
         trim = cls._TRIMS.get(mode)
-        return (trim(string) if trim else string,)
+        return io.NodeOutput(trim(string) if trim else string)
 
 
-class StringReplace(_StringNode):
-    NODE_ID = "StringReplace"
-    DISPLAY_NAME = "Replace"
+class StringReplace(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return _schema("StringReplace", "Replace", [_text("string"), _text("find"), _text("replace")])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"string": _TEXT, "find": _TEXT, "replace": _TEXT}}
+    def execute(cls, string: str, find: str, replace: str) -> io.NodeOutput:
+        return io.NodeOutput(string.replace(find, replace))
+
+
+class StringContains(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return _schema("StringContains", "Contains",
+                       [_text("string"), _text("substring"), io.Boolean.Input("case_sensitive", default=True)],
+                       io.Boolean.Output(display_name="contains"))
 
     @classmethod
-    def execute(cls, string: str, find: str, replace: str) -> tuple[str]:
-        return (string.replace(find, replace),)
-
-
-class StringContains(_StringNode):
-    NODE_ID = "StringContains"
-    DISPLAY_NAME = "Contains"
-    RETURN_TYPES = ("BOOLEAN",)
-    RETURN_NAMES = ("contains",)
-
-    @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"string": _TEXT, "substring": _TEXT,
-                             "case_sensitive": ("BOOLEAN", {"default": True})}}
-
-    @classmethod
-    def execute(cls, string: str, substring: str, case_sensitive: bool) -> tuple[bool]:
+    def execute(cls, string: str, substring: str, case_sensitive: bool) -> io.NodeOutput:
         if case_sensitive:
-            return (substring in string,)
-        return (substring.lower() in string.lower(),)
+            return io.NodeOutput(substring in string)
+        return io.NodeOutput(substring.lower() in string.lower())
 
 
-class StringCompare(_StringNode):
+class StringCompare(io.ComfyNode):
     """string_a starts with, ends with or equals string_b."""
 
-    NODE_ID = "StringCompare"
-    DISPLAY_NAME = "Compare"
-    RETURN_TYPES = ("BOOLEAN",)
     _COMPARISONS = {"Starts With": str.startswith, "Ends With": str.endswith, "Equal": str.__eq__}
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"string_a": _TEXT, "string_b": _TEXT, "mode": (list(cls._COMPARISONS),),
-                             "case_sensitive": ("BOOLEAN", {"default": True})}}
+    def define_schema(cls) -> io.Schema:
+        return _schema("StringCompare", "Compare",
+                       [_text("string_a"), _text("string_b"), io.Combo.Input("mode", options=list(cls._COMPARISONS)),
+                        io.Boolean.Input("case_sensitive", default=True)],
+                       io.Boolean.Output())
 
     @classmethod
-    def execute(cls, string_a: str, string_b: str, mode: str, case_sensitive: bool) -> tuple[bool]:
+    def execute(cls, string_a: str, string_b: str, mode: str, case_sensitive: bool) -> io.NodeOutput:
         if not case_sensitive:
             string_a, string_b = string_a.lower(), string_b.lower()
-        return (cls._COMPARISONS[mode](string_a, string_b),)
+        return io.NodeOutput(cls._COMPARISONS[mode](string_a, string_b))
 
 
-class RegexMatch(_StringNode):
+def _flag_inputs() -> list[io.Boolean.Input]:
+    return [io.Boolean.Input("case_insensitive", default=True), io.Boolean.Input("multiline", default=False),
+            io.Boolean.Input("dotall", default=False)]
+
+
+class RegexMatch(io.ComfyNode):
     """Whether the pattern matches anywhere (an invalid pattern matches nothing)."""
 
-    NODE_ID = "RegexMatch"
-    DISPLAY_NAME = "Regex Match"
-    RETURN_TYPES = ("BOOLEAN",)
-    RETURN_NAMES = ("matches",)
-
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "string": _TEXT,
-            "regex_pattern": _TEXT,
-            "case_insensitive": ("BOOLEAN", {"default": True}),
-            "multiline": ("BOOLEAN", {"default": False}),
-            "dotall": ("BOOLEAN", {"default": False}),
-        }}
+    def define_schema(cls) -> io.Schema:
+        return _schema("RegexMatch", "Regex Match", [_text("string"), _text("regex_pattern"), *_flag_inputs()],
+                       io.Boolean.Output(display_name="matches"))
 
     @classmethod
     def execute(cls, string: str, regex_pattern: str, case_insensitive: bool, multiline: bool,
-                dotall: bool) -> tuple[bool]:
+                dotall: bool) -> io.NodeOutput:
         try:
-            return (re.search(regex_pattern, string, _regex_flags(case_insensitive, multiline, dotall)) is not None,)
+            found = re.search(regex_pattern, string, _regex_flags(case_insensitive, multiline, dotall))
         except re.error:
-            return (False,)
+            return io.NodeOutput(False)
+        return io.NodeOutput(found is not None)
 
 
-class RegexExtract(_StringNode):
+class RegexExtract(io.ComfyNode):
     """The first match, all matches, the first match's group, or that group of every match, joined by newlines
     (an invalid pattern gives "")."""
 
-    NODE_ID = "RegexExtract"
-    DISPLAY_NAME = "Regex Extract"
     MODES = ["First Match", "All Matches", "First Group", "All Groups"]
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {
-            "string": _TEXT,
-            "regex_pattern": _TEXT,
-            "mode": (cls.MODES,),
-            "case_insensitive": ("BOOLEAN", {"default": True}),
-            "multiline": ("BOOLEAN", {"default": False}),
-            "dotall": ("BOOLEAN", {"default": False}),
-            "group_index": ("INT", {"default": 1, "min": 0, "max": 100}),
-        }}
+    def define_schema(cls) -> io.Schema:
+        return _schema("RegexExtract", "Regex Extract",
+                       [_text("string"), _text("regex_pattern"), io.Combo.Input("mode", options=cls.MODES),
+                        *_flag_inputs(), io.Int.Input("group_index", default=1, min=0, max=100)])
 
     @classmethod
     def execute(cls, string: str, regex_pattern: str, mode: str, case_insensitive: bool, multiline: bool,
-                dotall: bool, group_index: int) -> tuple[str]:
+                dotall: bool, group_index: int) -> io.NodeOutput:
         flags = _regex_flags(case_insensitive, multiline, dotall)
         try:
-            return (cls._extract(string, regex_pattern, mode, flags, group_index),)
+            return io.NodeOutput(cls._extract(string, regex_pattern, mode, flags, group_index))
         except re.error:
-            return ("",)
+            return io.NodeOutput("")
 
     @staticmethod
     def _extract(string: str, pattern: str, mode: str, flags: int, group_index: int) -> str:
@@ -230,38 +197,34 @@ class RegexExtract(_StringNode):
         return ""
 
 
-class RegexReplace(_StringNode):
-    NODE_ID = "RegexReplace"
-    DISPLAY_NAME = "Regex Replace"
-    DESCRIPTION = "Find and replace text using regex patterns."
-
+class RegexReplace(io.ComfyNode):
     @classmethod
-    def INPUT_TYPES(cls):
-        return {
-            "required": {"string": _TEXT, "regex_pattern": _TEXT, "replace": _TEXT},
-            "optional": {
-                "case_insensitive": ("BOOLEAN", {"default": True}),
-                "multiline": ("BOOLEAN", {"default": False}),
-                "dotall": ("BOOLEAN", {
-                    "default": False,
-                    "tooltip": "When enabled, the dot (.) character will match any character including newline "
-                               "characters. When disabled, dots won't match newlines."}),
-                "count": ("INT", {
-                    "default": 0, "min": 0, "max": 100,
-                    "tooltip": "Maximum number of replacements to make. Set to 0 to replace all occurrences "
-                               "(default). Set to 1 to replace only the first match, 2 for the first two "
-                               "matches, etc."}),
-            },
-        }
+    def define_schema(cls) -> io.Schema:
+        return _schema("RegexReplace", "Regex Replace", [
+            _text("string"), _text("regex_pattern"), _text("replace"),
+            io.Boolean.Input("case_insensitive", default=True, optional=True),
+            io.Boolean.Input("multiline", default=False, optional=True),
+            io.Boolean.Input("dotall", default=False, optional=True,
+                             tooltip="When enabled, the dot (.) character will match any character including newline "
+                                     "characters. When disabled, dots won't match newlines."),
+            io.Int.Input("count", default=0, min=0, max=100, optional=True,
+                         tooltip="Maximum number of replacements to make. Set to 0 to replace all occurrences "
+                                 "(default). Set to 1 to replace only the first match, 2 for the first two matches, "
+                                 "etc."),
+        ], description="Find and replace text using regex patterns.")
 
     @classmethod
     def execute(cls, string: str, regex_pattern: str, replace: str, case_insensitive: bool = True,
-                multiline: bool = False, dotall: bool = False, count: int = 0) -> tuple[str]:
+                multiline: bool = False, dotall: bool = False, count: int = 0) -> io.NodeOutput:
         flags = _regex_flags(case_insensitive, multiline, dotall)
-        return (re.sub(regex_pattern, replace, string, count=count, flags=flags),)
+        return io.NodeOutput(re.sub(regex_pattern, replace, string, count=count, flags=flags))
 
 
-_NODES = (StringConcatenate, StringSubstring, StringLength, CaseConverter, StringTrim, StringReplace,
-          StringContains, StringCompare, RegexMatch, RegexExtract, RegexReplace)
-NODE_CLASS_MAPPINGS = class_mappings(*_NODES)
-NODE_DISPLAY_NAME_MAPPINGS = display_names(*_NODES)
+class StringExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [StringConcatenate, StringSubstring, StringLength, CaseConverter, StringTrim, StringReplace,
+                StringContains, StringCompare, RegexMatch, RegexExtract, RegexReplace]
+
+
+async def comfy_entrypoint() -> StringExtension:
+    return StringExtension()

@@ -15,7 +15,7 @@ import torch
 import comfy.utils
 import folder_paths
 from comfy import model_management
-from comfy_extras.v3_info import V3Rendered, class_mappings, display_names
+from comfy_api.latest import ComfyExtension, io
 
 _TILE = 512
 _SMALLEST_TILE = 128
@@ -54,49 +54,40 @@ def load_upscale_model(state_dict: dict[str, torch.Tensor], name: str) -> Any:
     return model
 
 
-class UpscaleModelLoader(V3Rendered):
-    NODE_ID = "UpscaleModelLoader"
-    DISPLAY_NAME = "Load Upscale Model"
-    CATEGORY = "loaders"
+class UpscaleModelLoader(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="UpscaleModelLoader", display_name="Load Upscale Model", category="loaders",
+                         inputs=[io.Combo.Input("model_name", options=folder_paths.get_filename_list("upscale_models"))],
+                         outputs=[io.UpscaleModel.Output()])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"model_name": (folder_paths.get_filename_list("upscale_models"),)}}
-
-    RETURN_TYPES = ("UPSCALE_MODEL",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, model_name: str) -> tuple[Any]:
+    def execute(cls, model_name: str) -> io.NodeOutput:
         path = folder_paths.get_full_path_or_raise("upscale_models", model_name)
         try:
             state_dict = comfy.utils.load_torch_file(path, safe_load=True)
         except Exception as error:  # safetensors and torch raise many kinds for foreign or truncated files
             raise ValueError(f"UpscaleModelLoader: cannot read {model_name}: {type(error).__name__}: {error}") \
                 from error
-        return (load_upscale_model(state_dict, model_name),)
+        return io.NodeOutput(load_upscale_model(state_dict, model_name))
 
-    load_model = execute
+    load_model = execute  # ComfyUI's classic method name
 
 
 def _module_size(module: torch.nn.Module) -> int:
     return sum(tensor.numel() * tensor.element_size() for tensor in module.state_dict().values())
 
 
-class ImageUpscaleWithModel(V3Rendered):
-    NODE_ID = "ImageUpscaleWithModel"
-    DISPLAY_NAME = "Upscale Image (using Model)"
-    CATEGORY = "image/upscaling"
+class ImageUpscaleWithModel(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="ImageUpscaleWithModel", display_name="Upscale Image (using Model)",
+                         category="image/upscaling",
+                         inputs=[io.UpscaleModel.Input("upscale_model"), io.Image.Input("image")],
+                         outputs=[io.Image.Output()])
 
     @classmethod
-    def INPUT_TYPES(cls):
-        return {"required": {"upscale_model": ("UPSCALE_MODEL",), "image": ("IMAGE",)}}
-
-    RETURN_TYPES = ("IMAGE",)
-    FUNCTION = "execute"
-
-    @classmethod
-    def execute(cls, upscale_model: Any, image: torch.Tensor) -> tuple[torch.Tensor]:
+    def execute(cls, upscale_model: Any, image: torch.Tensor) -> io.NodeOutput:
         device = model_management.get_torch_device()
         # ComfyUI's estimate: the weights, about 384 bytes per pixel of a 512² tile per unit of scale, the input.
         memory_required = _module_size(upscale_model.model)
@@ -110,7 +101,7 @@ class ImageUpscaleWithModel(V3Rendered):
             upscaled = cls.upscale_tiled(upscale_model, pixels)
         finally:
             upscale_model.to("cpu")
-        return (torch.clamp(upscaled.movedim(-3, -1), min=0, max=1.0),)
+        return io.NodeOutput(torch.clamp(upscaled.movedim(-3, -1), min=0, max=1.0))
 
     @staticmethod
     def upscale_tiled(upscale_model: Any, pixels: torch.Tensor) -> torch.Tensor:
@@ -130,9 +121,13 @@ class ImageUpscaleWithModel(V3Rendered):
                     raise
                 logging.warning("ImageUpscaleWithModel: out of memory, trying %dx%d tiles", tile, tile)
 
-    upscale = execute
+    upscale = execute  # ComfyUI's classic method name
 
 
-_NODES = (UpscaleModelLoader, ImageUpscaleWithModel)
-NODE_CLASS_MAPPINGS = class_mappings(*_NODES)
-NODE_DISPLAY_NAME_MAPPINGS = display_names(*_NODES)
+class UpscaleModelExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [UpscaleModelLoader, ImageUpscaleWithModel]
+
+
+async def comfy_entrypoint() -> UpscaleModelExtension:
+    return UpscaleModelExtension()

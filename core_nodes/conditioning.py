@@ -18,15 +18,16 @@ class CLIPTextEncode:
     @classmethod
     def INPUT_TYPES(cls):
         return {"required": {
-            "text": ("STRING", {"multiline": True, "dynamicPrompts": True, "tooltip": "The text to encode."}),
-            "clip": ("CLIP", {"tooltip": "The text encoder."}),
+            "text": ("STRING", {"multiline": True, "dynamicPrompts": True, "tooltip": "The text to be encoded."}),
+            "clip": ("CLIP", {"tooltip": "The CLIP model used for encoding the text."}),
         }}
 
     RETURN_TYPES = ("CONDITIONING",)
-    OUTPUT_TOOLTIPS = ("The text's embedding, to guide a sampler.",)
+    OUTPUT_TOOLTIPS = ("A conditioning containing the embedded text used to guide the diffusion model.",)
     FUNCTION = "encode"
     CATEGORY = "conditioning"
-    DESCRIPTION = "Encodes a text prompt with a CLIP model into conditioning for a sampler."
+    DESCRIPTION = ("Encodes a text prompt using a CLIP model into an embedding that can be used to guide the "
+                   "diffusion model towards generating specific images.")
 
     def encode(self, clip, text):
         if clip is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
 
 import comfy.utils
 import folder_paths
@@ -27,38 +26,20 @@ class CheckpointLoaderSimple:
     @classmethod
     def INPUT_TYPES(cls):
         return {"required": {"ckpt_name": (folder_paths.get_filename_list("checkpoints"),
-                                           {"tooltip": "The checkpoint (model) to load."})}}
+                                           {"tooltip": "The name of the checkpoint (model) to load."})}}
 
     RETURN_TYPES = ("MODEL", "CLIP", "VAE")
     OUTPUT_TOOLTIPS = ("The model used for denoising latents.", "The CLIP model used for encoding text prompts.",
                        "The VAE model used for encoding and decoding images to and from latent space.")
     FUNCTION = "load_checkpoint"
     CATEGORY = "loaders"
-    DESCRIPTION = "Loads a diffusion model checkpoint: the denoising model, its text encoder and its VAE."
+    DESCRIPTION = "Loads a diffusion model checkpoint, diffusion models are used to denoise latents."
 
     def load_checkpoint(self, ckpt_name):
         path = folder_paths.get_full_path_or_raise("checkpoints", ckpt_name)
         model, clip, vae, _ = _sd().load_checkpoint_guess_config(
             path, output_vae=True, output_clip=True, embedding_directory=folder_paths.get_folder_paths("embeddings"))
         return (model, clip, vae)
-
-
-def _config_overrides(model: Any, clip: Any, config: dict) -> Any:
-    """What ComfyUI still reads from an LDM config: `parameterization: v` (v-prediction sampling, as an object
-    patch on a clone) and the text encoder's `layer_idx` (CLIP skip). The model, possibly patched, is returned;
-    `clip` is changed in place."""
-    params = (config or {}).get("model", {}).get("params", {})
-    if params.get("parameterization") == "v":
-        import comfy.model_sampling
-
-        sampling_class = comfy.model_sampling.model_sampling_class(comfy.model_sampling.V_PREDICTION)
-        patched = model.clone()
-        patched.add_object_patch("model_sampling", sampling_class(getattr(model.model, "model_config", None)))
-        model = patched
-    layer_idx = (params.get("cond_stage_config") or {}).get("params", {}).get("layer_idx")
-    if layer_idx is not None and clip is not None:
-        clip.clip_layer(layer_idx)
-    return model
 
 
 class CheckpointLoader:
@@ -76,70 +57,13 @@ class CheckpointLoader:
     DEPRECATED = True
 
     def load_checkpoint(self, config_name, ckpt_name):
-        import yaml
-
         config_path = folder_paths.get_full_path_or_raise("configs", config_name)
         ckpt_path = folder_paths.get_full_path_or_raise("checkpoints", ckpt_name)
         logging.warning("CheckpointLoader: loading a checkpoint with a config file is deprecated; use "
                         "CheckpointLoaderSimple.")
-        with open(config_path, encoding="utf-8") as handle:
-            config = yaml.safe_load(handle)
-        if not isinstance(config, dict) or not isinstance(config.get("model", {}).get("params"), dict):
-            raise ValueError(f"CheckpointLoader: {config_name} is not an LDM config (no model.params section).")
-        model, clip, vae, _ = _sd().load_checkpoint_guess_config(
-            ckpt_path, output_vae=True, output_clip=True, embedding_directory=folder_paths.get_folder_paths("embeddings"))
-        return (_config_overrides(model, clip, config), clip, vae)
-
-
-_DIFFUSION_MODEL_FILES = ["diffusion_pytorch_model.fp16.safetensors", "diffusion_pytorch_model.safetensors",
-                          "diffusion_pytorch_model.fp16.bin", "diffusion_pytorch_model.bin"]
-_TEXT_ENCODER_FILES = ["model.fp16.safetensors", "model.safetensors", "pytorch_model.fp16.bin", "pytorch_model.bin"]
-
-
-def _first_file(folder: str, names: list[str]) -> str | None:
-    for name in names:
-        path = os.path.join(folder, name)
-        if os.path.exists(path):
-            return path
-    return None
-
-
-def _unet_layout(state_dict: dict[str, Any]) -> dict[str, Any]:
-    """The two facts of a diffusers UNet config the LDM renaming needs, read from its keys."""
-    layers_per_block = 1 + max(int(key.split(".")[3]) for key in state_dict if key.startswith("down_blocks.0.resnets."))
-    up_blocks = 1 + max(int(key.split(".")[1]) for key in state_dict if key.startswith("up_blocks."))
-    up_block_types = ["CrossAttnUpBlock2D" if any(key.startswith(f"up_blocks.{index}.attentions.") for key in state_dict)
-                      else "UpBlock2D" for index in range(up_blocks)]
-    return {"layers_per_block": layers_per_block, "up_block_types": up_block_types}
-
-
-def load_diffusers(model_path: str, output_vae: bool = True, output_clip: bool = True,
-                   embedding_directory: Any = None) -> tuple[Any, Any, Any]:
-    """(model, clip, vae) of a diffusers pipeline folder: unet/ and vae/ (renamed to the LDM layout and loaded
-    as one checkpoint) and text_encoder/ (+ text_encoder_2/) loaded as CLIPLoader loads text encoders."""
-    from comfy.families.base import DIFFUSION_MODEL_PREFIX, VAE_PREFIX
-    from comfy.families.unet import unet_diffusers_to_ldm
-    from comfy.families.vae import vae_diffusers_to_ldm
-
-    unet_path = _first_file(os.path.join(model_path, "unet"), _DIFFUSION_MODEL_FILES)
-    vae_path = _first_file(os.path.join(model_path, "vae"), _DIFFUSION_MODEL_FILES)
-    if unet_path is None:
-        raise FileNotFoundError(f"DiffusersLoader: {model_path} has no unet/diffusion_pytorch_model file.")
-    unet = _sd().read_model_file(unet_path)
-    checkpoint = {f"{DIFFUSION_MODEL_PREFIX}{key}": value
-                  for key, value in unet_diffusers_to_ldm(unet, _unet_layout(unet)).items()}
-    if vae_path is not None:
-        vae = vae_diffusers_to_ldm(_sd().read_model_file(vae_path))
-        checkpoint.update({f"{VAE_PREFIX}{key}": value for key, value in vae.items()})
-    model, _, vae_model, _ = _sd().load_state_dict_guess_config(
-        checkpoint, os.path.basename(os.path.normpath(model_path)), output_vae=output_vae, output_clip=False)
-    clip = None
-    if output_clip:
-        encoders = [_first_file(os.path.join(model_path, folder), _TEXT_ENCODER_FILES)
-                    for folder in ("text_encoder", "text_encoder_2")]
-        clip = _sd().load_clip([path for path in encoders if path is not None],
-                               embedding_directory=embedding_directory)
-    return model, clip, vae_model
+        model, clip, vae = _sd().load_checkpoint(config_path, ckpt_path, output_vae=True, output_clip=True,
+                                                 embedding_directory=folder_paths.get_folder_paths("embeddings"))
+        return (model, clip, vae)
 
 
 class DiffusersLoader:
@@ -165,8 +89,10 @@ class DiffusersLoader:
             if os.path.exists(candidate):
                 model_path = candidate
                 break
-        return load_diffusers(model_path, output_vae=output_vae, output_clip=output_clip,
-                              embedding_directory=folder_paths.get_folder_paths("embeddings"))
+        import comfy.diffusers_load
+
+        return comfy.diffusers_load.load_diffusers(model_path, output_vae=output_vae, output_clip=output_clip,
+                                                   embedding_directory=folder_paths.get_folder_paths("embeddings"))
 
 
 class UNETLoader:
@@ -194,8 +120,10 @@ class CLIPLoader:
     RETURN_TYPES = ("CLIP",)
     FUNCTION = "load_clip"
     CATEGORY = "advanced/loaders"
-    DESCRIPTION = ("Loads one text encoder as a CLIP. stable_diffusion: CLIP-L (SD1), CLIP-H (SD2) or CLIP-G; "
-                   "sd3: CLIP-L, CLIP-G or T5-XXL alone.")
+    # ComfyUI's recipes (the interface); which of them Kiln builds: comfy/families (CLIP_TYPES).
+    DESCRIPTION = ("[Recipes]\n\nstable_diffusion: clip-l\nstable_cascade: clip-g\nsd3: t5 xxl/ clip-g / clip-l\n"
+                   "stable_audio: t5 base\nmochi: t5 xxl\ncosmos: old t5 xxl\nlumina2: gemma 2 2B\nwan: umt5 xxl\n"
+                   " hidream: llama-3.1 (Recommend) or t5\nomnigen2: qwen vl 2.5 3B")
 
     def load_clip(self, clip_name, type="stable_diffusion", device="default"):  # noqa: A002 - ComfyUI's input name
         path = folder_paths.get_full_path_or_raise("text_encoders", clip_name)
@@ -213,8 +141,9 @@ class DualCLIPLoader:
     RETURN_TYPES = ("CLIP",)
     FUNCTION = "load_clip"
     CATEGORY = "advanced/loaders"
-    DESCRIPTION = ("Loads two text encoders as one CLIP. sdxl: CLIP-L + CLIP-G; sd3: two of CLIP-L, CLIP-G and "
-                   "T5-XXL; flux: CLIP-L + T5-XXL.")
+    DESCRIPTION = ("[Recipes]\n\nsdxl: clip-l, clip-g\nsd3: clip-l, clip-g / clip-l, t5 / clip-g, t5\n"
+                   "flux: clip-l, t5\nhidream: at least one of t5 or llama, recommended t5 and llama\n"
+                   "hunyuan_image: qwen2.5vl 7b and byt5 small")
 
     def load_clip(self, clip_name1, clip_name2, type, device="default"):  # noqa: A002
         paths = [folder_paths.get_full_path_or_raise("text_encoders", name) for name in (clip_name1, clip_name2)]
@@ -258,13 +187,23 @@ class LoraLoader:
     @classmethod
     def INPUT_TYPES(cls):
         strength = {"default": 1.0, "min": -100.0, "max": 100.0, "step": 0.01}
-        return {"required": {"model": ("MODEL",), "clip": ("CLIP",),
-                             "lora_name": (folder_paths.get_filename_list("loras"),),
-                             "strength_model": ("FLOAT", strength), "strength_clip": ("FLOAT", strength)}}
+        return {"required": {
+            "model": ("MODEL", {"tooltip": "The diffusion model the LoRA will be applied to."}),
+            "clip": ("CLIP", {"tooltip": "The CLIP model the LoRA will be applied to."}),
+            "lora_name": (folder_paths.get_filename_list("loras"), {"tooltip": "The name of the LoRA."}),
+            "strength_model": ("FLOAT", {**strength, "tooltip": "How strongly to modify the diffusion model. This "
+                                                                "value can be negative."}),
+            "strength_clip": ("FLOAT", {**strength, "tooltip": "How strongly to modify the CLIP model. This value "
+                                                               "can be negative."}),
+        }}
 
     RETURN_TYPES = ("MODEL", "CLIP")
+    # ComfyUI's; LoraLoaderModelOnly inherits both, as there.
+    OUTPUT_TOOLTIPS = ("The modified diffusion model.", "The modified CLIP model.")
     FUNCTION = "load_lora"
     CATEGORY = "loaders"
+    DESCRIPTION = ("LoRAs are used to modify diffusion and CLIP models, altering the way in which latents are "
+                   "denoised such as applying styles. Multiple LoRA nodes can be linked together.")
 
     def __init__(self):
         self.loaded_lora: tuple[str, dict] | None = None

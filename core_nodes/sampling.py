@@ -39,26 +39,35 @@ class KSampler:
     @classmethod
     def INPUT_TYPES(cls):
         return {"required": {
-            "model": ("MODEL", {"tooltip": "The model that denoises the latent."}),
+            "model": ("MODEL", {"tooltip": "The model used for denoising the input latent."}),
             "seed": ("INT", {"default": 0, "min": 0, "max": 0xFFFFFFFFFFFFFFFF, "control_after_generate": True,
-                             "tooltip": "Seed of the random noise."}),
-            "steps": ("INT", {"default": 20, "min": 1, "max": 10000, "tooltip": "Number of denoising steps."}),
+                             "tooltip": "The random seed used for creating the noise."}),
+            "steps": ("INT", {"default": 20, "min": 1, "max": 10000,
+                              "tooltip": "The number of steps used in the denoising process."}),
             "cfg": ("FLOAT", {"default": 8.0, "min": 0.0, "max": 100.0, "step": 0.1, "round": 0.01,
-                              "tooltip": "Classifier-free guidance scale: how strongly to follow the prompt."}),
-            "sampler_name": (comfy.samplers.KSampler.SAMPLERS, {"tooltip": "The sampling algorithm."}),
-            "scheduler": (comfy.samplers.KSampler.SCHEDULERS, {"tooltip": "How noise levels are spaced."}),
-            "positive": ("CONDITIONING", {"tooltip": "What the image should contain."}),
-            "negative": ("CONDITIONING", {"tooltip": "What the image should not contain."}),
-            "latent_image": ("LATENT", {"tooltip": "The latent to denoise."}),
+                              "tooltip": "The Classifier-Free Guidance scale balances creativity and adherence to the "
+                                         "prompt. Higher values result in images more closely matching the prompt "
+                                         "however too high values will negatively impact quality."}),
+            "sampler_name": (comfy.samplers.KSampler.SAMPLERS, {
+                "tooltip": "The algorithm used when sampling, this can affect the quality, speed, and style of the "
+                           "generated output."}),
+            "scheduler": (comfy.samplers.KSampler.SCHEDULERS, {
+                "tooltip": "The scheduler controls how noise is gradually removed to form the image."}),
+            "positive": ("CONDITIONING", {
+                "tooltip": "The conditioning describing the attributes you want to include in the image."}),
+            "negative": ("CONDITIONING", {
+                "tooltip": "The conditioning describing the attributes you want to exclude from the image."}),
+            "latent_image": ("LATENT", {"tooltip": "The latent image to denoise."}),
             "denoise": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01,
-                                  "tooltip": "How much of the latent to replace with noise and redraw."}),
+                                  "tooltip": "The amount of denoising applied, lower values will maintain the "
+                                             "structure of the initial image allowing for image to image sampling."}),
         }}
 
     RETURN_TYPES = ("LATENT",)
     OUTPUT_TOOLTIPS = ("The denoised latent.",)
     FUNCTION = "sample"
     CATEGORY = "sampling"
-    DESCRIPTION = "Denoises a latent with the model, guided by the positive and negative conditioning."
+    DESCRIPTION = "Uses the provided model, positive and negative conditioning to denoise the latent image."
 
     def sample(self, model, seed, steps, cfg, sampler_name, scheduler, positive, negative, latent_image,
                denoise=1.0):

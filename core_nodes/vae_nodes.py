@@ -19,8 +19,8 @@ def _crop_to_multiple(pixels: torch.Tensor, multiple: int) -> torch.Tensor:
 class VAEDecode:
     @classmethod
     def INPUT_TYPES(cls):
-        return {"required": {"samples": ("LATENT", {"tooltip": "The latent to decode."}),
-                             "vae": ("VAE", {"tooltip": "The VAE that decodes it."})}}
+        return {"required": {"samples": ("LATENT", {"tooltip": "The latent to be decoded."}),
+                             "vae": ("VAE", {"tooltip": "The VAE model used for decoding the latent."})}}
 
     RETURN_TYPES = ("IMAGE",)
     OUTPUT_TOOLTIPS = ("The decoded image.",)
@@ -41,8 +41,12 @@ class VAEDecodeTiled:
         return {"required": {"samples": ("LATENT",), "vae": ("VAE",),
                              "tile_size": ("INT", {"default": 512, "min": 64, "max": 4096, "step": 32}),
                              "overlap": ("INT", {"default": 64, "min": 0, "max": 4096, "step": 32}),
-                             "temporal_size": ("INT", {"default": 64, "min": 8, "max": 4096, "step": 4}),
-                             "temporal_overlap": ("INT", {"default": 8, "min": 4, "max": 4096, "step": 4})}}
+                             "temporal_size": ("INT", {
+                                 "default": 64, "min": 8, "max": 4096, "step": 4,
+                                 "tooltip": "Only used for video VAEs: Amount of frames to decode at a time."}),
+                             "temporal_overlap": ("INT", {
+                                 "default": 8, "min": 4, "max": 4096, "step": 4,
+                                 "tooltip": "Only used for video VAEs: Amount of frames to overlap."})}}
 
     RETURN_TYPES = ("IMAGE",)
     FUNCTION = "decode"
@@ -74,8 +78,12 @@ class VAEEncodeTiled:
         return {"required": {"pixels": ("IMAGE",), "vae": ("VAE",),
                              "tile_size": ("INT", {"default": 512, "min": 64, "max": 4096, "step": 64}),
                              "overlap": ("INT", {"default": 64, "min": 0, "max": 4096, "step": 32}),
-                             "temporal_size": ("INT", {"default": 64, "min": 8, "max": 4096, "step": 4}),
-                             "temporal_overlap": ("INT", {"default": 8, "min": 4, "max": 4096, "step": 4})}}
+                             "temporal_size": ("INT", {
+                                 "default": 64, "min": 8, "max": 4096, "step": 4,
+                                 "tooltip": "Only used for video VAEs: Amount of frames to encode at a time."}),
+                             "temporal_overlap": ("INT", {
+                                 "default": 8, "min": 4, "max": 4096, "step": 4,
+                                 "tooltip": "Only used for video VAEs: Amount of frames to overlap."})}}
 
     RETURN_TYPES = ("LATENT",)
     FUNCTION = "encode"
@@ -120,7 +128,11 @@ class InpaintModelConditioning:
     def INPUT_TYPES(cls):
         return {"required": {"positive": ("CONDITIONING",), "negative": ("CONDITIONING",), "vae": ("VAE",),
                              "pixels": ("IMAGE",), "mask": ("MASK",),
-                             "noise_mask": ("BOOLEAN", {"default": True})}}
+                             "noise_mask": ("BOOLEAN", {
+                                 "default": True,
+                                 "tooltip": "Add a noise mask to the latent so sampling will only happen within the "
+                                            "mask. Might improve results or completely break things depending on the "
+                                            "model."})}}
 
     RETURN_TYPES = ("CONDITIONING", "CONDITIONING", "LATENT")
     RETURN_NAMES = ("positive", "negative", "latent")

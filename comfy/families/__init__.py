@@ -185,7 +185,12 @@ def detect(state_dict: Mapping[str, Any], prefix: str | None = None) -> FamilyMa
         found = matcher(state_dict, prefix)
         if found is not None:
             return found
-    unet_config = unet.detect_unet_config(state_dict, prefix)
+    return detect_unet_family(unet.detect_unet_config(state_dict, prefix), state_dict, prefix)
+
+
+def detect_unet_family(unet_config: dict[str, Any], state_dict: Mapping[str, Any], prefix: str) -> FamilyMatch:
+    """The UNet family of a detected UNet config (`unet.detect_unet_config`), tried in ComfyUI's match order,
+    exact full-size values first. Raises ModelDetectionError when it is none of them."""
     for exact in (True, False):
         for matcher in _UNET_MATCHERS:
             found = matcher(unet_config, state_dict, prefix, exact)
@@ -218,5 +223,5 @@ def built_clip_types() -> list[str]:
     return [option for option in dict.fromkeys(order) if option in built]
 
 
-__all__ += ["key_table_of", "CLIP_LOADER_OPTIONS", "NETWORK_LIBRARY_MODULES", "import_network_libraries", "COMFY_TEXT_ENCODER_PREFIXES", "DIFFUSION_MODEL_PREFIX", "VAE_PREFIX", "architecture_module", "built_clip_types",
+__all__ += ["detect_unet_family", "key_table_of", "CLIP_LOADER_OPTIONS", "NETWORK_LIBRARY_MODULES", "import_network_libraries", "COMFY_TEXT_ENCODER_PREFIXES", "DIFFUSION_MODEL_PREFIX", "VAE_PREFIX", "architecture_module", "built_clip_types",
             "comfy_text_encoder_prefix", "families_built_by", "state_dict_prefix"]

@@ -285,8 +285,9 @@ def convert(source: dict[str, torch.Tensor], flux_config: Mapping[str, Any]) -> 
 
 
 def load(state_dict: Mapping[str, torch.Tensor], found: FamilyMatch, family: Family, source_name: str,
-         dtype: torch.dtype | None = torch.float32) -> Any:
-    """The diffusers FLUX.1 transformer for the weights under `found.unet_prefix`.
+         dtype: torch.dtype | None = torch.float32, operations: Any = None) -> Any:
+    """The diffusers FLUX.1 transformer for the weights under `found.unet_prefix` (its layers built from
+    `operations`, a `comfy.ops` set, when given).
 
     BFL-layout weights are first compared with the layout their shapes describe, then converted and checked
     again in diffusers' names; a file already in diffusers' layout loads as it is (checked in those names).
@@ -302,10 +303,12 @@ def load(state_dict: Mapping[str, torch.Tensor], found: FamilyMatch, family: Fam
     except ValueError as error:
         raise WeightLoadError(f"{source_name}: {error}")
     if found.unet_config.get("weights_layout") == "diffusers":
-        return load_checked(FluxTransformer2DModel, config, source, dict(source), what, source_name, dtype)
+        return load_checked(FluxTransformer2DModel, config, source, dict(source), what, source_name, dtype,
+                            operations=operations)
     check_original_layout(source, original_layout(found.unet_config), what, source_name)
     converted, leftover = convert(source, found.unet_config)
-    return load_checked(FluxTransformer2DModel, config, source, converted, what, source_name, dtype, leftover)
+    return load_checked(FluxTransformer2DModel, config, source, converted, what, source_name, dtype, leftover,
+                        operations=operations)
 
 
 def network_config(network: torch.nn.Module) -> dict[str, Any]:

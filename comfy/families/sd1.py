@@ -1,10 +1,11 @@
-"""Stable Diffusion 1.x (ComfyUI's `SD15`), with the 9-channel inpainting models as a variant.
+"""Stable Diffusion 1.x (ComfyUI's `SD15`), with the 9-channel inpainting and 8-channel instruct-pix2pix models as
+variants.
 
 A single-file checkpoint keeps the UNet and the VAE under the usual LDM prefixes (`base.py`) and
 OpenAI's CLIP-L text model (transformers layout) under `cond_stage_model.transformer.`. Full size: context 768,
 320 channels, convolutional `proj_in`; a reduced model is SD1 when it has cross-attention, no `label_emb` and a
-convolutional `proj_in`. 4 input channels: SD1.5; 9: inpainting (mask and masked image concatenated); 8 would be
-instruct-pix2pix, which Kiln does not load. Kohya LoRAs name the text encoder `lora_te_` (or `lora_te1_`).
+convolutional `proj_in`. 4 input channels: SD1.5; 9: inpainting (mask and masked image concatenated); 8:
+instruct-pix2pix (the image to edit concatenated). Kohya LoRAs name the text encoder `lora_te_` (or `lora_te1_`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ _COMMON: dict[str, Any] = dict(
 )
 SD15 = Family(name="SD15", **_COMMON)
 SD15_INPAINT = Family(name="SD15_inpaint", **_COMMON)
-FAMILIES = (SD15, SD15_INPAINT)
+SD15_INSTRUCTPIX2PIX = Family(name="SD15_instructpix2pix", **{**_COMMON, "comfy_class": "SD15_instructpix2pix",
+                                                               "model_class": "SD15_instructpix2pix"})
+FAMILIES = (SD15, SD15_INPAINT, SD15_INSTRUCTPIX2PIX)
+_BY_IN_CHANNELS = {4: SD15, 9: SD15_INPAINT, 8: SD15_INSTRUCTPIX2PIX}
 
 
 def matches_structure(unet_config: Mapping[str, Any]) -> bool:
@@ -42,9 +46,9 @@ def match(unet_config: dict[str, Any], state_dict: Mapping[str, Any], prefix: st
     if not (unet.matches_exactly(SD15, unet_config) if exact else matches_structure(unet_config)):
         return None
     in_channels = unet_config["in_channels"]
-    if in_channels not in (4, 9):
+    family = _BY_IN_CHANNELS.get(in_channels)
+    if family is None:
         raise ModelDetectionError(
-            f"Unsupported SD1.x variant with {in_channels} input channels (4: SD1.5, 9: inpainting; 8 would be "
-            f"instruct-pix2pix, which Kiln does not load). First keys seen: {first_keys(state_dict)}")
-    family = SD15 if in_channels == 4 else SD15_INPAINT
+            f"Unsupported SD1.x variant with {in_channels} input channels (4: SD1.5, 9: inpainting, 8: "
+            f"instruct-pix2pix). First keys seen: {first_keys(state_dict)}")
     return FamilyMatch(family.name, family.comfy_class, family.prediction_type, exact, prefix, unet_config)

@@ -246,8 +246,9 @@ def convert(source: dict[str, torch.Tensor]) -> tuple[dict[str, Any], list[str]]
 
 
 def load(state_dict: Mapping[str, torch.Tensor], found: FamilyMatch, family: Family, source_name: str,
-         dtype: torch.dtype | None = torch.float32) -> Any:
-    """The diffusers SD3 MMDiT for the weights under `found.unet_prefix`.
+         dtype: torch.dtype | None = torch.float32, operations: Any = None) -> Any:
+    """The diffusers SD3 MMDiT for the weights under `found.unet_prefix` (its layers built from `operations`, a
+    `comfy.ops` set, when given).
 
     Checked like FLUX.1's: against the layout its shapes describe, then in diffusers' names. Raises
     `WeightLoadError` naming `source_name` and the first missing / unexpected / wrong-shape keys.
@@ -261,11 +262,11 @@ def load(state_dict: Mapping[str, torch.Tensor], found: FamilyMatch, family: Fam
         raise WeightLoadError(f"{source_name}: {error}")
     if found.unet_config.get("weights_layout") == "diffusers":
         return load_checked(SD3Transformer2DModel, config, source, dict(source), "SD3 transformer", source_name,
-                            dtype)
+                            dtype, operations=operations)
     check_original_layout(source, original_layout(found.unet_config), "SD3 transformer", source_name)
     converted, leftover = convert(source)
     return load_checked(SD3Transformer2DModel, config, source, converted, "SD3 transformer", source_name, dtype,
-                        leftover)
+                        leftover, operations=operations)
 
 
 def network_config(network: torch.nn.Module) -> dict[str, Any]:

@@ -16,6 +16,7 @@ features), not SDXL. SDXL is eps unless the checkpoint has a top-level `v_pred` 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,7 +58,10 @@ SDXL_REFINER = Family(
                       "transformer_depth_middle": 4},
     **_COMMON,
 )
-FAMILIES = (SDXL_REFINER, SDXL)  # ComfyUI tries the refiner first
+# 8 input channels: instruct-pix2pix (the image to edit concatenated to the latent).
+SDXL_INSTRUCTPIX2PIX = dataclasses.replace(SDXL, name="SDXL_instructpix2pix", comfy_class="SDXL_instructpix2pix",
+                                           model_class="SDXL_instructpix2pix")
+FAMILIES = (SDXL_REFINER, SDXL, SDXL_INSTRUCTPIX2PIX)  # ComfyUI tries the refiner first
 
 
 def _has_sdxl_label_embedding(unet_config: Mapping[str, Any]) -> bool:
@@ -93,5 +97,6 @@ def match_refiner(unet_config: dict[str, Any], state_dict: Mapping[str, Any], pr
 
 def match_base(unet_config: dict[str, Any], state_dict: Mapping[str, Any], prefix: str,
                exact: bool) -> FamilyMatch | None:
-    """SDXL base, when `unet_config` matches (exactly, or by structure)."""
-    return _match(SDXL, _is_base_structure(unet_config), unet_config, state_dict, prefix, exact)
+    """SDXL base (or its instruct-pix2pix variant), when `unet_config` matches (exactly, or by structure)."""
+    family = SDXL_INSTRUCTPIX2PIX if unet_config["in_channels"] == 8 else SDXL
+    return _match(family, _is_base_structure(unet_config), unet_config, state_dict, prefix, exact)

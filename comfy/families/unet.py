@@ -31,7 +31,8 @@ def _transformer_depth(state_dict: Mapping[str, Any], block_prefix: str) -> int:
     return count_indices(state_dict, re.escape(block_prefix) + r"transformer_blocks\.(\d+)\.")
 
 
-def detect_unet_config(state_dict: Mapping[str, Any], key_prefix: str) -> dict[str, Any]:
+def detect_unet_config(state_dict: Mapping[str, Any], key_prefix: str, out_channels: int | None = None
+                       ) -> dict[str, Any]:
     """The LDM UNet hyper-parameters implied by the weights under `key_prefix`.
 
     Gives ComfyUI's names: in_channels, model_channels, out_channels, num_res_blocks (per level),
@@ -39,7 +40,8 @@ def detect_unet_config(state_dict: Mapping[str, Any], key_prefix: str) -> dict[s
     transformer_depth_output (per output block), context_dim, use_linear_in_transformer, adm_in_channels
     (None without a `label_emb`), num_classes ("sequential" with one), attention_levels (levels with
     attention). Heads are not visible in the weights; the family description adds them.
-    Raises ModelDetectionError naming the missing key for an incomplete UNet.
+    Raises ModelDetectionError naming the missing key for an incomplete UNet. out_channels: given for a UNet
+    without an output layer (a ControlNet, the encoder half), else read from `out.2.weight`.
     """
     unet = without_prefix(state_dict, key_prefix)
     if MARKER not in unet:
@@ -47,7 +49,8 @@ def detect_unet_config(state_dict: Mapping[str, Any], key_prefix: str) -> dict[s
             f"No UNet under prefix {key_prefix!r}: {MARKER!r} is missing. First keys seen: {first_keys(state_dict)}"
         )
     model_channels, in_channels = shape(unet, MARKER)[:2]
-    out_channels = shape(unet, "out.2.weight")[0]
+    if out_channels is None:
+        out_channels = shape(unet, "out.2.weight")[0]
 
     num_input_blocks = count_indices(unet, r"input_blocks\.(\d+)\.")
     num_output_blocks = count_indices(unet, r"output_blocks\.(\d+)\.")
@@ -204,12 +207,12 @@ def unet_diffusers_config(unet_config: dict[str, Any], family: Family) -> dict[s
 
 
 def load(state_dict: Mapping[str, torch.Tensor], match: FamilyMatch, family: Family, source_name: str,
-         dtype: torch.dtype | None = torch.float32) -> Any:
+         dtype: torch.dtype | None = torch.float32, operations: Any = None) -> Any:
     """The diffusers `UNet2DConditionModel` for the LDM/SGM UNet weights under `match.unet_prefix`.
 
     diffusers' `convert_ldm_unet_checkpoint` renames the weights (it reads them under its own `LDM_UNET_KEY`);
     `load_checked` builds the model and checks every key. dtype: the weights' dtype after loading (None keeps
-    the file's). Raises `WeightLoadError` naming `source_name` and the first bad keys.
+    the file's); operations: a `comfy.ops` set whose layers the network is built from (a pack's own). Raises `WeightLoadError` naming `source_name` and the first bad keys.
     """
     from diffusers import UNet2DConditionModel
     from diffusers.loaders.single_file_utils import LDM_UNET_KEY, convert_ldm_unet_checkpoint
@@ -224,7 +227,8 @@ def load(state_dict: Mapping[str, torch.Tensor], match: FamilyMatch, family: Fam
         converted = convert_ldm_unet_checkpoint(source, config)
     except KeyError as error:
         raise WeightLoadError(f"{source_name}: the {family.name} UNet weights lack the key {error}")
-    return load_checked(UNet2DConditionModel, config, source, converted, f"{family.name} UNet", source_name, dtype)
+    return load_checked(UNet2DConditionModel, config, source, converted, f"{family.name} UNet", source_name, dtype,
+                        operations=operations)
 
 
 # --- the way back --------------------------------------------------------------------------------------------

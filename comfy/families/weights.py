@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+import comfy.ops
 import comfy.utils
 from comfy.families.base import WeightLoadError
 
@@ -63,8 +64,12 @@ def _identities(tensor: torch.Tensor) -> list[Any]:
 
 def load_checked(model_class: type, config: dict[str, Any], source: Mapping[str, torch.Tensor],
                  converted: dict[str, Any], what: str, source_name: str, dtype: torch.dtype | None,
-                 leftover: list[str] | None = None) -> Any:
+                 leftover: list[str] | None = None, operations: Any = None) -> Any:
     """Build `model_class(**config)` without allocating, check keys and shapes, then load `converted` into it.
+
+    With `operations` (a `comfy.ops` set, such as a pack's `GGMLOps`), the network's plain torch layers are
+    rebuilt from its classes after the check, and the weights go in through each layer's own
+    `_load_from_state_dict` as they are (no dtype cast: the layers cast per call).
 
     A source key is "unexpected" when its tensor ended up nowhere in `converted` (tracked by tensor identity:
     the converters pass tensors through or take views of them), or, for converters that copy (the flow
@@ -98,6 +103,10 @@ def load_checked(model_class: type, config: dict[str, Any], source: Mapping[str,
     raise_if_misfit(source_name, what, missing, unexpected, wrong_shapes,
                     missing_label="missing keys (diffusers names)")
 
+    if operations is not None:
+        comfy.ops.replace_layers(model, operations)
+        model.load_state_dict(converted, strict=False, assign=True)
+        return model.eval()
     if dtype is not None:
         converted = comfy.utils.cast_in_one_block(converted, dtype)
     model.load_state_dict(converted, strict=True, assign=True)

@@ -37,8 +37,9 @@ def _free_port() -> int:
 class KilnServer:
     """One `python main.py` process on a free port, with its base directory and captured output."""
 
-    def __init__(self, base_dir: Path, extra_args: list[str]):
+    def __init__(self, base_dir: Path, extra_args: list[str], custom_nodes_dirs: list[Path] | None = None):
         self.base_dir = base_dir
+        self.custom_nodes_dirs = custom_nodes_dirs or [TEST_CUSTOM_NODES]
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra_args = extra_args
@@ -63,7 +64,8 @@ class KilnServer:
     def start(self) -> None:
         if not (REPO_ROOT / "main.py").exists():
             pytest.fail(f"{REPO_ROOT / 'main.py'} does not exist yet: there is no server to test")
-        self.yaml_path.write_text(f"kiln_e2e:\n    custom_nodes: {TEST_CUSTOM_NODES}\n", encoding="utf-8")
+        folders = "".join(f"        {folder}\n" for folder in self.custom_nodes_dirs)
+        self.yaml_path.write_text(f"kiln_e2e:\n    custom_nodes: |\n{folders}", encoding="utf-8")
         command = [sys.executable, "main.py", "--port", str(self.port), "--listen", "127.0.0.1",
                    "--base-directory", str(self.base_dir), "--extra-model-paths-config", str(self.yaml_path),
                    *self.extra_args]
@@ -110,10 +112,11 @@ class KilnServer:
         return "\n".join(lines[-last_lines:])
 
 
-def start_server(tmp_path_factory: pytest.TempPathFactory, name: str, extra_args: list[str] | None = None
-                 ) -> KilnServer:
-    """Start a server with a fresh base directory; the caller stops it."""
-    server = KilnServer(tmp_path_factory.mktemp(name), extra_args or [])
+def start_server(tmp_path_factory: pytest.TempPathFactory, name: str, extra_args: list[str] | None = None,
+                 custom_nodes_dirs: list[Path] | None = None) -> KilnServer:
+    """Start a server with a fresh base directory (custom nodes from `custom_nodes_dirs`, by default the test
+    packs' folder); the caller stops it."""
+    server = KilnServer(tmp_path_factory.mktemp(name), extra_args or [], custom_nodes_dirs)
     server.start()
     return server
 

@@ -9,6 +9,7 @@ import torch
 
 import comfy.latent_formats
 import comfy.model_sampling
+from comfy.model_patcher import ModelPatcher
 from tests.conftest import FIXTURES
 
 
@@ -16,13 +17,14 @@ def load_json(name: str):
     return json.loads((FIXTURES / name).read_text())
 
 
-class AnalyticDenoiser:
+class AnalyticDenoiser(torch.nn.Module):
     """The ideal denoiser for data ~ N(mu, s²) in model space: D(x, σ) = mu + s²/(s² + σ²)·(x − mu), float32.
 
     With `conditioned=True` the mean is sign·mu, sign = c_crossattn[b, 0, 0] (the fixtures' cfg-3 model).
     Records every call as (batch size, sigmas, signs)."""
 
     def __init__(self, mu: torch.Tensor, s: float = 0.5, conditioned: bool = False, model_type: str = "eps"):
+        super().__init__()
         self.mu = mu
         self.s = s
         self.conditioned = conditioned
@@ -45,13 +47,13 @@ class AnalyticDenoiser:
         return mu + (s2 / (s2 + sigma * sigma)) * (x - mu)
 
 
-class Patcher:
-    """The three attributes comfy.sample needs from a ModelPatcher."""
+class Patcher(ModelPatcher):
+    """A ModelPatcher on the CPU around a stand-in model, with the given model_options."""
 
     def __init__(self, model, model_options: dict | None = None):
-        self.model = model
-        self.model_options = model_options if model_options is not None else {}
-        self.load_device = torch.device("cpu")
+        super().__init__(model, torch.device("cpu"), torch.device("cpu"))
+        if model_options is not None:
+            self.model_options = model_options
 
 
 def fixture_mu() -> torch.Tensor:

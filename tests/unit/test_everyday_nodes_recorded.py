@@ -26,6 +26,8 @@ from safetensors.torch import load_file
 import comfy.model_patcher
 import folder_paths
 import nodes
+from comfy_api.latest import io as comfy_io
+from comfy_execution import node_loading
 from comfy_extras import (
     nodes_audio,
     nodes_compositing,
@@ -63,7 +65,7 @@ REGISTRY: dict[str, type] = dict(nodes.NODE_CLASS_MAPPINGS)
 for _module in (nodes_audio, nodes_compositing, nodes_images, nodes_latent, nodes_mask, nodes_morphology,
                 nodes_post_processing, nodes_preview_any, nodes_string, nodes_upscale_model, nodes_video,
                 nodes_webcam):
-    REGISTRY.update(_module.NODE_CLASS_MAPPINGS)
+    REGISTRY.update(node_loading.module_node_classes(_module))
 
 IMAGE_CLASSES = {"ImageBlend", "ImageBlur", "ImageQuantize", "ImageSharpen", "ImageScaleToTotalPixels",
                  "ImageAddNoise", "ImageStitch", "ResizeAndPadImage", "ImageScaleToMaxDimension", "Morphology",
@@ -83,6 +85,12 @@ class KilnBackend:
 
     def call(self, class_name: str, inputs: dict, hidden: bool):
         node_class = REGISTRY[class_name]
+        if issubclass(node_class, comfy_io.ComfyNode):  # V3: hidden values on the call's class clone
+            values = {comfy_io.Hidden.prompt: CASES.PROMPT,
+                      comfy_io.Hidden.extra_pnginfo: CASES.EXTRA_PNGINFO} if hidden else {}
+            output = node_class.PREPARE_CLASS_CLONE(values).EXECUTE_NORMALIZED(**inputs)
+            ui = output.ui if output.ui is None or isinstance(output.ui, dict) else output.ui.as_dict()
+            return tuple(output.result or ()), ui
         hidden_values = {"prompt": CASES.PROMPT, "extra_pnginfo": CASES.EXTRA_PNGINFO} if hidden else {}
         result = getattr(node_class(), node_class.FUNCTION)(**inputs, **hidden_values)
         if isinstance(result, dict):

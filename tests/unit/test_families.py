@@ -162,12 +162,12 @@ def _peft_file(layers: dict[str, tuple], table, prefix: str) -> dict[str, torch.
 def _patched_original(model, strength: float) -> dict[str, torch.Tensor]:
     """The model's weights with its patches applied, exported to the file's original names."""
     network = model.model.diffusion_model
-    backup = model.patch_model()
+    model.patch_model()
     try:
         table = families.architecture_module(model.model.model_config.architecture).key_table(network)
         return {key: value.clone() for key, value in export_state_dict(table, network.state_dict()).items()}
     finally:
-        model.unpatch_model(backup)
+        model.unpatch_model()
 
 
 # Every fused and every reordered weight: qkv / linear1 split into q, k, v (+ MLP), the final modulation's halves

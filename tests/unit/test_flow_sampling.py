@@ -15,9 +15,10 @@ import comfy.model_patcher
 import comfy.model_sampling
 import comfy.samplers
 import nodes
+from comfy_execution import node_loading
 from comfy_extras.nodes_flux import CLIPTextEncodeFlux, FluxGuidance
 from comfy_extras.nodes_model_advanced import ModelSamplingFlux, ModelSamplingSD3, flux_resolution_shift
-from comfy_extras.nodes_sd3 import CLIPTextEncodeSD3, EmptySD3LatentImage
+from comfy_extras.nodes_sd3 import CLIPTextEncodeSD3, EmptySD3LatentImage, TripleCLIPLoader
 from tests.unit.analytic_model import assert_schedule_close, fixture_mu, load_json
 
 FLOW_SIGMAS = load_json("flow_sigmas.json")["samplings"]
@@ -229,8 +230,6 @@ def without_tooltips(spec: dict) -> dict:
     return result
 
 
-TEXT = {"multiline": True, "dynamicPrompts": True}
-GUIDANCE = ("FLOAT", {"default": 3.5, "min": 0.0, "max": 100.0, "step": 0.1})
 COMFYUI_SPECS = {
     ModelSamplingSD3: ("advanced/model", "patch", ("MODEL",), {
         "model": ("MODEL",),
@@ -242,28 +241,6 @@ COMFYUI_SPECS = {
         "base_shift": ("FLOAT", {"default": 0.5, "min": 0.0, "max": 100.0, "step": 0.01}),
         "width": ("INT", {"default": 1024, "min": 16, "max": nodes.MAX_RESOLUTION, "step": 8}),
         "height": ("INT", {"default": 1024, "min": 16, "max": nodes.MAX_RESOLUTION, "step": 8}),
-    }),
-    EmptySD3LatentImage: ("latent/sd3", "generate", ("LATENT",), {
-        "width": ("INT", {"default": 1024, "min": 16, "max": nodes.MAX_RESOLUTION, "step": 16}),
-        "height": ("INT", {"default": 1024, "min": 16, "max": nodes.MAX_RESOLUTION, "step": 16}),
-        "batch_size": ("INT", {"default": 1, "min": 1, "max": 4096}),
-    }),
-    FluxGuidance: ("advanced/conditioning/flux", "append", ("CONDITIONING",), {
-        "conditioning": ("CONDITIONING",),
-        "guidance": GUIDANCE,
-    }),
-    CLIPTextEncodeFlux: ("advanced/conditioning/flux", "encode", ("CONDITIONING",), {
-        "clip": ("CLIP",),
-        "clip_l": ("STRING", TEXT),
-        "t5xxl": ("STRING", TEXT),
-        "guidance": GUIDANCE,
-    }),
-    CLIPTextEncodeSD3: ("advanced/conditioning", "encode", ("CONDITIONING",), {
-        "clip": ("CLIP",),
-        "clip_l": ("STRING", TEXT),
-        "clip_g": ("STRING", TEXT),
-        "t5xxl": ("STRING", TEXT),
-        "empty_padding": (["none", "empty_prompt"],),
     }),
 }
 
@@ -279,14 +256,25 @@ def test_node_inputs_match_comfyuis(node):
     assert callable(getattr(node(), function))
 
 
+# The V3 flow nodes (their /object_info is tests/unit/test_v3_extras.py's) keep ComfyUI's classic method names.
+LEGACY_METHODS = {EmptySD3LatentImage: "generate", FluxGuidance: "append", CLIPTextEncodeFlux: "encode",
+                  CLIPTextEncodeSD3: "encode", TripleCLIPLoader: "load_clip"}
+
+
+@pytest.mark.parametrize("node", list(LEGACY_METHODS), ids=lambda node: node.__name__)
+def test_v3_flow_nodes_answer_to_comfyuis_classic_method_names(node):
+    assert getattr(node, LEGACY_METHODS[node]).__func__ is node.execute.__func__
+
+
 def test_the_flow_nodes_are_registered_by_their_extras_modules():
     import comfy_extras.nodes_flux
     import comfy_extras.nodes_model_advanced
     import comfy_extras.nodes_sd3
 
     assert {"ModelSamplingSD3", "ModelSamplingFlux"} <= set(comfy_extras.nodes_model_advanced.NODE_CLASS_MAPPINGS)
-    assert set(comfy_extras.nodes_flux.NODE_CLASS_MAPPINGS) == {"CLIPTextEncodeFlux", "FluxGuidance"}
-    assert set(comfy_extras.nodes_sd3.NODE_CLASS_MAPPINGS) == {"EmptySD3LatentImage", "CLIPTextEncodeSD3"}
+    assert set(node_loading.module_node_classes(comfy_extras.nodes_flux)) == {"CLIPTextEncodeFlux", "FluxGuidance"}
+    assert set(node_loading.module_node_classes(comfy_extras.nodes_sd3)) == {
+        "TripleCLIPLoader", "EmptySD3LatentImage", "CLIPTextEncodeSD3"}
 
 
 # ---------------------------------------------------------------------------------------------- latent & conditioning nodes

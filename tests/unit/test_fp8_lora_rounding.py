@@ -80,10 +80,10 @@ def test_a_patched_fp8_weight_is_written_back_with_comfyuis_bytes(probe, case):
     for index, lora in enumerate(entry["loras"]):
         up, down = tensors[f"{case}/lora{index}_up"], tensors[f"{case}/lora{index}_down"]
         patcher.add_patches({entry["key"]: (up, down, lora["alpha"])}, lora["strength"])
-    backup = patcher.patch_model()
+    patcher.patch_model()
     patched = holder.get_parameter(entry["key"]).detach().clone()
     assert torch.equal(_bytes(patched), tensors[f"{case}/patched_u8"])
-    patcher.unpatch_model(backup)
+    patcher.unpatch_model()
     assert torch.equal(_bytes(holder.get_parameter(entry["key"])), _bytes(weight))
 
 

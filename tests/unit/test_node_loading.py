@@ -263,3 +263,133 @@ def test_init_extra_nodes_can_skip_custom_nodes(registry, custom_nodes, tmp_path
         node_loading.init_extra_nodes(init_custom_nodes=False, init_api_nodes=False)
     assert "PackNode" not in registry.NODE_CLASS_MAPPINGS
     assert "Skipping loading of custom nodes" in caplog.text
+
+
+# --- V3 modules (comfy_entrypoint) ---------------------------------------------------------------------------
+
+V3_NODE = """
+    from comfy_api.latest import ComfyExtension, io
+
+    class Doubler(io.ComfyNode):
+        @classmethod
+        def define_schema(cls):
+            return io.Schema(node_id="{node_id}", display_name={display!r}, category="tests",
+                             inputs=[io.Int.Input("value")], outputs=[io.Int.Output()])
+
+        @classmethod
+        def execute(cls, value):
+            return io.NodeOutput(value * 2)
+"""
+
+
+def v3_pack(folder, name: str, node_id: str = "Doubler", display: str | None = "Double It", entrypoint: str = """
+    class Extension(ComfyExtension):
+        async def get_node_list(self):
+            return [Doubler]
+
+    async def comfy_entrypoint():
+        return Extension()
+""") -> str:
+    write(folder / name / "__init__.py", textwrap.dedent(V3_NODE.format(node_id=node_id, display=display))
+          + textwrap.dedent(entrypoint))
+    return str(folder / name)
+
+
+def test_v3_pack_registers_its_nodes_under_their_schema_ids(registry, custom_nodes):
+    assert node_loading.load_custom_node(v3_pack(custom_nodes, "v3-pack", node_id="KilnDoubler")) is True
+
+    doubler = registry.NODE_CLASS_MAPPINGS["KilnDoubler"]
+    assert doubler.__name__ == "Doubler"
+    assert doubler.RELATIVE_PYTHON_MODULE == "custom_nodes.v3-pack"
+    assert registry.NODE_DISPLAY_NAME_MAPPINGS["KilnDoubler"] == "Double It"
+    assert doubler.GET_NODE_INFO_V1()["python_module"] == "custom_nodes.v3-pack"
+
+
+def test_v3_pack_with_a_sync_entrypoint_and_sync_node_list_loads(registry, custom_nodes):
+    path = v3_pack(custom_nodes, "sync-pack", display=None, entrypoint="""
+        class Extension(ComfyExtension):
+            def get_node_list(self):
+                return [Doubler]
+
+        def comfy_entrypoint():
+            return Extension()
+    """)
+
+    assert node_loading.load_custom_node(path) is True
+    assert "Doubler" in registry.NODE_CLASS_MAPPINGS and "Doubler" not in registry.NODE_DISPLAY_NAME_MAPPINGS
+
+
+@pytest.mark.asyncio
+async def test_v3_pack_loads_from_inside_a_running_event_loop(registry, custom_nodes):
+    assert node_loading.load_custom_node(v3_pack(custom_nodes, "in-loop")) is True
+    assert "Doubler" in registry.NODE_CLASS_MAPPINGS
+
+
+def test_v3_pack_cannot_override_a_core_node(registry, custom_nodes, caplog):
+    path = v3_pack(custom_nodes, "impostor", node_id="CoreNode")
+
+    assert node_loading.load_custom_node(path, ignore=frozenset({"CoreNode"})) is True
+    assert registry.NODE_CLASS_MAPPINGS["CoreNode"] is CoreNode
+    assert "has the name of a core node" in caplog.text
+
+
+def test_v3_entrypoint_that_raises_fails_the_pack_with_comfyuis_line_and_its_traceback(registry, custom_nodes,
+                                                                                       caplog):
+    path = v3_pack(custom_nodes, "raises", entrypoint="""
+        async def comfy_entrypoint():
+            raise RuntimeError("no extension today")
+    """)
+
+    assert node_loading.load_custom_node(path) is False
+    assert f"Error while calling comfy_entrypoint in {path}: no extension today" in caplog.messages
+    assert "Traceback (most recent call last)" in caplog.text and "During handling" not in caplog.text
+    assert "Doubler" not in registry.NODE_CLASS_MAPPINGS
+
+
+def test_v3_node_with_an_invalid_schema_fails_the_pack_after_the_nodes_before_it(registry, custom_nodes, caplog):
+    path = v3_pack(custom_nodes, "bad-schema", entrypoint="""
+        class Broken(io.ComfyNode):
+            @classmethod
+            def define_schema(cls):
+                return io.Schema(node_id="Broken", inputs=[io.Int.Input("x"), io.Int.Input("x")])
+
+            @classmethod
+            def execute(cls, x):
+                return io.NodeOutput()
+
+        class Extension(ComfyExtension):
+            async def get_node_list(self):
+                return [Doubler, Broken]
+
+        def comfy_entrypoint():
+            return Extension()
+    """)
+
+    assert node_loading.load_custom_node(path) is False
+    assert "Doubler" in registry.NODE_CLASS_MAPPINGS and "Broken" not in registry.NODE_CLASS_MAPPINGS
+    assert (f"Error while calling comfy_entrypoint in {path}: Input ids must be unique, but ['x'] are not."
+            in caplog.messages)
+
+
+@pytest.mark.parametrize("entrypoint, complaint", [
+    ("comfy_entrypoint = 42", "is not callable, skipping."),
+    ("def comfy_entrypoint():\n    return object()", "did not return a ComfyExtension, skipping."),
+    ("class Extension(ComfyExtension):\n    async def get_node_list(self):\n        return (Doubler,)\n"
+     "def comfy_entrypoint():\n    return Extension()", "did not return a list of nodes, skipping."),
+])
+def test_v3_entrypoint_giving_no_extension_or_no_list_is_skipped_with_comfyuis_warning(registry, custom_nodes, caplog,
+                                                                                       entrypoint, complaint):
+    path = v3_pack(custom_nodes, "odd", entrypoint=entrypoint)
+
+    assert node_loading.load_custom_node(path) is False
+    assert f"comfy_entrypoint in {path} {complaint}" in caplog.messages
+
+
+def test_module_node_classes_reads_classic_and_v3_modules(registry, custom_nodes):
+    node_loading.load_custom_node(v3_pack(custom_nodes, "v3-listing", node_id="Listed"))
+    v3_module = next(module for key, module in sys.modules.items() if key.endswith("v3-listing"))
+    classic = types.ModuleType("classic")
+    classic.NODE_CLASS_MAPPINGS = {"CoreNode": CoreNode}
+
+    assert list(node_loading.module_node_classes(v3_module)) == ["Listed"]
+    assert node_loading.module_node_classes(classic) == {"CoreNode": CoreNode}

@@ -1,9 +1,11 @@
-"""Primitive nodes (comfy_extras/nodes_primitive.py): each returns its value under utils/primitive."""
+"""Primitive nodes (comfy_extras/nodes_primitive.py, V3 as in ComfyUI): each returns its value under
+utils/primitive."""
 
 from __future__ import annotations
 
 import pytest
 
+from comfy_execution import node_loading
 from comfy_extras import nodes_primitive
 
 CASES = [
@@ -17,17 +19,15 @@ CASES = [
 
 @pytest.mark.parametrize("name, socket, value, display", CASES)
 def test_primitive_returns_its_value_with_declared_type(name, socket, value, display):
-    cls = nodes_primitive.NODE_CLASS_MAPPINGS[name]
+    cls = node_loading.module_node_classes(nodes_primitive)[name]
 
-    assert getattr(cls(), cls.FUNCTION)(value=value) == (value,)
-    assert cls.RETURN_TYPES == (socket,)
+    assert getattr(cls(), cls.FUNCTION)(value=value).result == (value,)
+    assert cls.RETURN_TYPES == [socket]
     assert cls.INPUT_TYPES()["required"]["value"][0] == socket
     assert cls.CATEGORY == "utils/primitive"
-    assert nodes_primitive.NODE_DISPLAY_NAME_MAPPINGS[name] == display
+    assert cls.GET_SCHEMA().display_name == display
 
 
 def test_multiline_string_primitive_asks_for_a_multiline_widget():
-    options = nodes_primitive.PrimitiveStringMultiline.INPUT_TYPES()["required"]["value"][1]
-
-    assert options == {"multiline": True}
-    assert len(nodes_primitive.PrimitiveString.INPUT_TYPES()["required"]["value"]) == 1
+    assert nodes_primitive.StringMultiline.INPUT_TYPES()["required"]["value"][1] == {"multiline": True}
+    assert nodes_primitive.String.INPUT_TYPES()["required"]["value"][1] == {"multiline": False}

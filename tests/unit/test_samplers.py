@@ -154,10 +154,11 @@ def test_samplers_run_on_a_v_prediction_model():
     assert torch.allclose(out, TENSORS["out_dpmpp_2m"], atol=1e-5)  # same schedule, same denoiser → same result
 
 
-class FlowPointMass:
+class FlowPointMass(torch.nn.Module):
     """A rectified-flow (CONST) model whose data is the single point mu: the ideal denoiser is mu everywhere."""
 
     def __init__(self):
+        super().__init__()
         import comfy.latent_formats
         import comfy.model_sampling
 

@@ -26,7 +26,7 @@ def loaded(tmp_path_factory):
 def encode_sdxl(clip, text_g="a red circle", text_l="a red circle", **sizes):
     values = {"width": 1024, "height": 768, "crop_w": 16, "crop_h": 8, "target_width": 896, "target_height": 640}
     values.update(sizes)
-    return CLIPTextEncodeSDXL().encode(clip, text_g=text_g, text_l=text_l, **values)[0]
+    return CLIPTextEncodeSDXL.execute(clip, text_g=text_g, text_l=text_l, **values)[0]
 
 
 def test_sdxl_encode_carries_pooled_output_and_the_size_options(loaded):
@@ -74,7 +74,7 @@ def test_sdxl_size_options_reach_the_models_time_ids(loaded):
 def test_refiner_encode_carries_the_aesthetic_score_into_the_time_ids(loaded):
     patcher, clip = loaded["SDXLRefiner"]
     model = patcher.model
-    [[cond, options]] = CLIPTextEncodeSDXLRefiner().encode(clip, ascore=2.5, width=640, height=512, text="a cat")[0]
+    [[cond, options]] = CLIPTextEncodeSDXLRefiner.execute(clip, ascore=2.5, width=640, height=512, text="a cat")[0]
     assert (options["aesthetic_score"], options["width"], options["height"]) == (2.5, 640, 512)
     assert options["pooled_output"] is not None
     conds = model.extra_conds(cond, options, torch.zeros(1, 4, 8, 8))

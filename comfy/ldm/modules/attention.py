@@ -1,0 +1,242 @@
+"""ComfyUI's attention functions (`comfy.ldm.modules.attention`): the one call every attention layer makes.
+
+`optimized_attention(q, k, v, heads, mask=None, attn_precision=None, skip_reshape=False,
+skip_output_reshape=False, transformer_options=...)` takes queries, keys and values projected by the layer:
+- `[B, N, heads * dim_head]` each (or `[B, heads, N, dim_head]` with `skip_reshape`),
+- an optional additive or boolean `mask` `[Nq, Nk]`, `[B, Nq, Nk]` or `[B, heads, Nq, Nk]`,
+and gives `[B, Nq, heads * dim_head]` (or `[B, heads, Nq, dim_head]` with `skip_output_reshape`).
+
+Kiln's diffusion networks are diffusers modules; `comfy.diffusers_attention` gives their attention layers
+processors that call this module's `optimized_attention` at call time. So a pack that assigns
+`comfy.ldm.modules.attention.optimized_attention = its_function`, or that sets
+`transformer_options["optimized_attention_override"]` (read by `wrap_attn`), changes what Kiln's models compute,
+as it changes ComfyUI's. Kiln's default is torch's `scaled_dot_product_attention` (`attention_pytorch`).
+
+The LDM modules ComfyUI defines here (`CrossAttention`, `BasicTransformerBlock`, `SpatialTransformer`, ...) are
+not: Kiln's UNet is diffusers' (see tests/fixtures/comfyui/public_names_gaps.json).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+import comfy.ops
+from comfy import model_management
+from comfy.cli_args import args
+
+# The optional kernels ComfyUI can use; Kiln ships none of them.
+SAGE_ATTENTION_IS_AVAILABLE = False
+FLASH_ATTENTION_IS_AVAILABLE = False
+BROKEN_XFORMERS = False
+
+# ComfyUI's default operations for the layers it builds here.
+ops = comfy.ops.disable_weight_init
+
+FORCE_UPCAST_ATTENTION_DTYPE = model_management.force_upcast_attention_dtype()
+
+# Attention functions by name, for `get_attention_function` (packs may add their own).
+REGISTERED_ATTENTION_FUNCTIONS: dict[str, Callable] = {}
+
+# Key chunk of `attention_sub_quad` and query chunk of `attention_split`.
+_KEY_CHUNK = 1024
+_QUERY_CHUNK = 1024
+
+
+def exists(val: Any) -> bool:
+    return val is not None
+
+
+def default(val: Any, d: Any) -> Any:
+    return val if val is not None else d
+
+
+def get_attn_precision(attn_precision: torch.dtype | None, current_dtype: torch.dtype) -> torch.dtype | None:
+    """The dtype to compute attention scores in: `attn_precision`, or float32 for float16 inputs with
+    --force-upcast-attention; None with --dont-upcast-attention."""
+    if getattr(args, "dont_upcast_attention", False):
+        return None
+    if FORCE_UPCAST_ATTENTION_DTYPE is not None and current_dtype in FORCE_UPCAST_ATTENTION_DTYPE:
+        return FORCE_UPCAST_ATTENTION_DTYPE[current_dtype]
+    return attn_precision
+
+
+def register_attention_function(name: str, func: Callable) -> None:
+    """Make `func` available as `get_attention_function(name)`; a name already taken keeps its function."""
+    if name in REGISTERED_ATTENTION_FUNCTIONS:
+        logging.warning("Attention function %s already registered, skipping registration.", name)
+        return
+    REGISTERED_ATTENTION_FUNCTIONS[name] = func
+
+
+def get_attention_function(name: str, default: Any = ...) -> Callable | None:
+    """The attention function registered as `name` ("optimized": the current `optimized_attention`); KeyError
+    for an unknown name unless a `default` is given."""
+    if name == "optimized":
+        return optimized_attention
+    if name in REGISTERED_ATTENTION_FUNCTIONS:
+        return REGISTERED_ATTENTION_FUNCTIONS[name]
+    if default is ...:
+        raise KeyError(f"Attention function {name} not found.")
+    return default
+
+
+def wrap_attn(func: Callable) -> Callable:
+    """Let `transformer_options["optimized_attention_override"]` stand in for `func`: when the call's
+    transformer_options hold an override, it is called as `override(func, *args, **kwargs)` instead (once: calls
+    made inside it go to the attention functions themselves)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> torch.Tensor:
+        if "_inside_attn_wrapper" in kwargs:
+            return func(*args, **kwargs)
+        kwargs["_inside_attn_wrapper"] = True
+        try:
+            transformer_options = kwargs.get("transformer_options")
+            if transformer_options is not None and "optimized_attention_override" in transformer_options:
+                return transformer_options["optimized_attention_override"](func, *args, **kwargs)
+            return func(*args, **kwargs)
+        finally:
+            kwargs.pop("_inside_attn_wrapper", None)
+
+    return wrapper
+
+
+# -- the layout every attention function shares ------------------------------------------------------------------
+
+def _to_heads(t: torch.Tensor, heads: int, skip_reshape: bool) -> torch.Tensor:
+    """`[B, N, heads * d]` (or already `[B, heads, N, d]`) as `[B, heads, N, d]`."""
+    if skip_reshape:
+        return t
+    batch, tokens, width = t.shape
+    return t.view(batch, tokens, heads, width // heads).transpose(1, 2)
+
+
+def _from_heads(out: torch.Tensor, skip_output_reshape: bool) -> torch.Tensor:
+    """`[B, heads, N, d]` as `[B, N, heads * d]` (unchanged with `skip_output_reshape`)."""
+    if skip_output_reshape:
+        return out
+    batch, heads, tokens, dim_head = out.shape
+    return out.transpose(1, 2).reshape(batch, tokens, heads * dim_head)
+
+
+def _mask_4d(mask: torch.Tensor | None) -> torch.Tensor | None:
+    """A mask given as `[Nq, Nk]` or `[B, Nq, Nk]` as `[B|1, heads|1, Nq, Nk]`."""
+    if mask is None:
+        return None
+    if mask.ndim == 2:
+        mask = mask.unsqueeze(0)
+    if mask.ndim == 3:
+        mask = mask.unsqueeze(1)
+    return mask
+
+
+def _additive(mask: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
+    """A boolean mask (True: attend) as an additive one in `dtype`."""
+    if mask is None or mask.dtype != torch.bool:
+        return mask
+    return torch.zeros(mask.shape, dtype=dtype, device=mask.device).masked_fill(~mask, -torch.finfo(dtype).max)
+
+
+def _scores(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None, precision: torch.dtype | None
+            ) -> torch.Tensor:
+    """Scaled dot products `[B, heads, Nq, Nk]` plus the mask, in `precision` (or the inputs' dtype)."""
+    if precision is not None:
+        q, k = q.to(precision), k.to(precision)
+    scores = (q @ k.transpose(-1, -2)) * (q.shape[-1] ** -0.5)
+    if mask is not None:
+        scores = scores + _additive(mask, scores.dtype).to(scores.device)
+    return scores
+
+
+@wrap_attn
+def attention_basic(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, mask: torch.Tensor | None = None,
+                    attn_precision: torch.dtype | None = None, skip_reshape: bool = False,
+                    skip_output_reshape: bool = False, **kwargs: Any) -> torch.Tensor:
+    """Attention as written: softmax(q kᵀ / √d + mask) v, the scores in `attn_precision` when given."""
+    precision = get_attn_precision(attn_precision, q.dtype)
+    q, k, v = (_to_heads(t, heads, skip_reshape) for t in (q, k, v))
+    weights = _scores(q, k, _mask_4d(mask), precision).softmax(dim=-1)
+    return _from_heads(weights.to(v.dtype) @ v, skip_output_reshape)
+
+
+@wrap_attn
+def attention_split(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, mask: torch.Tensor | None = None,
+                    attn_precision: torch.dtype | None = None, skip_reshape: bool = False,
+                    skip_output_reshape: bool = False, **kwargs: Any) -> torch.Tensor:
+    """`attention_basic` computed a slice of queries at a time (less memory for the score matrix)."""
+    precision = get_attn_precision(attn_precision, q.dtype)
+    q, k, v = (_to_heads(t, heads, skip_reshape) for t in (q, k, v))
+    mask = _mask_4d(mask)
+    pieces = []
+    for start in range(0, q.shape[2], _QUERY_CHUNK):
+        rows = slice(start, start + _QUERY_CHUNK)
+        piece_mask = None if mask is None else mask[:, :, rows] if mask.shape[2] > 1 else mask
+        weights = _scores(q[:, :, rows], k, piece_mask, precision).softmax(dim=-1)
+        pieces.append(weights.to(v.dtype) @ v)
+    return _from_heads(torch.cat(pieces, dim=2), skip_output_reshape)
+
+
+@wrap_attn
+def attention_sub_quad(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, heads: int,
+                       mask: torch.Tensor | None = None, attn_precision: torch.dtype | None = None,
+                       skip_reshape: bool = False, skip_output_reshape: bool = False, **kwargs: Any) -> torch.Tensor:
+    """Attention over chunks of keys with a running softmax (Rabe & Staats, "Self-attention does not need O(n²)
+    memory", 2021): each chunk's scores are exponentiated against the running maximum and the partial sums
+    rescaled when it grows, so the full score matrix never exists."""
+    precision = get_attn_precision(attn_precision, query.dtype) or torch.float32
+    q, k, v = (_to_heads(t, heads, skip_reshape) for t in (query, key, value))
+    mask = _mask_4d(mask)
+    running_max = running_sum = weighted = None
+    for start in range(0, k.shape[2], _KEY_CHUNK):
+        keys = slice(start, start + _KEY_CHUNK)
+        chunk_mask = None if mask is None else mask[..., keys]
+        scores = _scores(q, k[:, :, keys], chunk_mask, precision)
+        chunk_max = scores.amax(dim=-1, keepdim=True)
+        new_max = chunk_max if running_max is None else torch.maximum(running_max, chunk_max)
+        exponentials = torch.exp(scores - new_max)
+        chunk_values = exponentials @ v[:, :, keys].to(precision)
+        if running_max is None:
+            running_sum, weighted = exponentials.sum(dim=-1, keepdim=True), chunk_values
+        else:
+            correction = torch.exp(running_max - new_max)
+            running_sum = running_sum * correction + exponentials.sum(dim=-1, keepdim=True)
+            weighted = weighted * correction + chunk_values
+        running_max = new_max
+    return _from_heads((weighted / running_sum).to(v.dtype), skip_output_reshape)
+
+
+@wrap_attn
+def attention_pytorch(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, mask: torch.Tensor | None = None,
+                      attn_precision: torch.dtype | None = None, skip_reshape: bool = False,
+                      skip_output_reshape: bool = False, **kwargs: Any) -> torch.Tensor:
+    """torch's `scaled_dot_product_attention` (its choice of kernel; the scores in the inputs' dtype)."""
+    q, k, v = (_to_heads(t, heads, skip_reshape) for t in (q, k, v))
+    out = comfy.ops.scaled_dot_product_attention(q, k, v, attn_mask=_mask_4d(mask), dropout_p=0.0, is_causal=False)
+    return _from_heads(out, skip_output_reshape)
+
+
+# What every attention layer of Kiln's networks calls, looked up at call time (packs may replace it).
+optimized_attention: Callable[..., torch.Tensor] = attention_pytorch
+optimized_attention_masked: Callable[..., torch.Tensor] = attention_pytorch
+
+register_attention_function("pytorch", attention_pytorch)
+register_attention_function("sub_quad", attention_sub_quad)
+register_attention_function("split", attention_split)
+
+
+def optimized_attention_for_device(device: Any, mask: bool = False, small_input: bool = False) -> Callable:
+    """The attention function for a model that runs its own attention on `device` (CLIP vision and the like):
+    torch's kernel for small inputs and on every device (Kiln always has it)."""
+    return attention_pytorch
+
+
+def Normalize(in_channels: int, dtype: torch.dtype | None = None, device: Any = None) -> torch.nn.GroupNorm:  # noqa: N802
+    """The 32-group normalisation the LDM blocks use (eps 1e-6, affine)."""
+    return torch.nn.GroupNorm(num_groups=32, num_channels=in_channels, eps=1e-6, affine=True, dtype=dtype,
+                              device=device)
+

@@ -1,0 +1,1 @@
+"""Tiny autoencoders (ComfyUI's `comfy.taesd`): TAESD, for fast latent previews (`taesd`)."""

@@ -1,0 +1,102 @@
+"""Shared pieces of the guided-generation end-to-end tests (`tests/fixtures/comfyui_guidance`): building the
+random guidance files a batch of recorded runs needs, a server whose model folders hold them beside the reference
+files, and replaying one recorded case."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from safetensors.numpy import load as load_safetensors_bytes
+from safetensors.numpy import load_file
+
+from .client import KilnClient
+from .conftest import KilnServer
+from .recorded_runs import replay_and_compare
+
+GUIDANCE = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_guidance"
+
+
+def recorded(case: str) -> dict:
+    return json.loads((GUIDANCE / f"{case}.json").read_text())
+
+
+def cases(prefixes: tuple[str, ...]) -> list[str]:
+    """The recorded case names starting with one of `prefixes`."""
+    index = json.loads((GUIDANCE / "cases.json").read_text())["cases"]
+    return [case["name"] for case in index if case["name"].startswith(prefixes)]
+
+
+def build_guidance_files(file_ids: list[str], models: Path) -> None:
+    """Write the random guidance files into `models` with the fixtures' own script (torch + safetensors)."""
+    if file_ids:
+        subprocess.run([sys.executable, str(GUIDANCE / "make_guidance_models.py"), ",".join(file_ids), str(models)],
+                       check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def link(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        target.symlink_to(source)
+
+
+def start_guidance_server(base: Path, case_names: list[str], references: dict[str, Path]) -> KilnServer:
+    """A server whose models folder holds the cases' guidance files (built) and reference files (linked from
+    `references`: "folder/name" -> path), and whose input folder holds the hint images."""
+    models = base / "models"
+    file_ids: list[str] = []
+    for case in case_names:
+        for file_id in recorded(case)["guidance_files"]:
+            if file_id not in file_ids:
+                file_ids.append(file_id)
+        for model in recorded(case)["model_files"]:
+            key = f"{model['folder']}/{model['name']}"
+            if key in references:
+                link(references[key], models / model["folder"] / model["name"])
+    build_guidance_files(file_ids, models)
+    (base / "input").mkdir(parents=True, exist_ok=True)
+    for image in (GUIDANCE / "inputs").iterdir():
+        shutil.copy(image, base / "input" / image.name)
+    server = KilnServer(base, [])
+    server.start()
+    return server
+
+
+async def replay(client: KilnClient, case: str, timeout: float = 900) -> str:
+    """Run a recorded case and compare with ComfyUI's numbers within its tolerances; a summary line."""
+    record = recorded(case)
+    reference = load_file(str(GUIDANCE / f"{case}.safetensors"))
+    if "latent" not in reference:
+        return await _compare_images(client, record, reference, timeout)
+    tolerances = record["tolerances"]
+    return await replay_and_compare(client, record["workflow"], reference, latent_rtol=tolerances["latent_rtol"],
+                                    image_max_abs=tolerances["image_max_abs"],
+                                    image_mean_abs=tolerances["image_mean_abs"], timeout=timeout)
+
+
+async def _compare_images(client: KilnClient, record: dict, reference: dict, timeout: float) -> str:
+    """Image-only cases (Canny): every saved image within one level of ComfyUI's."""
+    run = await client.run(record["workflow"], timeout=timeout)
+    assert run.history["status"]["status_str"] == "success", run.of_type("execution_error")
+    worst = 0
+    for key, expected in reference.items():
+        [item] = run.outputs()[key.removeprefix("image_")]["images"]
+        image = np.asarray(Image.open(io.BytesIO(await client.download(item))).convert("RGB")).astype(np.int16)
+        worst = max(worst, int(np.abs(image - expected[0].astype(np.int16)).max()))
+    assert worst <= 1, f"images differ by up to {worst} levels"
+    return f"images max |d| {worst}"
+
+
+async def latent_of(client: KilnClient, workflow: dict, timeout: float = 900) -> np.ndarray:
+    """Run `workflow` and return its SaveLatent (node 10) output."""
+    run = await client.run(workflow, timeout=timeout)
+    assert run.history["status"]["status_str"] == "success", run.of_type("execution_error")
+    latent_file = run.outputs()["10"]["latents"][0]
+    return load_safetensors_bytes(await client.download(latent_file))["latent_tensor"]
