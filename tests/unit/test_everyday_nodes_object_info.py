@@ -58,8 +58,9 @@ def registry():
 
 
 def test_the_fixture_covers_every_node_of_the_issue():
-    assert len(RECORDED) == 88
-    assert {"SaveVideo", "LoadAudio", "ImageUpscaleWithModel", "HypernetworkLoader", "WebcamCapture"} <= set(RECORDED)
+    assert len(RECORDED) == 89
+    assert {"SaveVideo", "LoadAudio", "ImageUpscaleWithModel", "HypernetworkLoader", "WebcamCapture",
+            "LTXVPreprocess"} <= set(RECORDED)
 
 
 @pytest.mark.parametrize("name", sorted(RECORDED))

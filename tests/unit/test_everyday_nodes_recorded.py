@@ -33,6 +33,7 @@ from comfy_extras import (
     nodes_compositing,
     nodes_images,
     nodes_latent,
+    nodes_lt,
     nodes_mask,
     nodes_morphology,
     nodes_post_processing,
@@ -62,7 +63,7 @@ RECORDED_VALUES = json.loads((FIXTURES / "outputs.json").read_text())
 ALL_CASES = CASES.all_cases()
 
 REGISTRY: dict[str, type] = dict(nodes.NODE_CLASS_MAPPINGS)
-for _module in (nodes_audio, nodes_compositing, nodes_images, nodes_latent, nodes_mask, nodes_morphology,
+for _module in (nodes_audio, nodes_compositing, nodes_images, nodes_latent, nodes_lt, nodes_mask, nodes_morphology,
                 nodes_post_processing, nodes_preview_any, nodes_string, nodes_upscale_model, nodes_video,
                 nodes_webcam):
     REGISTRY.update(node_loading.module_node_classes(_module))
@@ -71,7 +72,7 @@ IMAGE_CLASSES = {"ImageBlend", "ImageBlur", "ImageQuantize", "ImageSharpen", "Im
                  "ImageAddNoise", "ImageStitch", "ResizeAndPadImage", "ImageScaleToMaxDimension", "Morphology",
                  "ImageRGBToYUV", "ImageYUVToRGB", "WebcamCapture", "ImageCompositeMasked",
                  "PorterDuffImageComposite", "SplitImageWithAlpha", "JoinImageWithAlpha", "ImageUpscaleWithModel",
-                 "CreateVideo", "GetVideoComponents", "LoadVideo"}
+                 "CreateVideo", "GetVideoComponents", "LoadVideo", "LTXVPreprocess"}
 ONE_LEVEL = 1.0 / 255
 
 

@@ -53,6 +53,7 @@ OBJECT_INFO_NODES = [
     "LoadAudio", "SaveAudio", "SaveAudioMP3", "SaveAudioOpus", "PreviewAudio", "EmptyAudio", "TrimAudioDuration",
     "SplitAudioChannels", "AudioConcat", "AudioMerge", "AudioAdjustVolume", "RecordAudio",
     "UpscaleModelLoader", "ImageUpscaleWithModel", "CheckpointLoader", "DiffusersLoader", "HypernetworkLoader",
+    "LTXVPreprocess",
 ]
 
 
