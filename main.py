@@ -37,14 +37,22 @@ def open_job_store():
     """The durable job store named by --store / --database-url (default <user directory>/kiln.db); with
     --quick-test-for-ci, an in-memory one, so a test start never touches a real queue."""
     import folder_paths
-    from comfy_execution.store import SQLiteJobStore, StoreInUseError, store_path
+    from comfy_execution.store import SQLiteJobStore, StoreDamagedError, move_aside, store_path
 
     if args.quick_test_for_ci:
         return SQLiteJobStore(":memory:")
     try:
         path = store_path(args.store, args.database_url, folder_paths.get_user_directory())
-        store = SQLiteJobStore(path, synchronous=args.store_sync.upper())
-    except (ValueError, StoreInUseError, OSError, sqlite3.Error, RuntimeError) as ex:
+        try:
+            store = SQLiteJobStore(path, synchronous=args.store_sync.upper())
+        except StoreDamagedError as damaged:
+            if not args.store_recover:
+                raise
+            aside = move_aside(path)
+            logging.warning("%s\n--store-recover: moved it aside to %s (keep it to recover jobs from it by hand); "
+                            "starting with an empty queue and history.", damaged, aside)
+            store = SQLiteJobStore(path, synchronous=args.store_sync.upper())
+    except (ValueError, OSError, sqlite3.Error, RuntimeError) as ex:
         print(f"Kiln could not open its job store: {ex}", file=sys.stderr)
         raise SystemExit(2) from ex
     logging.info("Job store: %s", path)

@@ -19,6 +19,7 @@ from PIL import Image, ImageFile, ImageOps, ImageSequence, UnidentifiedImageErro
 from PIL.PngImagePlugin import PngInfo
 
 from comfy.cli_args import args
+from comfy.file_writing import whole_file
 
 T = TypeVar("T")
 
@@ -126,7 +127,8 @@ def png_metadata(prompt: Any = None, extra_pnginfo: dict | None = None) -> PngIn
 
 def save_png(image: torch.Tensor, path: str, metadata: PngInfo | None, compress_level: int) -> None:
     """Write one image [H,W,C] in 0..1 as a PNG."""
-    tensor_to_pil(image).save(path, pnginfo=metadata, compress_level=compress_level)
+    with whole_file(path) as partial:
+        tensor_to_pil(image).save(partial, pnginfo=metadata, compress_level=compress_level)
 
 
 def _frame_mask(frame: Image.Image) -> torch.Tensor | None:
@@ -349,7 +351,8 @@ def save_latent_file(path: str, samples: torch.Tensor, metadata: dict[str, str] 
     from safetensors.torch import save_file
 
     tensors = {"latent_tensor": samples.contiguous(), "latent_format_version_0": torch.tensor([])}
-    save_file(tensors, path, metadata=metadata)
+    with whole_file(path) as partial:
+        save_file(tensors, partial, metadata=metadata)
 
 
 def load_latent_file(path: str) -> torch.Tensor:

@@ -12,7 +12,6 @@ import errno
 import hashlib
 import io
 import os
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -23,6 +22,7 @@ from PIL import Image, PngImagePlugin
 import folder_paths
 from app.errors import json_error
 from comfy.cli_args import args
+from comfy.file_writing import write_whole
 
 FILE_TYPES = ("input", "output", "temp")
 CHUNK_BYTES = 1 << 20
@@ -216,17 +216,9 @@ def choose_upload_name(target: UploadTarget, upload: BinaryIO) -> tuple[str, boo
 
 
 def write_replacing(path: str, write: Callable[[BinaryIO], None]) -> None:
-    """Write a file through a hidden sibling and rename it into place, so a reader never sees half a file and a
-    symlink already at `path` is replaced rather than written through."""
-    partial = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{secrets.token_hex(6)}.part")
-    try:
-        with open(partial, "xb") as stream:
-            write(stream)
-        os.replace(partial, path)
-    except BaseException:
-        if os.path.lexists(partial):
-            os.remove(partial)
-        raise
+    """Write a file through a hidden sibling and rename it into place (comfy.file_writing), so a reader never
+    sees half a file and a symlink already at `path` is replaced rather than written through."""
+    write_whole(path, write)
 
 
 def copy_upload(upload: BinaryIO) -> Callable[[BinaryIO], None]:

@@ -17,7 +17,7 @@ from app.workflow_routes import add_workflow_routes, prompt_from_body
 from comfy.cli_args import args
 from comfy_execution import metrics
 from comfy_execution.jobs import JOB_STATUSES, all_jobs, get_job
-from comfy_execution.store import PENDING, DuplicateJobError, Job
+from comfy_execution.store import PENDING, DuplicateJobError, Job, StoreWriteError
 
 if TYPE_CHECKING:
     from server import PromptServer
@@ -136,6 +136,10 @@ def add_prompt_routes(routes: web.RouteTableDef, server: PromptServer) -> None:
                                           answer=answer, idempotency_key=idempotency_key)
         except DuplicateJobError as ex:
             return json_error(400, "duplicate_prompt_id", "This prompt_id is already queued", str(ex))
+        except StoreWriteError as ex:
+            logging.error("%s", ex)
+            return json_error(503, "store_unavailable", "The job store cannot take new prompts now", str(ex),
+                              headers={"Retry-After": "10"})
         # A request racing another with the same Idempotency-Key gets the other's job back from put.
         return await _answer(queue, job, wait_seconds, replayed=job.answer != answer)
 

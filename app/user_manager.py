@@ -225,7 +225,7 @@ def file_infos(folder: UserPath, paths: list[str]) -> list[dict[str, Any]]:
 
 
 def _visible(name: str) -> bool:
-    """Hidden names (ours: the `.name.xxxx.part` files of writes in progress) are left out of listings, as the
+    """Hidden names (ours: the `.name.xxxx.partial.ext` files of writes in progress) are left out of listings, as the
     shell-style listing ComfyUI uses leaves them out."""
     return not name.startswith(".")
 

@@ -120,6 +120,9 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--store", type=str, default=None, metavar="PATH",
                         help="The SQLite job store (queue and history); default <user directory>/kiln.db. "
                              "--database-url sqlite:///PATH names it too.")
+    parser.add_argument("--store-recover", action="store_true",
+                        help="If the job store is damaged or not a database, move it aside (to "
+                             "<store>.damaged-<time>) and start with an empty queue and history.")
     parser.add_argument("--store-sync", type=str, default="full", choices=["full", "normal"],
                         help="full: every write is synced to disk before the server answers (safe against power "
                              "loss); normal: about 3x faster writes, safe against the process dying, not the OS.")

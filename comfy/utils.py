@@ -406,10 +406,13 @@ def state_dict_key_replace(state_dict: dict[str, Any], keys_to_replace: Mapping[
 
 
 def save_torch_file(sd: Mapping[str, torch.Tensor], ckpt: str, metadata: dict[str, str] | None = None) -> None:
-    """Write a state dict as a .safetensors file (with string `metadata` when given)."""
+    """Write a state dict as a .safetensors file (with string `metadata` when given), whole or not at all."""
     from safetensors.torch import save_file
 
-    save_file(dict(sd), ckpt, metadata=metadata)
+    from comfy.file_writing import whole_file
+
+    with whole_file(ckpt) as partial:
+        save_file(dict(sd), partial, metadata=metadata)
 
 
 def calculate_parameters(sd: Mapping[str, torch.Tensor], prefix: str = "") -> int:

@@ -28,6 +28,7 @@ from comfy_execution.store import (
     Job,
     JobStore,
     SQLiteJobStore,
+    StoreWriteError,
     now_ms,
 )
 
@@ -283,11 +284,14 @@ class PromptQueue:
                   process_item: Any = None, status_extra: dict | None = None) -> str | None:
         """Record the end of the worker's item `item_id`: its history entry, and its job state. The state, or
         None when the job was put back in the queue because the server is shutting down. `status_extra` adds
-        keys to the entry's `status` (which attempt ran, on which worker)."""
+        keys to the entry's `status` (which attempt ran, on which worker).
+
+        When the store cannot be written (StoreWriteError: a full disk) nothing changes and the item stays
+        running, so the same call can be made again once there is space."""
         with self.mutex:
-            prompt = self.currently_running.pop(item_id)
-            self.not_empty.notify_all()  # wait_until_idle
+            prompt = self.currently_running[item_id]
             if self.closed:
+                self._item_ended(item_id)
                 return None
             prompt_id = prompt[1]
             extra_data = {key: value for key, value in prompt[3].items() if key not in SENSITIVE_EXTRA_DATA_KEYS}
@@ -303,10 +307,18 @@ class PromptQueue:
             if state == CANCELLED and self.draining:
                 # Interrupted by the shutdown, not by a user: run it again at the next start.
                 self.store.release(prompt_id)
+                self._item_ended(item_id)
                 self._announce()
                 return None
-            {COMPLETED: self.store.complete, FAILED: self.store.fail, CANCELLED: self.store.cancel}[state](
-                prompt_id, entry)
+            try:
+                {COMPLETED: self.store.complete, FAILED: self.store.fail, CANCELLED: self.store.cancel}[state](
+                    prompt_id, entry)
+            except StoreWriteError:
+                raise
+            except BaseException:
+                self._item_ended(item_id)
+                raise
+            self._item_ended(item_id)
             job = self.store.get(prompt_id)
             if job is not None and job.started_at is not None and job.finished_at is not None:
                 metrics.execution_seconds.observe(max(0, job.finished_at - job.started_at) / 1000)
@@ -316,6 +328,10 @@ class PromptQueue:
         for dropped in trimmed:
             delete_output_files(dropped.history or {})
         return state
+
+    def _item_ended(self, item_id: int) -> None:
+        del self.currently_running[item_id]
+        self.not_empty.notify_all()  # wait_until_idle
 
     def _trim(self) -> list[Job]:
         """Apply the history caps; the dropped jobs whose output files should go too."""

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from comfy.model_management import CancellationToken
 from comfy_execution.prompt_queue import ExecutionStatus
+from comfy_execution.store import StoreWriteError
 
 if TYPE_CHECKING:
     from comfy_execution.prompt_queue import PromptQueue
@@ -133,6 +134,7 @@ class LocalRunner:
         self.tokens = RunTokens()
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._store_waiting = False  # a full disk was logged; log again once it takes writes
         self._last_gc = 0.0
         self._need_gc = False
 
@@ -163,10 +165,38 @@ class LocalRunner:
 
     def _loop(self) -> None:
         while not self._stopping:
-            taken = self.queue.get(timeout=POLL_SECONDS)
+            try:
+                taken = self.queue.get(timeout=POLL_SECONDS)
+            except StoreWriteError as error:  # a full disk: nothing can start until it has space again
+                self._wait_for_store(error)
+                continue
             if taken is not None:
                 self.run_one(*taken)
             self._housekeeping()
+
+    def _wait_for_store(self, error: StoreWriteError) -> None:
+        if not self._store_waiting:
+            logging.error("%s Waiting for space before the next step.", error)
+            self._store_waiting = True
+        time.sleep(POLL_SECONDS)
+
+    def _record_end(self, task_id: int, prompt_id: str, result: PromptResult) -> str | None:
+        """task_done, tried again while the store's disk is full, until it has space (or the server stops: the
+        job then stays marked running, and the next start runs it again)."""
+        while True:
+            try:
+                state = self.queue.task_done(task_id, result.history_result, status=result.status())
+                if self._store_waiting:
+                    logging.info("The job store takes writes again.")
+                    self._store_waiting = False
+                return state
+            except StoreWriteError as error:
+                if self._stopping:
+                    return None
+                self._wait_for_store(error)
+            except Exception:  # keep serving; the job stays marked running
+                logging.exception("Could not record the end of prompt %s", prompt_id)
+                return None
 
     def run_one(self, item: tuple, task_id: int) -> str | None:
         """Run one item the queue gave out (`get`) and record its end; the job's state, as `task_done` gives it."""
@@ -175,11 +205,7 @@ class LocalRunner:
         token = self.tokens.open(prompt_id)
         try:
             result = self.executor.execute(item[2], prompt_id, item[3], item[4], cancel=token)
-            try:
-                state = self.queue.task_done(task_id, result.history_result, status=result.status())
-            except Exception:  # the store failed (disk full?): keep serving, the job stays marked running
-                logging.exception("Could not record the end of prompt %s", prompt_id)
-                state = None
+            state = self._record_end(task_id, prompt_id, result)
         finally:
             self.tokens.close(prompt_id)
         self._need_gc = True

@@ -91,6 +91,55 @@ class StoreInUseError(RuntimeError):
     """Another process has this store file open."""
 
 
+class StoreDamagedError(RuntimeError):
+    """The store file is not a SQLite database, or its pages fail SQLite's check."""
+
+    def __init__(self, path: str, detail: str):
+        super().__init__(f"The job store {path} is damaged or not a Kiln job store ({detail}). Start with "
+                         "--store-recover to move it aside and begin with an empty queue and history, or give "
+                         "another file with --store PATH.")
+        self.path = path
+
+
+class StoreLocationError(RuntimeError):
+    """The store's folder cannot be written (read-only file system, no permission)."""
+
+    def __init__(self, path: str, detail: str):
+        folder = os.path.dirname(os.path.abspath(path))
+        super().__init__(f"The job store {path} cannot be written: its folder {folder} is read-only or not "
+                         f"writable ({detail}). Make the folder writable, or give another place with --store PATH.")
+        self.path = path
+
+
+class StoreWriteError(RuntimeError):
+    """A write to the store failed on its disk (full, or an I/O error); nothing of that write was kept."""
+
+    def __init__(self, path: str, detail: str):
+        super().__init__(f"The job store {path} cannot be written: {detail}. Free space on its disk; "
+                         "nothing already accepted is lost.")
+        self.path = path
+
+
+# SQLite's primary result codes that mean "this file is not a usable database" and "the disk failed the write".
+_DAMAGED_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+_LOCATION_CODES = {8, 14}  # SQLITE_READONLY, SQLITE_CANTOPEN
+_WRITE_FAILED_CODES = {10, 13}  # SQLITE_IOERR, SQLITE_FULL
+
+
+def _primary_code(error: sqlite3.Error) -> int | None:
+    code = getattr(error, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
+def move_aside(path: str) -> str:
+    """Rename a damaged store file (and its -wal and -shm files) to `<path>.damaged-<UTC time>`; the new name."""
+    aside = f"{path}.damaged-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.lexists(path + suffix):
+            os.replace(path + suffix, aside + suffix)
+    return aside
+
+
 class JobStore(Protocol):
     """Where jobs live. Implementations must be safe to call from several threads."""
 
@@ -215,16 +264,44 @@ class SQLiteJobStore:
             raise ValueError(f"synchronous must be OFF, NORMAL or FULL, not {synchronous!r}")
         self.path = path
         self._lock_file = None
-        if path != ":memory:":
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-            self._lock_file = _lock_exclusively(path + ".lock")
         self._lock = threading.RLock()
-        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._connection.execute("PRAGMA busy_timeout = 10000")
         if path != ":memory:":
-            self._connection.execute("PRAGMA journal_mode = WAL")
-        self._connection.execute(f"PRAGMA synchronous = {synchronous}")
-        self._create_schema()
+            folder = os.path.dirname(os.path.abspath(path))
+            try:
+                os.makedirs(folder, exist_ok=True)
+                if not os.access(folder, os.W_OK):
+                    raise PermissionError(f"no write access to {folder}")
+                self._lock_file = _lock_exclusively(path + ".lock")
+            except StoreInUseError:
+                raise
+            except OSError as error:
+                raise StoreLocationError(path, error.strerror or str(error)) from error
+        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        try:
+            self._open(synchronous)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, synchronous: str) -> None:
+        """Settings, a check of the file's pages and the schema; damaged files and unwritable places raise."""
+        try:
+            self._connection.execute("PRAGMA busy_timeout = 10000")
+            if self.path != ":memory:":
+                self._connection.execute("PRAGMA journal_mode = WAL")
+                problems = [row[0] for row in self._connection.execute("PRAGMA quick_check").fetchall()]
+                if problems != ["ok"]:
+                    raise StoreDamagedError(self.path, "; ".join(" ".join(str(problem).split())
+                                                                 for problem in problems[:3]))
+            self._connection.execute(f"PRAGMA synchronous = {synchronous}")
+            self._create_schema()
+        except sqlite3.Error as error:
+            code = _primary_code(error)
+            if code in _DAMAGED_CODES:
+                raise StoreDamagedError(self.path, str(error)) from error
+            if code in _LOCATION_CODES:
+                raise StoreLocationError(self.path, str(error)) from error
+            raise
 
     def _create_schema(self) -> None:
         with self._write() as cursor:
@@ -255,15 +332,23 @@ class SQLiteJobStore:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Cursor]:
+        """One transaction. A disk that is full or fails makes it StoreWriteError, with nothing of it kept."""
         with self._lock:
             cursor = self._connection.cursor()
-            cursor.execute("BEGIN IMMEDIATE")
             try:
-                yield cursor
-            except BaseException:
-                cursor.execute("ROLLBACK")
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    yield cursor
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    # SQLite may have rolled back by itself already (it does for some SQLITE_FULL cases).
+                    if self._connection.in_transaction:
+                        cursor.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as error:
+                if _primary_code(error) in _WRITE_FAILED_CODES:
+                    raise StoreWriteError(self.path, str(error)) from error
                 raise
-            cursor.execute("COMMIT")
 
     def _read(self, sql: str, parameters: Sequence = ()) -> list[tuple]:
         with self._lock:
@@ -437,7 +522,8 @@ class SQLiteJobStore:
 
     def close(self) -> None:
         with self._lock:
-            self._connection.close()
+            if getattr(self, "_connection", None) is not None:
+                self._connection.close()
             if self._lock_file is not None:
                 self._lock_file.close()
                 self._lock_file = None

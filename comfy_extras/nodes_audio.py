@@ -22,6 +22,7 @@ import torch
 import folder_paths
 import node_helpers
 from comfy.cli_args import args
+from comfy.file_writing import write_bytes_whole
 
 OPUS_RATES = [8000, 12000, 16000, 24000, 48000]
 
@@ -185,8 +186,7 @@ def save_audio(self, audio: dict, filename_prefix: str = "ComfyUI", format: str 
             if sample_rate != audio["sample_rate"]:
                 waveform = resample(waveform, audio["sample_rate"], sample_rate)
         data = encode_audio(waveform, sample_rate, format, metadata, quality)
-        with open(os.path.join(full_output_folder, file), "wb") as handle:
-            handle.write(data)
+        write_bytes_whole(os.path.join(full_output_folder, file), data)
         results.append({"filename": file, "subfolder": subfolder, "type": self.type})
         counter += 1
     return {"ui": {"audio": results}}

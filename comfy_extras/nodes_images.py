@@ -20,6 +20,7 @@ from PIL.PngImagePlugin import PngInfo
 import comfy.utils
 import folder_paths
 from comfy.cli_args import args
+from comfy.file_writing import whole_file, write_bytes_whole
 from nodes import MAX_RESOLUTION
 
 
@@ -223,9 +224,10 @@ class SaveAnimatedWEBP:
         results = []
         for start in range(0, len(frames), frames_per_file):
             file = f"{filename}_{counter:05}_.webp"
-            frames[start].save(os.path.join(full_output_folder, file), save_all=True, duration=int(1000.0 / fps),
-                               append_images=frames[start + 1:start + frames_per_file], exif=exif,
-                               lossless=lossless, quality=quality, method=effort)
+            with whole_file(os.path.join(full_output_folder, file)) as partial:
+                frames[start].save(partial, save_all=True, duration=int(1000.0 / fps),
+                                   append_images=frames[start + 1:start + frames_per_file], exif=exif,
+                                   lossless=lossless, quality=quality, method=effort)
             results.append({"filename": file, "subfolder": subfolder, "type": self.type})
             counter += 1
         return {"ui": {"images": results, "animated": (frames_per_file != 1,)}}
@@ -270,8 +272,9 @@ class SaveAnimatedPNG:
                 chunk = key.encode("latin-1", "strict") + b"\0" + json.dumps(value).encode("latin-1", "strict")
                 metadata.add(b"comf", chunk, after_idat=True)
         file = f"{filename}_{counter:05}_.png"
-        frames[0].save(os.path.join(full_output_folder, file), pnginfo=metadata, compress_level=compress_level,
-                       save_all=True, duration=int(1000.0 / fps), append_images=frames[1:])
+        with whole_file(os.path.join(full_output_folder, file)) as partial:
+            frames[0].save(partial, pnginfo=metadata, compress_level=compress_level, save_all=True,
+                           duration=int(1000.0 / fps), append_images=frames[1:])
         return {"ui": {"images": [{"filename": file, "subfolder": subfolder, "type": self.type}],
                        "animated": (True,)}}
 
@@ -346,8 +349,7 @@ class SaveSVGNode:
             if insertion:
                 # After every opening <svg ...> tag, as ComfyUI does.
                 content = re.sub(r"(<svg[^>]*>)", lambda match: match.group(1) + insertion, content)
-            with open(os.path.join(full_output_folder, file), "wb") as handle:
-                handle.write(content.encode("utf-8"))
+            write_bytes_whole(os.path.join(full_output_folder, file), content.encode("utf-8"))
             results.append({"filename": file, "subfolder": subfolder, "type": self.type})
             counter += 1
         return {"ui": {"images": results}}

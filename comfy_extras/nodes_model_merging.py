@@ -15,6 +15,7 @@ import comfy.model_management
 import folder_paths
 from comfy import families
 from comfy.cli_args import args
+from comfy.file_writing import whole_file
 from comfy.model_base import ModelType
 
 
@@ -61,13 +62,8 @@ def save_checkpoint(path: str, model: Any, clip: Any = None, vae: Any = None, me
     tensors = {key: value.detach().to("cpu").contiguous().clone() for key, value in state.items()}
     # Written beside the target, then renamed over it: a loaded model may be memory-mapped from the file
     # being replaced, and a crash must never leave half a checkpoint.
-    partial = f"{path}.partial"
-    try:
+    with whole_file(path) as partial:
         save_file(tensors, partial, metadata=metadata)
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
 
 
 class CheckpointSave:

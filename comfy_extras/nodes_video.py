@@ -15,6 +15,7 @@ import torch
 
 import folder_paths
 from comfy.cli_args import args
+from comfy.file_writing import whole_file
 from comfy_api.input import AudioInput, ImageInput, VideoInput
 from comfy_api.input_impl import VideoFromComponents, VideoFromFile
 from comfy_api.latest import ComfyExtension, io, ui
@@ -49,28 +50,29 @@ class SaveWEBM(io.ComfyNode):
         full_output_folder, filename, counter, subfolder, filename_prefix = folder_paths.get_save_image_path(
             filename_prefix, folder_paths.get_output_directory(), images[0].shape[1], images[0].shape[0])
         file = f"{filename}_{counter:05}_.webm"
-        container = av.open(os.path.join(full_output_folder, file), mode="w")
-        try:
-            # SaveWEBM tags the file even with --disable-metadata, as ComfyUI does.
-            if cls.hidden.prompt is not None:
-                container.metadata["prompt"] = json.dumps(cls.hidden.prompt)
-            for key, value in (cls.hidden.extra_pnginfo or {}).items():
-                container.metadata[key] = json.dumps(value)
-            encoder = {"vp9": "libvpx-vp9", "av1": "libsvtav1"}[codec]
-            stream = container.add_stream(encoder, rate=Fraction(round(fps * 1000), 1000))
-            stream.width, stream.height = images.shape[-2], images.shape[-3]
-            stream.pix_fmt = "yuv420p10le" if codec == "av1" else "yuv420p"
-            stream.bit_rate = 0
-            stream.options = {"crf": str(crf)}
-            if codec == "av1":
-                stream.options["preset"] = "6"
-            for image in images:
-                pixels = torch.clamp(image[..., :3] * 255, min=0, max=255).to("cpu", torch.uint8).numpy()
-                for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
-                    container.mux(packet)
-            container.mux(stream.encode())
-        finally:
-            container.close()
+        with whole_file(os.path.join(full_output_folder, file)) as partial:
+            container = av.open(partial, mode="w")
+            try:
+                # SaveWEBM tags the file even with --disable-metadata, as ComfyUI does.
+                if cls.hidden.prompt is not None:
+                    container.metadata["prompt"] = json.dumps(cls.hidden.prompt)
+                for key, value in (cls.hidden.extra_pnginfo or {}).items():
+                    container.metadata[key] = json.dumps(value)
+                encoder = {"vp9": "libvpx-vp9", "av1": "libsvtav1"}[codec]
+                stream = container.add_stream(encoder, rate=Fraction(round(fps * 1000), 1000))
+                stream.width, stream.height = images.shape[-2], images.shape[-3]
+                stream.pix_fmt = "yuv420p10le" if codec == "av1" else "yuv420p"
+                stream.bit_rate = 0
+                stream.options = {"crf": str(crf)}
+                if codec == "av1":
+                    stream.options["preset"] = "6"
+                for image in images:
+                    pixels = torch.clamp(image[..., :3] * 255, min=0, max=255).to("cpu", torch.uint8).numpy()
+                    for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                        container.mux(packet)
+                container.mux(stream.encode())
+            finally:
+                container.close()
         return io.NodeOutput(ui=_preview(file, subfolder))
 
 
@@ -102,8 +104,8 @@ class SaveVideo(io.ComfyNode):
                 tags["prompt"] = cls.hidden.prompt
             metadata = tags or None
         file = f"{filename}_{counter:05}_.{VideoContainer.get_extension(format)}"
-        video.save_to(os.path.join(full_output_folder, file), format=VideoContainer(format),
-                      codec=VideoCodec(codec), metadata=metadata)
+        with whole_file(os.path.join(full_output_folder, file)) as partial:
+            video.save_to(partial, format=VideoContainer(format), codec=VideoCodec(codec), metadata=metadata)
         return io.NodeOutput(ui=_preview(file, subfolder))
 
 

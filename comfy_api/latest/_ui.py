@@ -20,6 +20,7 @@ from PIL.PngImagePlugin import PngInfo
 import folder_paths
 import node_helpers
 from comfy.cli_args import args
+from comfy.file_writing import whole_file, write_bytes_whole
 from comfy_api.latest._io_nodes import ComfyNode, _UIOutput
 from comfy_api.latest._io_types import FolderType
 
@@ -167,9 +168,10 @@ class ImageSaveHelper:
             filename_prefix, _directory_of(folder_type), images[0].shape[1], images[0].shape[0])
         frames = [ImageSaveHelper._convert_tensor_to_pil(image) for image in images]
         file = f"{filename}_{counter:05}_.png"
-        frames[0].save(os.path.join(full_output_folder, file),
-                       pnginfo=ImageSaveHelper._create_animated_png_metadata(cls), compress_level=compress_level,
-                       save_all=True, duration=int(1000.0 / fps), append_images=frames[1:])
+        with whole_file(os.path.join(full_output_folder, file)) as partial:
+            frames[0].save(partial, pnginfo=ImageSaveHelper._create_animated_png_metadata(cls),
+                           compress_level=compress_level, save_all=True, duration=int(1000.0 / fps),
+                           append_images=frames[1:])
         return SavedResult(file, subfolder, folder_type)
 
     @staticmethod
@@ -189,9 +191,10 @@ class ImageSaveHelper:
             filename_prefix, _directory_of(folder_type), images[0].shape[1], images[0].shape[0])
         frames = [ImageSaveHelper._convert_tensor_to_pil(image) for image in images]
         file = f"{filename}_{counter:05}_.webp"
-        frames[0].save(os.path.join(full_output_folder, file), save_all=True, duration=int(1000.0 / fps),
-                       append_images=frames[1:], exif=ImageSaveHelper._create_webp_metadata(frames[0], cls),
-                       lossless=lossless, quality=quality, method=method)
+        with whole_file(os.path.join(full_output_folder, file)) as partial:
+            frames[0].save(partial, save_all=True, duration=int(1000.0 / fps), append_images=frames[1:],
+                           exif=ImageSaveHelper._create_webp_metadata(frames[0], cls), lossless=lossless,
+                           quality=quality, method=method)
         return SavedResult(file, subfolder, folder_type)
 
     @staticmethod
@@ -233,8 +236,7 @@ class AudioSaveHelper:
                 if sample_rate != audio["sample_rate"]:
                     waveform = resample(waveform, audio["sample_rate"], sample_rate)
             data = encode_audio(waveform, sample_rate, format, metadata, quality)
-            with open(os.path.join(full_output_folder, file), "wb") as handle:
-                handle.write(data)
+            write_bytes_whole(os.path.join(full_output_folder, file), data)
             results.append(SavedResult(file, subfolder, folder_type))
             counter += 1
         return results

@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import folder_paths
+from comfy.file_writing import write_bytes_new
 
 # ComfyUI's save names: `<prefix>_<counter, 5 digits or more>_<anything>.<ext>`.
 _COUNTED_NAME = re.compile(r"^(?P<prefix>.+)_(?P<counter>\d{5,})_(?P<rest>.*)$")
@@ -67,15 +69,7 @@ class ReceivedFiles:
             raise ValueError(f"a worker sent a file outside the {type_name} folder: {subfolder!r}/{filename!r}")
         os.makedirs(folder, exist_ok=True)
         with _naming_lock:
-            name = filename
-            while True:
-                try:
-                    descriptor = os.open(os.path.join(folder, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-                    break
-                except FileExistsError:
-                    name = _next_free_name(folder, filename)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
+            name = write_bytes_new(folder, _free_names(folder, filename), data)
         self.renamed[(type_name, subfolder, filename)] = name
         return name
 
@@ -97,6 +91,13 @@ class ReceivedFiles:
         if isinstance(value, tuple):
             return tuple(self.rewrite(item) for item in value)
         return value
+
+
+def _free_names(folder: str, filename: str) -> Iterator[str]:
+    """The worker's own name first, then the next free name each time one is found taken."""
+    yield filename
+    while True:
+        yield _next_free_name(folder, filename)
 
 
 def _next_free_name(folder: str, filename: str) -> str:
