@@ -27,6 +27,7 @@ from app.errors import json_error
 from app.request_limits import JsonBodyError, parse_json_body
 from app.system_routes import server_feature_flags
 from comfy.cli_args import args
+from comfy_execution.job_events import JobEventLog
 from comfy_execution.server_stand_in import installed_server_stand_in, progress_text_payload
 from protocol import BinaryEventTypes
 
@@ -178,6 +179,7 @@ class PromptServer:
         self.last_node_id: str | None = None
         self.last_prompt_id: str | None = None
         self.prompt_queue: PromptQueue | None = None
+        self.job_events: JobEventLog | None = None
         self.supports = ["custom_nodes_from_web"]
         self.on_prompt_handlers: list[Callable[[dict], dict]] = []
         self.routes = web.RouteTableDef()
@@ -246,6 +248,8 @@ class PromptServer:
         self.prompt_queue = queue
         self.number = max(self.number, queue.store.next_number())
         queue.add_change_listener(self.queue_updated)
+        self.job_events = JobEventLog(queue.store)
+        queue.add_finish_listener(self.job_events.finish)
 
     def get_queue_info(self) -> dict[str, Any]:
         remaining = self.prompt_queue.get_tasks_remaining() if self.prompt_queue is not None else 0
@@ -255,8 +259,16 @@ class PromptServer:
         self.send_sync("status", {"status": self.get_queue_info()})
 
     def send_sync(self, event: str | int, data: Any, sid: str | None = None) -> None:
-        """Queue a message for delivery from any thread; delivered in order by `publish_loop`."""
+        """Queue a message for delivery from any thread; delivered in order by `publish_loop`. A job's messages
+        are also kept in its event log (GET /api/jobs/{id}/events)."""
+        self.note_job_event(event, data)
         self.loop.call_soon_threadsafe(self.messages.put_nowait, (event, data, sid))
+
+    def note_job_event(self, event: str | int, data: Any) -> None:
+        """Keep a job's message in its event log without sending it (the executor's messages for a prompt no
+        WebSocket client asked for)."""
+        if self.job_events is not None:
+            self.job_events.record(event, data)
 
     async def send(self, event: str | int, data: Any, sid: str | None = None) -> None:
         if event == BinaryEventTypes.UNENCODED_PREVIEW_IMAGE:
@@ -345,6 +357,8 @@ class PromptServer:
         from app.custom_node_routes import add_custom_node_routes
         from app.file_routes import add_file_routes
         from app.frontend_routes import add_frontend_routes, add_template_routes, describe_frontend, frontend_root
+        from app.generate_routes import add_generate_routes
+        from app.job_event_routes import add_job_event_routes
         from app.health_routes import add_health_routes
         from app.info_routes import add_extension_static_routes, add_info_routes
         from app.internal_routes import add_internal_routes
@@ -355,6 +369,8 @@ class PromptServer:
         from app.user_routes import add_user_routes
 
         add_prompt_routes(self.routes, self)
+        add_generate_routes(self.routes, self)
+        add_job_event_routes(self.routes, self)
         add_file_routes(self.routes)
         web_root = frontend_root()
         add_info_routes(self.routes, web_root)

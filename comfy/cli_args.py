@@ -120,6 +120,10 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--store", type=str, default=None, metavar="PATH",
                         help="The SQLite job store (queue and history); default <user directory>/kiln.db. "
                              "--database-url sqlite:///PATH names it too.")
+    parser.add_argument("--default-workflow", type=str, default=None, metavar="NAME",
+                        help="The workflow POST /api/generate runs when the request names none: a saved workflow "
+                             "of the server's workflows/ folder or the user's library (default demo_txt2img, the "
+                             "embedded demo model's text-to-image).")
     parser.add_argument("--store-sync", type=str, default="full", choices=["full", "normal"],
                         help="full: every write is synced to disk before the server answers (safe against power "
                              "loss); normal: about 3x faster writes, safe against the process dying, not the OS.")

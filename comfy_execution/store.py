@@ -151,6 +151,12 @@ class JobStore(Protocol):
     def next_number(self) -> int:
         """One more than the largest non-negative number stored: where new jobs' numbers continue."""
 
+    def save_events(self, prompt_id: str, events: list) -> None:
+        """Keep a finished job's numbered events (comfy_execution.job_events) for as long as the job is kept."""
+
+    def events(self, prompt_id: str) -> list | None:
+        """The events `save_events` kept for the job, None if there are none."""
+
     def close(self) -> None:
         """Release the store's resources; no call may follow."""
 
@@ -221,6 +227,7 @@ class SQLiteJobStore:
         self._lock = threading.RLock()
         self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._connection.execute("PRAGMA busy_timeout = 10000")
+        self._connection.execute("PRAGMA foreign_keys = ON")  # a job's events go with it
         if path != ":memory:":
             self._connection.execute("PRAGMA journal_mode = WAL")
         self._connection.execute(f"PRAGMA synchronous = {synchronous}")
@@ -251,6 +258,12 @@ class SQLiteJobStore:
                 )""")
             cursor.execute("CREATE INDEX IF NOT EXISTS jobs_by_queue_order ON jobs (state, number, prompt_id)")
             cursor.execute("CREATE INDEX IF NOT EXISTS jobs_by_finish_order ON jobs (finished_seq)")
+            # Added after schema 1 without a version change: an older Kiln ignores the table.
+            cursor.execute("""
+                CREATE TABLE IF NOT EXISTS job_events (
+                    prompt_id TEXT PRIMARY KEY REFERENCES jobs (prompt_id) ON DELETE CASCADE,
+                    events TEXT NOT NULL
+                )""")
             cursor.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
@@ -434,6 +447,16 @@ class SQLiteJobStore:
     def next_number(self) -> int:
         largest = self._read("SELECT MAX(number) FROM jobs WHERE number >= 0")[0][0]
         return 0 if largest is None else int(largest) + 1
+
+    def save_events(self, prompt_id: str, events: list) -> None:
+        with self._write() as cursor:
+            if cursor.execute("SELECT 1 FROM jobs WHERE prompt_id = ?", (prompt_id,)).fetchone() is not None:
+                cursor.execute("INSERT OR REPLACE INTO job_events (prompt_id, events) VALUES (?, ?)",
+                               (prompt_id, _dumps(events)))
+
+    def events(self, prompt_id: str) -> list | None:
+        rows = self._read("SELECT events FROM job_events WHERE prompt_id = ?", (prompt_id,))
+        return json.loads(rows[0][0]) if rows else None
 
     def close(self) -> None:
         with self._lock:
