@@ -363,6 +363,7 @@ class PromptServer:
         from app.info_routes import add_extension_static_routes, add_info_routes
         from app.internal_routes import add_internal_routes
         from app.mask_layer_routes import add_mask_layer_routes
+        from app.openapi import add_openapi_routes
         from app.model_routes import add_model_routes
         from app.prompt_routes import add_prompt_routes
         from app.system_routes import add_system_routes
@@ -390,6 +391,7 @@ class PromptServer:
         self.log_subscriptions = add_internal_routes(self.app, self)
         add_extension_static_routes(self.app)
         add_template_routes(self.app)
+        add_openapi_routes(self.app)
         logging.info(describe_frontend(web_root))
         if web_root is None:
             self.app.router.add_get("/", self.index_handler)

@@ -184,3 +184,15 @@ async def test_a_client_that_reconnects_with_last_event_id_gets_exactly_the_even
             assert await read_events(response) == []
         async with session.get(f"{demo_server.url}/api/jobs/no-such-job/events") as response:
             assert response.status == 404
+
+
+async def test_the_openapi_document_and_its_offline_docs_page_are_served(demo_server):
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{demo_server.url}/api/openapi.json") as response:
+            document = await response.json()
+        assert "/api/generate" in document["paths"] and "/api/jobs/{job_id}/events" in document["paths"]
+        async with session.get(f"{demo_server.url}/api/docs") as response:
+            assert response.status == 200 and "swagger-ui-bundle.js" in await response.text()
+        for asset in ("docs/static/swagger-ui-bundle.js", "docs/static/swagger-ui.css", "docs/kiln-docs.js"):
+            async with session.get(f"{demo_server.url}/api/{asset}") as response:
+                assert response.status == 200, asset
