@@ -33,6 +33,7 @@ from protocol import BinaryEventTypes
 
 if TYPE_CHECKING:
     from comfy_execution.prompt_queue import PromptQueue
+    from app.webhook_delivery import WebhookDispatcher
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -180,6 +181,7 @@ class PromptServer:
         self.last_prompt_id: str | None = None
         self.prompt_queue: PromptQueue | None = None
         self.job_events: JobEventLog | None = None
+        self.webhooks: WebhookDispatcher | None = None
         self.supports = ["custom_nodes_from_web"]
         self.on_prompt_handlers: list[Callable[[dict], dict]] = []
         self.routes = web.RouteTableDef()
@@ -250,6 +252,27 @@ class PromptServer:
         queue.add_change_listener(self.queue_updated)
         self.job_events = JobEventLog(queue.store)
         queue.add_finish_listener(self.job_events.finish)
+        self.webhooks = self._webhook_dispatcher(queue)
+
+    def _webhook_dispatcher(self, queue: PromptQueue) -> WebhookDispatcher:
+        """Deliveries are written for the queue's jobs from now on; they are sent once `start_webhooks` runs."""
+        import folder_paths
+        from app.webhook_delivery import WebhookDispatcher
+        from comfy_execution.webhooks import load_secret
+
+        dispatcher = WebhookDispatcher(queue, load_secret(args.webhook_secret, folder_paths.get_user_directory()),
+                                       args.webhook_allow_private)
+        queue.add_finish_listener(dispatcher.on_job_finished)
+        self.job_events.add_observer(dispatcher.on_job_event)
+        return dispatcher
+
+    def start_webhooks(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.start()
+
+    async def stop_webhooks(self) -> None:
+        if self.webhooks is not None:
+            await self.webhooks.stop()
 
     def get_queue_info(self) -> dict[str, Any]:
         remaining = self.prompt_queue.get_tasks_remaining() if self.prompt_queue is not None else 0

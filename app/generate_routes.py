@@ -228,8 +228,9 @@ def add_generate_routes(routes: web.RouteTableDef, server: PromptServer) -> None
         prompt_body: dict[str, Any] = {"prompt": prompt}
         if ui_workflow is not None:
             prompt_body["extra_data"] = {"extra_pnginfo": {"workflow": ui_workflow}}
-        if body.get("client_id") is not None:
-            prompt_body["client_id"] = body["client_id"]
+        for key in ("client_id", "webhook"):
+            if body.get(key) is not None:
+                prompt_body[key] = body[key]
         idempotency_key = request.headers.get("Idempotency-Key") or None
         queued = await queue_prompt_body(server, prompt_body, idempotency_key)
         if isinstance(queued, web.Response):

@@ -39,6 +39,10 @@ QUEUED = {"type": "object", "required": ["prompt_id"], "properties": {
     "prompt_id": {"type": "string"}, "number": {"type": "number"}, "node_errors": {"type": "object"}}}
 ACCEPTED = {"type": "object", "required": ["prompt_id", "job_url"], "properties": {
     "prompt_id": {"type": "string"}, "number": {"type": "number"}, "job_url": {"type": "string"}}}
+WEBHOOK = {"description": "A URL to POST the job's result to (signed; see Kiln-Signature), or "
+                          "{url, events: [finished, started]}",
+           "oneOf": [{"type": "string"}, {"type": "object", "required": ["url"], "properties": {
+               "url": {"type": "string"}, "events": {"type": "array", "items": {"enum": ["finished", "started"]}}}}]}
 JOB = {"type": "object", "required": ["id", "status"], "properties": {
     "id": {"type": "string"}, "status": {"type": "string"}, "create_time": {"type": "integer"},
     "outputs_count": {"type": "integer"}}}
@@ -59,7 +63,7 @@ DESCRIBED: dict[tuple[str, str], dict] = {
         "requestBody": _body({"type": "object", "properties": {
             "prompt": API_PROMPT, "workflow": UI_WORKFLOW, "client_id": {"type": "string"},
             "prompt_id": {"type": "string"}, "number": {"type": "number"}, "front": {"type": "boolean"},
-            "extra_data": {"type": "object"}, "partial_execution_targets": {"type": "array",
+            "extra_data": {"type": "object"}, "webhook": WEBHOOK, "partial_execution_targets": {"type": "array",
                                                                             "items": {"type": "string"}}}}),
         "responses": {"200": _json(QUEUED), "202": _json(ACCEPTED, "Still running after ?wait= seconds"),
                       "400": _json(ERROR, "Invalid prompt"), "429": _json(ERROR, "Queue full"),
@@ -72,7 +76,7 @@ DESCRIBED: dict[tuple[str, str], dict] = {
             "workflow": {"description": "API or UI format, or the name of a saved workflow",
                          "oneOf": [API_PROMPT, UI_WORKFLOW, {"type": "string"}]},
             "set": {"type": "object", "description": "{\"NODE.INPUT\": value}"},
-            "wait": {"type": "number", "minimum": 0}, "client_id": {"type": "string"}}}),
+            "wait": {"type": "number", "minimum": 0}, "client_id": {"type": "string"}, "webhook": WEBHOOK}}),
         "responses": {
             "200": {"description": "The first output file (as the Accept header asks) or the outputs as JSON",
                     "content": {"application/json": {"schema": {"type": "object", "properties": {

@@ -15,7 +15,7 @@ from app.errors import json_error
 from app.request_limits import JsonBodyError, parse_json_body
 from app.workflow_routes import add_workflow_routes, prompt_from_body
 from comfy.cli_args import args
-from comfy_execution import metrics
+from comfy_execution import metrics, webhooks
 from comfy_execution.jobs import JOB_STATUSES, all_jobs, get_job
 from comfy_execution.store import PENDING, DuplicateJobError, Job
 
@@ -275,6 +275,13 @@ async def queue_prompt_body(server: PromptServer, json_data: dict, idempotency_k
     extra_data = json_data.get("extra_data", {})
     if not isinstance(extra_data, dict):
         return json_error(400, "invalid_prompt", "extra_data must be a JSON object", repr(extra_data))
+    if json_data.get("webhook") is not None:
+        try:
+            hook = webhooks.parse_webhook(json_data["webhook"])
+            await asyncio.to_thread(webhooks.check_address, hook.url, args.webhook_allow_private)
+        except webhooks.WebhookRefused as refused:
+            return json_error(400, "invalid_webhook", "The webhook cannot be used", str(refused))
+        extra_data[webhooks.EXTRA_DATA_KEY] = {"url": hook.url, "events": list(hook.events)}
     client_id = json_data.get("client_id", extra_data.get("client_id"))
     if client_id is not None and not isinstance(client_id, str):
         return json_error(400, "invalid_prompt", "client_id must be a string (the clientId of your /ws)",

@@ -36,6 +36,11 @@ class JobEventLog:
         self._running: dict[str, list[Event]] = {}
         self._listeners: dict[str, list[Listener]] = {}
         self._ended: OrderedDict[str, None] = OrderedDict()
+        self._observers: list[Callable[[str, Any], None]] = []
+
+    def add_observer(self, observer: Callable[[str, Any], None]) -> None:
+        """Call `observer(event, data)` for every job event recorded (from the recording thread)."""
+        self._observers.append(observer)
 
     def record(self, event: str, data: Any) -> None:
         """Note one executor message; those without a prompt id (or not JSON objects) are not a job's."""
@@ -56,6 +61,11 @@ class JobEventLog:
             listeners = list(self._listeners.get(prompt_id, ()))
         for listener in listeners:
             listener(entry)
+        for observer in self._observers:
+            try:
+                observer(event, data)
+            except Exception:
+                logging.exception("An observer of job events failed on %s", event)
 
     def finish(self, prompt_id: str) -> None:
         """The job ended: keep its events in the store and drop them from memory."""

@@ -264,6 +264,21 @@ class SQLiteJobStore:
                     prompt_id TEXT PRIMARY KEY REFERENCES jobs (prompt_id) ON DELETE CASCADE,
                     events TEXT NOT NULL
                 )""")
+            cursor.execute("""
+                CREATE TABLE IF NOT EXISTS webhook_deliveries (
+                    id TEXT PRIMARY KEY,
+                    prompt_id TEXT NOT NULL REFERENCES jobs (prompt_id) ON DELETE CASCADE,
+                    event TEXT NOT NULL,
+                    url TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    created_at INTEGER NOT NULL,
+                    next_at INTEGER NOT NULL,
+                    delivered_at INTEGER,
+                    last_error TEXT
+                )""")
+            cursor.execute("CREATE INDEX IF NOT EXISTS deliveries_due ON webhook_deliveries (state, next_at)")
             cursor.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
@@ -453,6 +468,44 @@ class SQLiteJobStore:
             if cursor.execute("SELECT 1 FROM jobs WHERE prompt_id = ?", (prompt_id,)).fetchone() is not None:
                 cursor.execute("INSERT OR REPLACE INTO job_events (prompt_id, events) VALUES (?, ?)",
                                (prompt_id, _dumps(events)))
+
+    # -- webhook deliveries (comfy_execution/webhooks.py) ----------------------------------------------------------
+
+    def add_delivery(self, delivery_id: str, prompt_id: str, event: str, url: str, body: str) -> None:
+        """A delivery to make now (kept until delivered or expired)."""
+        now = now_ms()
+        with self._write() as cursor:
+            cursor.execute("INSERT OR IGNORE INTO webhook_deliveries (id, prompt_id, event, url, body, state, "
+                           "created_at, next_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+                           (delivery_id, prompt_id, event, url, body, now, now))
+
+    def due_deliveries(self, now: int, limit: int = 32) -> list[dict]:
+        rows = self._read("SELECT id, prompt_id, event, url, body, attempts, created_at FROM webhook_deliveries "
+                          "WHERE state = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?", (now, limit))
+        keys = ("id", "prompt_id", "event", "url", "body", "attempts", "created_at")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def next_delivery_at(self) -> int | None:
+        rows = self._read("SELECT MIN(next_at) FROM webhook_deliveries WHERE state = 'pending'")
+        return rows[0][0] if rows else None
+
+    def record_delivery(self, delivery_id: str, *, delivered: bool, error: str | None = None,
+                        next_at: int | None = None) -> None:
+        """One try: delivered; or failed, to be tried again at `next_at` (None: expired, given up)."""
+        with self._write() as cursor:
+            if delivered:
+                cursor.execute("UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, "
+                               "delivered_at = ?, last_error = NULL WHERE id = ?", (now_ms(), delivery_id))
+            else:
+                cursor.execute("UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, next_at = ?, "
+                               "last_error = ? WHERE id = ?",
+                               ("pending" if next_at is not None else "expired", next_at or 0, error, delivery_id))
+
+    def deliveries(self, prompt_id: str) -> list[dict]:
+        rows = self._read("SELECT id, event, url, state, attempts, created_at, next_at, delivered_at, last_error "
+                          "FROM webhook_deliveries WHERE prompt_id = ? ORDER BY created_at, id", (prompt_id,))
+        keys = ("id", "event", "url", "state", "attempts", "created_at", "next_at", "delivered_at", "last_error")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def events(self, prompt_id: str) -> list | None:
         rows = self._read("SELECT events FROM job_events WHERE prompt_id = ?", (prompt_id,))
