@@ -24,7 +24,11 @@ import urllib.parse
 import uuid
 from typing import Any
 
+from comfy_execution.workflow_inputs import node_order
+
 USAGE = "python main.py run WORKFLOW.json|IMAGE.png [--set NODE.INPUT=VALUE ...] [--output-directory DIR] [--server URL]"
+
+
 class RunError(Exception):
     """A problem with the command line or the workflow, reported as one line and exit status 2."""
 
@@ -100,69 +104,23 @@ def load_workflow(path: str, convert: Any = None) -> dict[str, Any]:
     return data
 
 
-def _parse_value(raw: str, current: Any, where: str) -> Any:
-    """`raw` as the type of the input's current value (a string stays a string, "42" for an INT is 42...)."""
-    try:
-        if isinstance(current, bool):
-            if raw.lower() in ("true", "1", "yes"):
-                return True
-            if raw.lower() in ("false", "0", "no"):
-                return False
-            raise ValueError(raw)
-        if isinstance(current, int):
-            return int(raw)
-        if isinstance(current, float):
-            return float(raw)
-        if isinstance(current, str):
-            return raw
-        if isinstance(current, list):  # a link: ["node id", slot]
-            value = json.loads(raw)
-            if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], int)):
-                raise ValueError(raw)
-            return [str(value[0]), value[1]]
-    except ValueError:
-        raise RunError(f"--set {where}: {raw!r} is not a valid {type(current).__name__} "
-                       f"(the workflow has {current!r})") from None
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        return raw
-
-
 def apply_settings(prompt: dict[str, Any], settings: list[str], declared_inputs: Any = None) -> None:
     """Apply each `NODE.INPUT=VALUE` to `prompt` in place. `declared_inputs(class_type)` may name the inputs a
     node class accepts beyond those the workflow sets (None: only the workflow's own)."""
+    from comfy_execution.workflow_inputs import SettingError, set_input, split_setting
+
     for setting in settings:
-        target, equals, raw = setting.partition("=")
-        node_id, dot, input_name = target.partition(".")
-        if not equals or not dot or not node_id or not input_name:
-            raise RunError(f"--set expects NODE.INPUT=VALUE (for example 6.text=\"a red circle\"), got {setting!r}")
-        if node_id not in prompt:
-            raise RunError(f"--set {target}: the workflow has no node {node_id!r} "
-                           f"(its nodes: {', '.join(sorted(prompt, key=_node_order))})")
-        node = prompt[node_id]
-        known = set(node["inputs"]) | set(declared_inputs(node["class_type"]) if declared_inputs else ())
-        if input_name not in known:
-            raise RunError(f"--set {target}: node {node_id} ({node['class_type']}) has no input {input_name!r} "
-                           f"(its inputs: {', '.join(sorted(known)) or 'none'})")
-        node["inputs"][input_name] = _parse_value(raw, node["inputs"].get(input_name), target)
-
-
-def _node_order(node_id: str) -> tuple[int, str]:
-    return (int(node_id), "") if node_id.isdigit() else (1 << 62, node_id)
+        try:
+            node_id, input_name, raw = split_setting(setting)
+            set_input(prompt, node_id, input_name, raw, as_text=True, declared_inputs=declared_inputs)
+        except SettingError as error:
+            raise RunError(f"--set {error}") from None
 
 
 def _declared_inputs(class_type: str) -> list[str]:
-    import nodes
+    from comfy_execution.workflow_inputs import declared_inputs
 
-    node_class = nodes.NODE_CLASS_MAPPINGS.get(class_type)
-    if node_class is None:
-        return []
-    try:
-        declared = node_class.INPUT_TYPES()
-    except Exception:  # the validator reports a broken node class properly
-        return []
-    return [name for section in ("required", "optional") for name in (declared.get(section) or {})]
+    return declared_inputs(class_type)
 
 
 # -- progress on the console -------------------------------------------------------------------------------------
@@ -248,7 +206,7 @@ def describe_error(error: dict[str, Any]) -> str:
 def describe_validation(error: dict[str, Any], node_errors: dict[str, Any], prompt: dict[str, Any]) -> str:
     lines = [f"the workflow is not valid: {error.get('message', 'invalid prompt')}"
              + (f" ({error['details']})" if error.get("details") else "")]
-    for node_id, info in sorted(node_errors.items(), key=lambda item: _node_order(item[0])):
+    for node_id, info in sorted(node_errors.items(), key=lambda item: node_order(item[0])):
         for problem in info.get("errors", []):
             details = f": {problem['details']}" if problem.get("details") else ""
             lines.append(f"  node {node_id} ({info.get('class_type') or prompt.get(node_id, {}).get('class_type')}): "

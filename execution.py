@@ -113,6 +113,13 @@ class IsChangedCache:
         return value
 
 
+def note_job_event(sink: Any, event: str, data: dict) -> None:
+    """Keep a message no client asked for in the job's event log, where the sink has one (the server)."""
+    note = getattr(sink, "note_job_event", None)
+    if note is not None:
+        note(event, data)
+
+
 class PromptExecutor:
     """Runs prompts one at a time, keeping caches between them. `server` is the event sink (ComfyUI's name).
 
@@ -140,6 +147,8 @@ class PromptExecutor:
         self.status_messages.append((event, data))
         if self.server.client_id is not None or broadcast:
             self.server.send_sync(event, data, self.server.client_id)
+        else:
+            note_job_event(self.server, event, data)
 
     def handle_execution_error(self, prompt_id: str, prompt: dict, current_outputs: list[str], executed: set[str],
                                error: dict, ex: BaseException) -> None:
@@ -261,6 +270,8 @@ class _PromptRun:
     def _send_to_client(self, event: str, data: dict) -> None:
         if self.server.client_id is not None:
             self.server.send_sync(event, data, self.server.client_id)
+        else:
+            note_job_event(self.server, event, data)
 
     async def execute_node(self, node_id: str) -> tuple[ExecutionResult, dict | None, BaseException | None]:
         dynprompt = self.dynprompt
@@ -297,8 +308,8 @@ class _PromptRun:
                     node["inputs"], class_def, node_id, execution_list, dynprompt, self.extra_data)
                 if self.server.client_id is not None:
                     self.server.last_node_id = display_node_id
-                    self._send_to_client("executing", {"node": node_id, "display_node": display_node_id,
-                                                       "prompt_id": self.prompt_id})
+                self._send_to_client("executing", {"node": node_id, "display_node": display_node_id,
+                                                   "prompt_id": self.prompt_id})
                 obj = self.caches.objects.get(node_id)
                 if obj is None:
                     obj = class_def()

@@ -88,9 +88,11 @@ async def serve(server, queue, runner) -> None:
             pass
     await server.start_multi_address(listen_addresses(), announce, verbose=not args.dont_print_server)
     publisher = loop.create_task(server.publish_loop())
+    server.start_webhooks()
     await stop_requested.wait()
     await drain(queue, runner, args.shutdown_timeout, hurry)
     publisher.cancel()
+    await server.stop_webhooks()
 
 
 async def drain(queue, runner, timeout: float, hurry: asyncio.Event) -> None:

@@ -27,11 +27,13 @@ from app.errors import json_error
 from app.request_limits import JsonBodyError, parse_json_body
 from app.system_routes import server_feature_flags
 from comfy.cli_args import args
+from comfy_execution.job_events import JobEventLog
 from comfy_execution.server_stand_in import installed_server_stand_in, progress_text_payload
 from protocol import BinaryEventTypes
 
 if TYPE_CHECKING:
     from comfy_execution.prompt_queue import PromptQueue
+    from app.webhook_delivery import WebhookDispatcher
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -178,6 +180,8 @@ class PromptServer:
         self.last_node_id: str | None = None
         self.last_prompt_id: str | None = None
         self.prompt_queue: PromptQueue | None = None
+        self.job_events: JobEventLog | None = None
+        self.webhooks: WebhookDispatcher | None = None
         self.supports = ["custom_nodes_from_web"]
         self.on_prompt_handlers: list[Callable[[dict], dict]] = []
         self.routes = web.RouteTableDef()
@@ -246,6 +250,29 @@ class PromptServer:
         self.prompt_queue = queue
         self.number = max(self.number, queue.store.next_number())
         queue.add_change_listener(self.queue_updated)
+        self.job_events = JobEventLog(queue.store)
+        queue.add_finish_listener(self.job_events.finish)
+        self.webhooks = self._webhook_dispatcher(queue)
+
+    def _webhook_dispatcher(self, queue: PromptQueue) -> WebhookDispatcher:
+        """Deliveries are written for the queue's jobs from now on; they are sent once `start_webhooks` runs."""
+        import folder_paths
+        from app.webhook_delivery import WebhookDispatcher
+        from comfy_execution.webhooks import load_secret
+
+        dispatcher = WebhookDispatcher(queue, load_secret(args.webhook_secret, folder_paths.get_user_directory()),
+                                       args.webhook_allow_private)
+        queue.add_finish_listener(dispatcher.on_job_finished)
+        self.job_events.add_observer(dispatcher.on_job_event)
+        return dispatcher
+
+    def start_webhooks(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.start()
+
+    async def stop_webhooks(self) -> None:
+        if self.webhooks is not None:
+            await self.webhooks.stop()
 
     def get_queue_info(self) -> dict[str, Any]:
         remaining = self.prompt_queue.get_tasks_remaining() if self.prompt_queue is not None else 0
@@ -255,8 +282,16 @@ class PromptServer:
         self.send_sync("status", {"status": self.get_queue_info()})
 
     def send_sync(self, event: str | int, data: Any, sid: str | None = None) -> None:
-        """Queue a message for delivery from any thread; delivered in order by `publish_loop`."""
+        """Queue a message for delivery from any thread; delivered in order by `publish_loop`. A job's messages
+        are also kept in its event log (GET /api/jobs/{id}/events)."""
+        self.note_job_event(event, data)
         self.loop.call_soon_threadsafe(self.messages.put_nowait, (event, data, sid))
+
+    def note_job_event(self, event: str | int, data: Any) -> None:
+        """Keep a job's message in its event log without sending it (the executor's messages for a prompt no
+        WebSocket client asked for)."""
+        if self.job_events is not None:
+            self.job_events.record(event, data)
 
     async def send(self, event: str | int, data: Any, sid: str | None = None) -> None:
         if event == BinaryEventTypes.UNENCODED_PREVIEW_IMAGE:
@@ -345,16 +380,21 @@ class PromptServer:
         from app.custom_node_routes import add_custom_node_routes
         from app.file_routes import add_file_routes
         from app.frontend_routes import add_frontend_routes, add_template_routes, describe_frontend, frontend_root
+        from app.generate_routes import add_generate_routes
+        from app.job_event_routes import add_job_event_routes
         from app.health_routes import add_health_routes
         from app.info_routes import add_extension_static_routes, add_info_routes
         from app.internal_routes import add_internal_routes
         from app.mask_layer_routes import add_mask_layer_routes
+        from app.openapi import add_openapi_routes
         from app.model_routes import add_model_routes
         from app.prompt_routes import add_prompt_routes
         from app.system_routes import add_system_routes
         from app.user_routes import add_user_routes
 
         add_prompt_routes(self.routes, self)
+        add_generate_routes(self.routes, self)
+        add_job_event_routes(self.routes, self)
         add_file_routes(self.routes)
         web_root = frontend_root()
         add_info_routes(self.routes, web_root)
@@ -374,6 +414,7 @@ class PromptServer:
         self.log_subscriptions = add_internal_routes(self.app, self)
         add_extension_static_routes(self.app)
         add_template_routes(self.app)
+        add_openapi_routes(self.app)
         logging.info(describe_frontend(web_root))
         if web_root is None:
             self.app.router.add_get("/", self.index_handler)

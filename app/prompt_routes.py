@@ -15,7 +15,7 @@ from app.errors import json_error
 from app.request_limits import JsonBodyError, parse_json_body
 from app.workflow_routes import add_workflow_routes, prompt_from_body
 from comfy.cli_args import args
-from comfy_execution import metrics
+from comfy_execution import metrics, webhooks
 from comfy_execution.jobs import JOB_STATUSES, all_jobs, get_job
 from comfy_execution.store import PENDING, DuplicateJobError, Job, StoreWriteError
 
@@ -73,75 +73,11 @@ def add_prompt_routes(routes: web.RouteTableDef, server: PromptServer) -> None:
         json_data = await read_json_object(request)
         if isinstance(json_data, web.Response):
             return json_data
-        if "prompt" not in json_data:  # a UI-format workflow in place of the API prompt
-            prompt = await prompt_from_body(json_data)
-            if isinstance(prompt, web.Response):
-                return prompt
-            if prompt is not None:
-                json_data["prompt"] = prompt
-        if idempotency_key is not None:
-            earlier = queue.store.find(idempotency_key)
-            if earlier is not None:
-                return await _answer(queue, earlier, wait_seconds, replayed=True)
-        if args.max_queue > 0 and queue.store.count([PENDING]) >= args.max_queue:
-            return json_error(429, "queue_full", "The queue is full",
-                              f"{args.max_queue} prompts are waiting (--max-queue); retry later.",
-                              headers={"Retry-After": str(_retry_after_seconds())})
-        json_data = server.trigger_on_prompt(json_data)
-
-        if "number" in json_data:
-            try:
-                number: float = float(json_data["number"])
-            except (TypeError, ValueError):
-                return json_error(400, "invalid_number", "number must be a number", repr(json_data["number"]))
-            if not math.isfinite(number):
-                return json_error(400, "invalid_number", "number must be a finite number", repr(json_data["number"]))
-        else:
-            number = server.number
-            if json_data.get("front"):
-                number = -number
-            server.number += 1
-
-        if "prompt" not in json_data:
-            return json_error(400, "no_prompt", "No prompt provided", "No prompt provided")
-        prompt = json_data["prompt"]
-        if not isinstance(prompt, dict):
-            return json_error(400, "invalid_prompt", "The prompt must be a JSON object of nodes",
-                              f"Got a JSON {type(prompt).__name__}.")
-        partial_targets = json_data.get("partial_execution_targets")
-        if partial_targets is not None and (not isinstance(partial_targets, list)
-                                            or not all(isinstance(target, str) for target in partial_targets)):
-            return json_error(400, "invalid_prompt", "partial_execution_targets must be a list of node ids",
-                              repr(partial_targets))
-        extra_data = json_data.get("extra_data", {})
-        if not isinstance(extra_data, dict):
-            return json_error(400, "invalid_prompt", "extra_data must be a JSON object", repr(extra_data))
-        client_id = json_data.get("client_id", extra_data.get("client_id"))
-        if client_id is not None and not isinstance(client_id, str):
-            return json_error(400, "invalid_prompt", "client_id must be a string (the clientId of your /ws)",
-                              repr(client_id)[:200])
-        prompt_id = str(json_data.get("prompt_id", uuid.uuid4()))
-
-        valid, error, outputs_to_execute, node_errors = await execution.validate_prompt(prompt_id, prompt,
-                                                                                      partial_targets)
-        if "client_id" in json_data:
-            extra_data["client_id"] = json_data["client_id"]
-        if not valid:
-            logging.warning("invalid prompt: %s", error["message"] if error else error)
-            return web.json_response({"error": error, "node_errors": node_errors}, status=400)
-        answer = {"prompt_id": prompt_id, "number": number, "node_errors": node_errors}
-        try:
-            # Committing may wait for the disk (--store-sync full): do it off the event loop.
-            job = await asyncio.to_thread(queue.put, (number, prompt_id, prompt, extra_data, outputs_to_execute),
-                                          answer=answer, idempotency_key=idempotency_key)
-        except DuplicateJobError as ex:
-            return json_error(400, "duplicate_prompt_id", "This prompt_id is already queued", str(ex))
-        except StoreWriteError as ex:
-            logging.error("%s", ex)
-            return json_error(503, "store_unavailable", "The job store cannot take new prompts now", str(ex),
-                              headers={"Retry-After": "10"})
-        # A request racing another with the same Idempotency-Key gets the other's job back from put.
-        return await _answer(queue, job, wait_seconds, replayed=job.answer != answer)
+        queued = await queue_prompt_body(server, json_data, idempotency_key)
+        if isinstance(queued, web.Response):
+            return queued
+        job, replayed = queued
+        return await _answer(queue, job, wait_seconds, replayed=replayed)
 
     @routes.get("/queue")
     async def get_queue(request: web.Request) -> web.Response:
@@ -271,7 +207,7 @@ def _retry_after_seconds() -> int:
     return max(1, min(60, math.ceil(mean or 1)))
 
 
-async def _wait_until_finished(queue: Any, prompt_id: str, seconds: float) -> bool:
+async def wait_until_finished(queue: Any, prompt_id: str, seconds: float) -> bool:
     """Whether the job reaches a final state within `seconds`."""
     loop = asyncio.get_running_loop()
     finished = loop.create_future()
@@ -290,6 +226,90 @@ async def _wait_until_finished(queue: Any, prompt_id: str, seconds: float) -> bo
         queue.remove_job_callback(prompt_id, on_finished)
 
 
+async def queue_prompt_body(server: PromptServer, json_data: dict, idempotency_key: str | None
+                            ) -> tuple[Job, bool] | web.Response:
+    """Queue the prompt of a `/prompt` body (API format, or a UI-format `workflow`) as POST /prompt does: limits,
+    `onprompt` handlers, validation, the durable put. (the job, whether it is an earlier job replayed for the same
+    Idempotency-Key), or the error response."""
+    queue = server.prompt_queue
+    if "prompt" not in json_data:  # a UI-format workflow in place of the API prompt
+        prompt = await prompt_from_body(json_data)
+        if isinstance(prompt, web.Response):
+            return prompt
+        if prompt is not None:
+            json_data["prompt"] = prompt
+    if idempotency_key is not None:
+        earlier = queue.store.find(idempotency_key)
+        if earlier is not None:
+            return earlier, True
+    if args.max_queue > 0 and queue.store.count([PENDING]) >= args.max_queue:
+        return json_error(429, "queue_full", "The queue is full",
+                          f"{args.max_queue} prompts are waiting (--max-queue); retry later.",
+                          headers={"Retry-After": str(_retry_after_seconds())})
+    json_data = server.trigger_on_prompt(json_data)
+
+    if "number" in json_data:
+        try:
+            number: float = float(json_data["number"])
+        except (TypeError, ValueError):
+            return json_error(400, "invalid_number", "number must be a number", repr(json_data["number"]))
+        if not math.isfinite(number):
+            return json_error(400, "invalid_number", "number must be a finite number", repr(json_data["number"]))
+    else:
+        number = server.number
+        if json_data.get("front"):
+            number = -number
+        server.number += 1
+
+    if "prompt" not in json_data:
+        return json_error(400, "no_prompt", "No prompt provided", "No prompt provided")
+    prompt = json_data["prompt"]
+    if not isinstance(prompt, dict):
+        return json_error(400, "invalid_prompt", "The prompt must be a JSON object of nodes",
+                          f"Got a JSON {type(prompt).__name__}.")
+    partial_targets = json_data.get("partial_execution_targets")
+    if partial_targets is not None and (not isinstance(partial_targets, list)
+                                        or not all(isinstance(target, str) for target in partial_targets)):
+        return json_error(400, "invalid_prompt", "partial_execution_targets must be a list of node ids",
+                          repr(partial_targets))
+    extra_data = json_data.get("extra_data", {})
+    if not isinstance(extra_data, dict):
+        return json_error(400, "invalid_prompt", "extra_data must be a JSON object", repr(extra_data))
+    if json_data.get("webhook") is not None:
+        try:
+            hook = webhooks.parse_webhook(json_data["webhook"])
+            await asyncio.to_thread(webhooks.check_address, hook.url, args.webhook_allow_private)
+        except webhooks.WebhookRefused as refused:
+            return json_error(400, "invalid_webhook", "The webhook cannot be used", str(refused))
+        extra_data[webhooks.EXTRA_DATA_KEY] = {"url": hook.url, "events": list(hook.events)}
+    client_id = json_data.get("client_id", extra_data.get("client_id"))
+    if client_id is not None and not isinstance(client_id, str):
+        return json_error(400, "invalid_prompt", "client_id must be a string (the clientId of your /ws)",
+                          repr(client_id)[:200])
+    prompt_id = str(json_data.get("prompt_id", uuid.uuid4()))
+
+    valid, error, outputs_to_execute, node_errors = await execution.validate_prompt(prompt_id, prompt,
+                                                                                  partial_targets)
+    if "client_id" in json_data:
+        extra_data["client_id"] = json_data["client_id"]
+    if not valid:
+        logging.warning("invalid prompt: %s", error["message"] if error else error)
+        return web.json_response({"error": error, "node_errors": node_errors}, status=400)
+    answer = {"prompt_id": prompt_id, "number": number, "node_errors": node_errors}
+    try:
+        # Committing may wait for the disk (--store-sync full): do it off the event loop.
+        job = await asyncio.to_thread(queue.put, (number, prompt_id, prompt, extra_data, outputs_to_execute),
+                                      answer=answer, idempotency_key=idempotency_key)
+    except DuplicateJobError as ex:
+        return json_error(400, "duplicate_prompt_id", "This prompt_id is already queued", str(ex))
+    except StoreWriteError as ex:
+        logging.error("%s", ex)
+        return json_error(503, "store_unavailable", "The job store cannot take new prompts now", str(ex),
+                          headers={"Retry-After": "10"})
+    # A request racing another with the same Idempotency-Key gets the other's job back from put.
+    return job, job.answer != answer
+
+
 async def _answer(queue: Any, job: Job, wait_seconds: float | None, *, replayed: bool) -> web.Response:
     """POST /prompt's answer for a queued job: ComfyUI's `{prompt_id, number, node_errors}`; with `?wait=`, the
     job's history (`{prompt_id: entry}`, as /history/{id}) if it finished in time, else 202 and the job's URL."""
@@ -297,7 +317,7 @@ async def _answer(queue: Any, job: Job, wait_seconds: float | None, *, replayed:
     if wait_seconds is None:
         answer = job.answer or {"prompt_id": job.prompt_id, "number": job.number, "node_errors": {}}
         return web.json_response(answer, headers=headers)
-    if await _wait_until_finished(queue, job.prompt_id, wait_seconds):
+    if await wait_until_finished(queue, job.prompt_id, wait_seconds):
         return web.json_response(queue.get_history(prompt_id=job.prompt_id), headers=headers)
     job_url = f"/api/jobs/{job.prompt_id}"
     return web.json_response({"prompt_id": job.prompt_id, "number": job.number, "job_url": job_url}, status=202,

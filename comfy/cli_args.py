@@ -123,6 +123,15 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--store-recover", action="store_true",
                         help="If the job store is damaged or not a database, move it aside (to "
                              "<store>.damaged-<time>) and start with an empty queue and history.")
+    parser.add_argument("--default-workflow", type=str, default=None, metavar="NAME",
+                        help="The workflow POST /api/generate runs when the request names none: a saved workflow "
+                             "of the server's workflows/ folder or the user's library (default demo_txt2img, the "
+                             "embedded demo model's text-to-image).")
+    parser.add_argument("--webhook-secret", type=str, default=None, metavar="SECRET",
+                        help="Sign webhook deliveries with this secret (default: one made once and kept in the "
+                             "user directory as kiln_webhook_secret).")
+    parser.add_argument("--webhook-allow-private", action="store_true",
+                        help="Let prompts name webhooks on private, loopback and link-local addresses.")
     parser.add_argument("--store-sync", type=str, default="full", choices=["full", "normal"],
                         help="full: every write is synced to disk before the server answers (safe against power "
                              "loss); normal: about 3x faster writes, safe against the process dying, not the OS.")

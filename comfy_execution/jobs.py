@@ -84,6 +84,9 @@ def get_job(queue: PromptQueue, prompt_id: str) -> dict[str, Any] | None:
     # What the queue panel's "load workflow" reads: the API prompt, and the editor graph in extra_data.
     extra_data = {key: value for key, value in job.extra_data.items() if key not in SENSITIVE_EXTRA_DATA_KEYS}
     record["workflow"] = {"prompt": job.prompt, "extra_data": extra_data}
+    deliveries = getattr(queue.store, "deliveries", None)
+    if deliveries is not None:
+        record["webhooks"] = deliveries(prompt_id)
     if job.history is not None:
         record["outputs"] = job.history.get("outputs", {})
         record["execution_status"] = job.history.get("status")

@@ -148,6 +148,7 @@ class PromptQueue:
         self.worker_thread: threading.Thread | None = None  # the last thread that called `get`
         self.runner: Runner | None = None
         self._change_listeners: list[Callable[[], None]] = []
+        self._finish_listeners: list[Callable[[str], None]] = []
         self._finish_callbacks: dict[str, list[Callable[[], None]]] = {}
         self.recover()
         if server is not None:
@@ -159,6 +160,10 @@ class PromptQueue:
         """Call `listener()` after every change to the number of remaining prompts (with the queue's lock held:
         it must not wait for another thread)."""
         self._change_listeners.append(listener)
+
+    def add_finish_listener(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(prompt_id)` (without the queue's lock) after every job that reaches a final state."""
+        self._finish_listeners.append(listener)
 
     def _announce(self) -> None:
         for listener in self._change_listeners:
@@ -465,6 +470,11 @@ class PromptQueue:
     def _job_finished(self, prompt_id: str) -> None:
         with self.mutex:
             callbacks = self._finish_callbacks.pop(prompt_id, [])
+        for listener in self._finish_listeners:
+            try:
+                listener(prompt_id)
+            except Exception:
+                logging.exception("A listener of finished jobs failed on prompt %s", prompt_id)
         for callback in callbacks:
             try:
                 callback()

@@ -200,6 +200,12 @@ class JobStore(Protocol):
     def next_number(self) -> int:
         """One more than the largest non-negative number stored: where new jobs' numbers continue."""
 
+    def save_events(self, prompt_id: str, events: list) -> None:
+        """Keep a finished job's numbered events (comfy_execution.job_events) for as long as the job is kept."""
+
+    def events(self, prompt_id: str) -> list | None:
+        """The events `save_events` kept for the job, None if there are none."""
+
     def close(self) -> None:
         """Release the store's resources; no call may follow."""
 
@@ -287,6 +293,7 @@ class SQLiteJobStore:
         """Settings, a check of the file's pages and the schema; damaged files and unwritable places raise."""
         try:
             self._connection.execute("PRAGMA busy_timeout = 10000")
+            self._connection.execute("PRAGMA foreign_keys = ON")  # a job's events and deliveries go with it
             if self.path != ":memory:":
                 self._connection.execute("PRAGMA journal_mode = WAL")
                 problems = [row[0] for row in self._connection.execute("PRAGMA quick_check").fetchall()]
@@ -328,6 +335,27 @@ class SQLiteJobStore:
                 )""")
             cursor.execute("CREATE INDEX IF NOT EXISTS jobs_by_queue_order ON jobs (state, number, prompt_id)")
             cursor.execute("CREATE INDEX IF NOT EXISTS jobs_by_finish_order ON jobs (finished_seq)")
+            # Added after schema 1 without a version change: an older Kiln ignores the table.
+            cursor.execute("""
+                CREATE TABLE IF NOT EXISTS job_events (
+                    prompt_id TEXT PRIMARY KEY REFERENCES jobs (prompt_id) ON DELETE CASCADE,
+                    events TEXT NOT NULL
+                )""")
+            cursor.execute("""
+                CREATE TABLE IF NOT EXISTS webhook_deliveries (
+                    id TEXT PRIMARY KEY,
+                    prompt_id TEXT NOT NULL REFERENCES jobs (prompt_id) ON DELETE CASCADE,
+                    event TEXT NOT NULL,
+                    url TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    created_at INTEGER NOT NULL,
+                    next_at INTEGER NOT NULL,
+                    delivered_at INTEGER,
+                    last_error TEXT
+                )""")
+            cursor.execute("CREATE INDEX IF NOT EXISTS deliveries_due ON webhook_deliveries (state, next_at)")
             cursor.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
@@ -519,6 +547,54 @@ class SQLiteJobStore:
     def next_number(self) -> int:
         largest = self._read("SELECT MAX(number) FROM jobs WHERE number >= 0")[0][0]
         return 0 if largest is None else int(largest) + 1
+
+    def save_events(self, prompt_id: str, events: list) -> None:
+        with self._write() as cursor:
+            if cursor.execute("SELECT 1 FROM jobs WHERE prompt_id = ?", (prompt_id,)).fetchone() is not None:
+                cursor.execute("INSERT OR REPLACE INTO job_events (prompt_id, events) VALUES (?, ?)",
+                               (prompt_id, _dumps(events)))
+
+    # -- webhook deliveries (comfy_execution/webhooks.py) ----------------------------------------------------------
+
+    def add_delivery(self, delivery_id: str, prompt_id: str, event: str, url: str, body: str) -> None:
+        """A delivery to make now (kept until delivered or expired)."""
+        now = now_ms()
+        with self._write() as cursor:
+            cursor.execute("INSERT OR IGNORE INTO webhook_deliveries (id, prompt_id, event, url, body, state, "
+                           "created_at, next_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+                           (delivery_id, prompt_id, event, url, body, now, now))
+
+    def due_deliveries(self, now: int, limit: int = 32) -> list[dict]:
+        rows = self._read("SELECT id, prompt_id, event, url, body, attempts, created_at FROM webhook_deliveries "
+                          "WHERE state = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?", (now, limit))
+        keys = ("id", "prompt_id", "event", "url", "body", "attempts", "created_at")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def next_delivery_at(self) -> int | None:
+        rows = self._read("SELECT MIN(next_at) FROM webhook_deliveries WHERE state = 'pending'")
+        return rows[0][0] if rows else None
+
+    def record_delivery(self, delivery_id: str, *, delivered: bool, error: str | None = None,
+                        next_at: int | None = None) -> None:
+        """One try: delivered; or failed, to be tried again at `next_at` (None: expired, given up)."""
+        with self._write() as cursor:
+            if delivered:
+                cursor.execute("UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, "
+                               "delivered_at = ?, last_error = NULL WHERE id = ?", (now_ms(), delivery_id))
+            else:
+                cursor.execute("UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, next_at = ?, "
+                               "last_error = ? WHERE id = ?",
+                               ("pending" if next_at is not None else "expired", next_at or 0, error, delivery_id))
+
+    def deliveries(self, prompt_id: str) -> list[dict]:
+        rows = self._read("SELECT id, event, url, state, attempts, created_at, next_at, delivered_at, last_error "
+                          "FROM webhook_deliveries WHERE prompt_id = ? ORDER BY created_at, id", (prompt_id,))
+        keys = ("id", "event", "url", "state", "attempts", "created_at", "next_at", "delivered_at", "last_error")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def events(self, prompt_id: str) -> list | None:
+        rows = self._read("SELECT events FROM job_events WHERE prompt_id = ?", (prompt_id,))
+        return json.loads(rows[0][0]) if rows else None
 
     def close(self) -> None:
         with self._lock:
