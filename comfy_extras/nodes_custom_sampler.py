@@ -10,6 +10,7 @@ Types that flow between these nodes:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -229,7 +230,191 @@ class ExponentialScheduler:
         return (k_diffusion_sampling.get_sigmas_exponential(n=steps, sigma_min=sigma_min, sigma_max=sigma_max),)
 
 
+class PolyexponentialScheduler:
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "steps": ("INT", {"default": 20, "min": 1, "max": 10000}),
+            "sigma_max": ("FLOAT", {"default": 14.614642, **_SIGMA_OPTIONS}),
+            "sigma_min": ("FLOAT", {"default": 0.0291675, **_SIGMA_OPTIONS}),
+            "rho": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 100.0, "step": 0.01, "round": False}),
+        }}
+
+    RETURN_TYPES = ("SIGMAS",)
+    FUNCTION = "get_sigmas"
+    CATEGORY = "sampling/custom_sampling/schedulers"
+
+    def get_sigmas(self, steps, sigma_max, sigma_min, rho):
+        return (k_diffusion_sampling.get_sigmas_polyexponential(n=steps, sigma_min=sigma_min, sigma_max=sigma_max,
+                                                                rho=rho),)
+
+
+class LaplaceScheduler:
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "steps": ("INT", {"default": 20, "min": 1, "max": 10000}),
+            "sigma_max": ("FLOAT", {"default": 14.614642, **_SIGMA_OPTIONS}),
+            "sigma_min": ("FLOAT", {"default": 0.0291675, **_SIGMA_OPTIONS}),
+            "mu": ("FLOAT", {"default": 0.0, "min": -10.0, "max": 10.0, "step": 0.1, "round": False}),
+            "beta": ("FLOAT", {"default": 0.5, "min": 0.0, "max": 10.0, "step": 0.1, "round": False}),
+        }}
+
+    RETURN_TYPES = ("SIGMAS",)
+    FUNCTION = "get_sigmas"
+    CATEGORY = "sampling/custom_sampling/schedulers"
+
+    def get_sigmas(self, steps, sigma_max, sigma_min, mu, beta):
+        return (k_diffusion_sampling.get_sigmas_laplace(n=steps, sigma_min=sigma_min, sigma_max=sigma_max, mu=mu,
+                                                        beta=beta),)
+
+
+class SDTurboScheduler:
+    """SD-Turbo's few-step schedule: the sigmas of timesteps 999, 899, ... 99, from where `denoise` starts."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "model": ("MODEL",),
+            "steps": ("INT", {"default": 1, "min": 1, "max": 10}),
+            "denoise": ("FLOAT", {"default": 1.0, "min": 0, "max": 1.0, "step": 0.01}),
+        }}
+
+    RETURN_TYPES = ("SIGMAS",)
+    FUNCTION = "get_sigmas"
+    CATEGORY = "sampling/custom_sampling/schedulers"
+
+    def get_sigmas(self, model, steps, denoise):
+        skipped = 10 - int(10 * denoise)
+        timesteps = torch.arange(999, -1, -100)[skipped:skipped + steps]
+        sigmas = model.get_model_object("model_sampling").sigma(timesteps)
+        return (torch.cat([sigmas, sigmas.new_zeros([1])]),)
+
+
+class BetaSamplingScheduler:
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "model": ("MODEL",),
+            "steps": ("INT", {"default": 20, "min": 1, "max": 10000}),
+            "alpha": ("FLOAT", {"default": 0.6, "min": 0.0, "max": 50.0, "step": 0.01, "round": False}),
+            "beta": ("FLOAT", {"default": 0.6, "min": 0.0, "max": 50.0, "step": 0.01, "round": False}),
+        }}
+
+    RETURN_TYPES = ("SIGMAS",)
+    FUNCTION = "get_sigmas"
+    CATEGORY = "sampling/custom_sampling/schedulers"
+
+    def get_sigmas(self, model, steps, alpha, beta):
+        return (comfy.samplers.beta_scheduler(model.get_model_object("model_sampling"), steps, alpha=alpha,
+                                              beta=beta),)
+
+
+class VPScheduler:
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "steps": ("INT", {"default": 20, "min": 1, "max": 10000}),
+            "beta_d": ("FLOAT", {"default": 19.9, "min": 0.0, "max": 5000.0, "step": 0.01, "round": False}),
+            "beta_min": ("FLOAT", {"default": 0.1, "min": 0.0, "max": 5000.0, "step": 0.01, "round": False}),
+            "eps_s": ("FLOAT", {"default": 0.001, "min": 0.0, "max": 1.0, "step": 0.0001, "round": False}),
+        }}
+
+    RETURN_TYPES = ("SIGMAS",)
+    FUNCTION = "get_sigmas"
+    CATEGORY = "sampling/custom_sampling/schedulers"
+
+    def get_sigmas(self, steps, beta_d, beta_min, eps_s):
+        return (k_diffusion_sampling.get_sigmas_vp(n=steps, beta_d=beta_d, beta_min=beta_min, eps_s=eps_s),)
+
+
 # ---------------------------------------------------------------------------------------------- sigma tools
+
+
+class SetFirstSigma:
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "sigmas": ("SIGMAS",),
+            "sigma": ("FLOAT", {"default": 136.0, "min": 0.0, "max": 20000.0, "step": 0.001, "round": False}),
+        }}
+
+    RETURN_TYPES = ("SIGMAS",)
+    FUNCTION = "set_first_sigma"
+    CATEGORY = "sampling/custom_sampling/sigmas"
+
+    def set_first_sigma(self, sigmas, sigma):
+        changed = sigmas.clone()
+        changed[0] = sigma
+        return (changed,)
+
+
+# How ExtendIntermediateSigmas places the new sigmas between two: fractions of the way, eased or not.
+_EASINGS = {
+    "linear": lambda x: x,
+    "cosine": lambda x: torch.sin(x * math.pi / 2),
+    "sine": lambda x: 1 - torch.cos(x * math.pi / 2),
+}
+
+
+class ExtendIntermediateSigmas:
+    """Put `steps - 1` extra sigmas between each pair whose first sigma lies in [end_at_sigma, start_at_sigma]."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "sigmas": ("SIGMAS",),
+            "steps": ("INT", {"default": 2, "min": 1, "max": 100}),
+            "start_at_sigma": ("FLOAT", {"default": -1.0, "min": -1.0, "max": 20000.0, "step": 0.01, "round": False}),
+            "end_at_sigma": ("FLOAT", {"default": 12.0, "min": 0.0, "max": 20000.0, "step": 0.01, "round": False}),
+            "spacing": (["linear", "cosine", "sine"],),
+        }}
+
+    RETURN_TYPES = ("SIGMAS",)
+    FUNCTION = "extend"
+    CATEGORY = "sampling/custom_sampling/sigmas"
+
+    def extend(self, sigmas: torch.Tensor, steps: int, start_at_sigma: float, end_at_sigma: float, spacing: str):
+        upper = float("inf") if start_at_sigma < 0 else start_at_sigma
+        fractions = _EASINGS[spacing](torch.linspace(0, 1, steps + 1, device=sigmas.device)[1:-1])
+        values: list[float] = []
+        for current, following in zip(sigmas[:-1], sigmas[1:], strict=True):
+            values.append(float(current))
+            if end_at_sigma <= current <= upper:
+                values.extend((current + fractions * (following - current)).tolist())
+        if len(sigmas) > 0:
+            values.append(float(sigmas[-1]))
+        return (torch.FloatTensor(values),)
+
+
+class SamplingPercentToSigma:
+    """The sigma at a fraction of the model's sampling (0 = start); at exactly 0 or 1 the interval checks use
+    values just outside the schedule unless `return_actual_sigma`."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "model": ("MODEL", {}),
+            "sampling_percent": ("FLOAT", {"default": 0.0, "min": 0.0, "max": 1.0, "step": 0.0001}),
+            "return_actual_sigma": ("BOOLEAN", {
+                "default": False,
+                "tooltip": "Return the actual sigma value instead of the value used for interval checks.\n"
+                           "This only affects results at 0.0 and 1.0."}),
+        }}
+
+    RETURN_TYPES = ("FLOAT",)
+    RETURN_NAMES = ("sigma_value",)
+    FUNCTION = "get_sigma"
+    CATEGORY = "sampling/custom_sampling/sigmas"
+
+    def get_sigma(self, model, sampling_percent, return_actual_sigma):
+        model_sampling = model.get_model_object("model_sampling")
+        if return_actual_sigma and sampling_percent in (0.0, 1.0):
+            bound = model_sampling.sigma_max if sampling_percent == 0.0 else model_sampling.sigma_min
+            return (bound.item(),)
+        return (model_sampling.percent_to_sigma(sampling_percent),)
+
+
 
 
 class SplitSigmas:
@@ -361,6 +546,14 @@ NODE_CLASS_MAPPINGS = {
     "BasicScheduler": BasicScheduler,
     "KarrasScheduler": KarrasScheduler,
     "ExponentialScheduler": ExponentialScheduler,
+    "PolyexponentialScheduler": PolyexponentialScheduler,
+    "LaplaceScheduler": LaplaceScheduler,
+    "SDTurboScheduler": SDTurboScheduler,
+    "BetaSamplingScheduler": BetaSamplingScheduler,
+    "VPScheduler": VPScheduler,
+    "SetFirstSigma": SetFirstSigma,
+    "ExtendIntermediateSigmas": ExtendIntermediateSigmas,
+    "SamplingPercentToSigma": SamplingPercentToSigma,
     "SplitSigmas": SplitSigmas,
     "SplitSigmasDenoise": SplitSigmasDenoise,
     "FlipSigmas": FlipSigmas,

@@ -56,17 +56,18 @@ def get_sigmas_polyexponential(n: int, sigma_min: float, sigma_max: float, rho: 
 def get_sigmas_vp(n: int, beta_d: float = 19.9, beta_min: float = 0.1, eps_s: float = 1e-3, device="cpu") -> torch.Tensor:
     """The continuous VP schedule of Song et al. (2021) mapped to sigmas; n values plus a 0."""
     t = torch.linspace(1, eps_s, n, device=device)
-    return append_zero(torch.sqrt(torch.exp(beta_d * t**2 / 2 + beta_min * t) - 1))
+    return append_zero(torch.sqrt(torch.special.expm1(beta_d * t**2 / 2 + beta_min * t)))
 
 
 def get_sigmas_laplace(n: int, sigma_min: float, sigma_max: float, mu: float = 0.0, beta: float = 0.5,
                        device="cpu") -> torch.Tensor:
-    """Sigmas whose log follows a Laplace quantile function (Tiankai et al. 2024), clamped to the range."""
+    """Sigmas whose log follows a Laplace quantile function (Tiankai et al. 2024), clamped to the range; n values
+    ending at sigma_min, with no 0 appended (as ComfyUI gives them)."""
     epsilon = 1e-5
     x = torch.linspace(0, 1, n, device=device)
     clamp = lambda v: torch.clamp(v, min=sigma_min, max=sigma_max)  # noqa: E731
     lmb = mu - beta * torch.sign(0.5 - x) * torch.log(1 - 2 * torch.abs(0.5 - x) + epsilon)
-    return append_zero(clamp(torch.exp(lmb)))
+    return clamp(torch.exp(lmb))
 
 
 # ---------------------------------------------------------------------------------------------- first-order
