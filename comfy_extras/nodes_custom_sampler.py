@@ -20,6 +20,7 @@ import comfy.sample
 import comfy.samplers
 import comfy.utils
 import latent_preview
+from comfy.k_diffusion import sa_solver
 from comfy.k_diffusion import sampling as k_diffusion_sampling
 
 _SEED_OPTIONS = {"default": 0, "min": 0, "max": 0xFFFFFFFFFFFFFFFF, "control_after_generate": True}
@@ -163,6 +164,127 @@ class KSamplerSelect:
 
     def get_sampler(self, sampler_name):
         return (comfy.samplers.sampler_object(sampler_name),)
+
+
+# Sampler nodes: one k-diffusion sampler each, with its options as inputs.
+_FACTOR = {"min": 0.0, "max": 100.0, "step": 0.01, "round": False}
+
+
+def _sampler_node(node_name: str, function_name: str, inputs: dict, make_options, docstring: str) -> type:
+    """A node class whose SAMPLER runs `function_name` with `make_options(**inputs)`; `make_options` may also
+    return (sampler name, options) to pick the sampler from the inputs. `get_sampler` takes the inputs by name
+    or in their order, as ComfyUI's classes do."""
+    names = list(inputs)
+
+    def get_sampler(self, *positional, **values):
+        values.update(zip(names, positional, strict=False))
+        chosen = make_options(**values)
+        name, options = chosen if isinstance(chosen, tuple) else (function_name, chosen)
+        return (comfy.samplers.ksampler(name, options),)
+
+    return type(node_name, (), {
+        "__doc__": docstring, "__module__": __name__, "__qualname__": node_name,
+        "INPUT_TYPES": classmethod(lambda cls: {"required": dict(inputs)}),
+        "RETURN_TYPES": ("SAMPLER",), "FUNCTION": "get_sampler",
+        "CATEGORY": "sampling/custom_sampling/samplers", "get_sampler": get_sampler,
+    })
+
+
+def _on_device(name: str, noise_device: str) -> str:
+    """The sampler variant whose noise comes from the GPU's generator ("gpu") or the CPU's."""
+    return name if noise_device == "cpu" else f"{name}_gpu"
+
+
+SamplerEulerAncestral = _sampler_node(
+    "SamplerEulerAncestral", "euler_ancestral",
+    {"eta": ("FLOAT", {"default": 1.0, **_FACTOR}), "s_noise": ("FLOAT", {"default": 1.0, **_FACTOR})},
+    lambda eta, s_noise: {"eta": eta, "s_noise": s_noise}, "Euler ancestral with its noise amount and scale.")
+SamplerEulerAncestralCFGPP = _sampler_node(
+    "SamplerEulerAncestralCFGPP", "euler_ancestral_cfg_pp",
+    {"eta": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01, "round": False}),
+     "s_noise": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 10.0, "step": 0.01, "round": False})},
+    lambda eta, s_noise: {"eta": eta, "s_noise": s_noise}, "Euler ancestral with CFG++.")
+SamplerLMS = _sampler_node("SamplerLMS", "lms", {"order": ("INT", {"default": 4, "min": 1, "max": 100})},
+                           lambda order: {"order": order}, "Linear multistep of the given order.")
+SamplerDPMPP_3M_SDE = _sampler_node(
+    "SamplerDPMPP_3M_SDE", "dpmpp_3m_sde", {"eta": ("FLOAT", {"default": 1.0, **_FACTOR}), "s_noise": ("FLOAT", {"default": 1.0, **_FACTOR}),
+                     "noise_device": (["gpu", "cpu"],)},
+    lambda eta, s_noise, noise_device: (_on_device("dpmpp_3m_sde", noise_device), {"eta": eta, "s_noise": s_noise}),
+    "DPM++ 3M SDE.")
+SamplerDPMPP_2M_SDE = _sampler_node(
+    "SamplerDPMPP_2M_SDE", "dpmpp_2m_sde", {"solver_type": (["midpoint", "heun"],), "eta": ("FLOAT", {"default": 1.0, **_FACTOR}),
+                     "s_noise": ("FLOAT", {"default": 1.0, **_FACTOR}), "noise_device": (["gpu", "cpu"],)},
+    lambda solver_type, eta, s_noise, noise_device: (
+        _on_device("dpmpp_2m_sde", noise_device), {"eta": eta, "s_noise": s_noise, "solver_type": solver_type}),
+    "DPM++ 2M SDE with the midpoint or Heun correction.")
+SamplerDPMPP_SDE = _sampler_node(
+    "SamplerDPMPP_SDE", "dpmpp_sde", {"eta": ("FLOAT", {"default": 1.0, **_FACTOR}), "s_noise": ("FLOAT", {"default": 1.0, **_FACTOR}),
+                  "r": ("FLOAT", {"default": 0.5, **_FACTOR}), "noise_device": (["gpu", "cpu"],)},
+    lambda eta, s_noise, r, noise_device: (_on_device("dpmpp_sde", noise_device),
+                                           {"eta": eta, "s_noise": s_noise, "r": r}),
+    "DPM++ SDE.")
+SamplerDPMPP_2S_Ancestral = _sampler_node(
+    "SamplerDPMPP_2S_Ancestral", "dpmpp_2s_ancestral",
+    {"eta": ("FLOAT", {"default": 1.0, **_FACTOR}), "s_noise": ("FLOAT", {"default": 1.0, **_FACTOR})},
+    lambda eta, s_noise: {"eta": eta, "s_noise": s_noise}, "DPM++ 2S ancestral.")
+SamplerDPMAdaptative = _sampler_node(
+    "SamplerDPMAdaptative", "dpm_adaptive",
+    {"order": ("INT", {"default": 3, "min": 2, "max": 3}), "rtol": ("FLOAT", {"default": 0.05, **_FACTOR}),
+     "atol": ("FLOAT", {"default": 0.0078, **_FACTOR}), "h_init": ("FLOAT", {"default": 0.05, **_FACTOR}),
+     "pcoeff": ("FLOAT", {"default": 0.0, **_FACTOR}), "icoeff": ("FLOAT", {"default": 1.0, **_FACTOR}),
+     "dcoeff": ("FLOAT", {"default": 0.0, **_FACTOR}), "accept_safety": ("FLOAT", {"default": 0.81, **_FACTOR}),
+     "eta": ("FLOAT", {"default": 0.0, **_FACTOR}), "s_noise": ("FLOAT", {"default": 1.0, **_FACTOR})},
+    lambda **options: options, "DPM-Solver with adaptive step size and its controller's settings.")
+
+
+def _er_sde_options(solver_type: str, max_stage: int, eta: float, s_noise: float) -> dict:
+    """ER-SDE's own noise scaling; the reverse-time SDE's (lambda ** (eta + 1)); or no noise at all (ODE)."""
+    if solver_type == "ODE" or (solver_type == "Reverse-time SDE" and eta == 0):
+        eta, s_noise = 0, 0
+    scaler = None if solver_type == "ER-SDE" else (lambda value: value ** (eta + 1))
+    return {"s_noise": s_noise, "noise_scaler": scaler, "max_stage": max_stage}
+
+
+SamplerER_SDE = _sampler_node(
+    "SamplerER_SDE", "er_sde",
+    {"solver_type": ("COMBO", {"options": ["ER-SDE", "Reverse-time SDE", "ODE"]}),
+     "max_stage": ("INT", {"default": 3, "min": 1, "max": 3}),
+     "eta": ("FLOAT", {"default": 1.0, **_FACTOR,
+                       "tooltip": "Stochastic strength of reverse-time SDE.\nWhen eta=0, it reduces to deterministic "
+                                  "ODE. This setting doesn't apply to ER-SDE solver type."}),
+     "s_noise": ("FLOAT", {"default": 1.0, **_FACTOR})},
+    _er_sde_options, "ER-SDE, the reverse-time SDE or the ODE, with up to three stages.")
+
+
+class SamplerSASolver:
+    """SA-Solver: stochastic between the two sampling percents, with its predictor and corrector orders."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "model": ("MODEL", {}),
+            "eta": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 10.0, "step": 0.01, "round": False}),
+            "sde_start_percent": ("FLOAT", {"default": 0.2, "min": 0.0, "max": 1.0, "step": 0.001}),
+            "sde_end_percent": ("FLOAT", {"default": 0.8, "min": 0.0, "max": 1.0, "step": 0.001}),
+            "s_noise": ("FLOAT", {"default": 1.0, **_FACTOR}),
+            "predictor_order": ("INT", {"default": 3, "min": 1, "max": 6}),
+            "corrector_order": ("INT", {"default": 4, "min": 0, "max": 6}),
+            "use_pece": ("BOOLEAN", {}),
+            "simple_order_2": ("BOOLEAN", {}),
+        }}
+
+    RETURN_TYPES = ("SAMPLER",)
+    FUNCTION = "get_sampler"
+    CATEGORY = "sampling/custom_sampling/samplers"
+
+    def get_sampler(self, model, eta, sde_start_percent, sde_end_percent, s_noise, predictor_order, corrector_order,
+                    use_pece, simple_order_2):
+        model_sampling = model.get_model_object("model_sampling")
+        tau = sa_solver.get_tau_interval_func(model_sampling.percent_to_sigma(sde_start_percent),
+                                              model_sampling.percent_to_sigma(sde_end_percent), eta=eta)
+        return (comfy.samplers.ksampler("sa_solver", {
+            "tau_func": tau, "s_noise": s_noise, "predictor_order": predictor_order,
+            "corrector_order": corrector_order, "use_pece": use_pece, "simple_order_2": simple_order_2}),)
 
 
 # ---------------------------------------------------------------------------------------------- schedules
@@ -543,6 +665,16 @@ NODE_CLASS_MAPPINGS = {
     "SamplerCustom": SamplerCustom,
     "SamplerCustomAdvanced": SamplerCustomAdvanced,
     "KSamplerSelect": KSamplerSelect,
+    "SamplerEulerAncestral": SamplerEulerAncestral,
+    "SamplerEulerAncestralCFGPP": SamplerEulerAncestralCFGPP,
+    "SamplerLMS": SamplerLMS,
+    "SamplerDPMPP_3M_SDE": SamplerDPMPP_3M_SDE,
+    "SamplerDPMPP_2M_SDE": SamplerDPMPP_2M_SDE,
+    "SamplerDPMPP_SDE": SamplerDPMPP_SDE,
+    "SamplerDPMPP_2S_Ancestral": SamplerDPMPP_2S_Ancestral,
+    "SamplerDPMAdaptative": SamplerDPMAdaptative,
+    "SamplerER_SDE": SamplerER_SDE,
+    "SamplerSASolver": SamplerSASolver,
     "BasicScheduler": BasicScheduler,
     "KarrasScheduler": KarrasScheduler,
     "ExponentialScheduler": ExponentialScheduler,
@@ -563,4 +695,4 @@ NODE_CLASS_MAPPINGS = {
     "CFGGuider": CFGGuider,
 }
 
-NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {}
+NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {"SamplerEulerAncestralCFGPP": "SamplerEulerAncestralCFG++"}

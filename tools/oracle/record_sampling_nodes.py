@@ -1,12 +1,12 @@
-"""Record ComfyUI's outputs for the sigma and scheduler node cases (tests/fixtures/comfyui_sigma_nodes/cases.py).
+"""Record ComfyUI's outputs for the sigma and scheduler node cases (and the /object_info of those and the sampler nodes) (tests/fixtures/comfyui_sampling_nodes/cases.py).
 
 Run with the oracle's Python (../shared/reference/oracle.md), optionally with a running oracle server for the
 nodes' /object_info entries:
 
-    <oracle>/venv/bin/python tools/oracle/record_sigma_nodes.py --comfy <oracle>/ComfyUI \\
+    <oracle>/venv/bin/python tools/oracle/record_sampling_nodes.py --comfy <oracle>/ComfyUI \\
         [--object-info-url http://127.0.0.1:<port>]
 
-It imports ComfyUI's node classes in this process and writes tests/fixtures/comfyui_sigma_nodes/outputs.json
+It imports ComfyUI's node classes in this process and writes tests/fixtures/comfyui_sampling_nodes/outputs.json
 (each case's output as a list of floats, or a float) and object_info.json.
 """
 
@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "fixtures" / "comfyui_sigma_nodes"
+FIXTURES = REPO / "tests" / "fixtures" / "comfyui_sampling_nodes"
 
 
 def _cases():
@@ -105,7 +105,7 @@ def record(comfy_dir: Path, object_info_url: str | None) -> None:
     if object_info_url:
         with urllib.request.urlopen(object_info_url.rstrip("/") + "/object_info") as response:
             info = json.load(response)
-        kept = {name: info[name] for name in cases.NODES}
+        kept = {name: info[name] for name in cases.OBJECT_INFO_NODES}
         (FIXTURES / "object_info.json").write_text(json.dumps(kept, indent=1) + "\n")
 
 
