@@ -164,32 +164,44 @@ def encode_audio(waveform: torch.Tensor, sample_rate: int, file_format: str, met
     return buffer.getvalue()
 
 
+def audio_tags(prompt: Any, extra_pnginfo: dict | None) -> dict[str, str]:
+    """The container tags of a saved audio file: the prompt and the workflow as JSON (none with
+    --disable-metadata)."""
+    tags: dict[str, str] = {}
+    if not args.disable_metadata:
+        if prompt is not None:
+            tags["prompt"] = json.dumps(prompt)
+        for key, value in (extra_pnginfo or {}).items():
+            tags[key] = json.dumps(value)
+    return tags
+
+
+def write_audio_batch(audio: dict, folder: str, filename: str, counter: int, file_format: str,
+                      tags: dict[str, str], quality: str = "128k") -> list[str]:
+    """Each waveform of `audio["waveform"]` [B, C, T] as `<filename>_<counter:05>_.<format>` in `folder`, whole or
+    not at all (Opus resampled to a rate it supports); the file names, in batch order."""
+    names = []
+    for batch_number, waveform in enumerate(audio["waveform"].cpu()):
+        name = f"{filename.replace('%batch_num%', str(batch_number))}_{counter + batch_number:05}_.{file_format}"
+        sample_rate = audio["sample_rate"]
+        if file_format == "opus":
+            sample_rate = _opus_rate(sample_rate)
+            if sample_rate != audio["sample_rate"]:
+                waveform = resample(waveform, audio["sample_rate"], sample_rate)
+        write_bytes_whole(os.path.join(folder, name), encode_audio(waveform, sample_rate, file_format, tags, quality))
+        names.append(name)
+    return names
+
+
 def save_audio(self, audio: dict, filename_prefix: str = "ComfyUI", format: str = "flac", prompt: Any = None,
                extra_pnginfo: dict | None = None, quality: str = "128k") -> dict:
     """Write each waveform of the batch as one file; the prompt and workflow become container tags (JSON).
     `self` is the saving node (its output_dir, type and prefix_append)."""
-    filename_prefix += self.prefix_append
-    full_output_folder, filename, counter, subfolder, filename_prefix = folder_paths.get_save_image_path(
-        filename_prefix, self.output_dir)
-    metadata: dict[str, str] = {}
-    if not args.disable_metadata:
-        if prompt is not None:
-            metadata["prompt"] = json.dumps(prompt)
-        for key, value in (extra_pnginfo or {}).items():
-            metadata[key] = json.dumps(value)
-    results = []
-    for batch_number, waveform in enumerate(audio["waveform"].cpu()):
-        file = f"{filename.replace('%batch_num%', str(batch_number))}_{counter:05}_.{format}"
-        sample_rate = audio["sample_rate"]
-        if format == "opus":
-            sample_rate = _opus_rate(sample_rate)
-            if sample_rate != audio["sample_rate"]:
-                waveform = resample(waveform, audio["sample_rate"], sample_rate)
-        data = encode_audio(waveform, sample_rate, format, metadata, quality)
-        write_bytes_whole(os.path.join(full_output_folder, file), data)
-        results.append({"filename": file, "subfolder": subfolder, "type": self.type})
-        counter += 1
-    return {"ui": {"audio": results}}
+    full_output_folder, filename, counter, subfolder, _ = folder_paths.get_save_image_path(
+        filename_prefix + self.prefix_append, self.output_dir)
+    names = write_audio_batch(audio, full_output_folder, filename, counter, format,
+                              audio_tags(prompt, extra_pnginfo), quality)
+    return {"ui": {"audio": [{"filename": name, "subfolder": subfolder, "type": self.type} for name in names]}}
 
 
 # --- nodes --------------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from PIL.PngImagePlugin import PngInfo
 import folder_paths
 import node_helpers
 from comfy.cli_args import args
-from comfy.file_writing import whole_file, write_bytes_whole
+from comfy.file_writing import whole_file
 from comfy_api.latest._io_nodes import ComfyNode, _UIOutput
 from comfy_api.latest._io_types import FolderType
 
@@ -217,29 +217,13 @@ class AudioSaveHelper:
         """Each waveform of `audio["waveform"]` [B, C, T] as `<prefix>_<counter:05>_.<format>`; Opus is resampled
         to a rate it supports."""
         # deferred: the codec code lives with the classic audio nodes, which import PyAV
-        from comfy_extras.nodes_audio import _opus_rate, encode_audio, resample
+        from comfy_extras.nodes_audio import audio_tags, write_audio_batch
 
         full_output_folder, filename, counter, subfolder, _ = folder_paths.get_save_image_path(
             filename_prefix, _directory_of(folder_type))
-        metadata: dict[str, str] = {}
-        if not args.disable_metadata and cls is not None:
-            if cls.hidden.prompt is not None:
-                metadata["prompt"] = json.dumps(cls.hidden.prompt)
-            for key, value in (cls.hidden.extra_pnginfo or {}).items():
-                metadata[key] = json.dumps(value)
-        results = []
-        for batch_number, waveform in enumerate(audio["waveform"].cpu()):
-            file = f"{filename.replace('%batch_num%', str(batch_number))}_{counter:05}_.{format}"
-            sample_rate = audio["sample_rate"]
-            if format == "opus":
-                sample_rate = _opus_rate(sample_rate)
-                if sample_rate != audio["sample_rate"]:
-                    waveform = resample(waveform, audio["sample_rate"], sample_rate)
-            data = encode_audio(waveform, sample_rate, format, metadata, quality)
-            write_bytes_whole(os.path.join(full_output_folder, file), data)
-            results.append(SavedResult(file, subfolder, folder_type))
-            counter += 1
-        return results
+        tags = {} if cls is None else audio_tags(cls.hidden.prompt, cls.hidden.extra_pnginfo)
+        names = write_audio_batch(audio, full_output_folder, filename, counter, format, tags, quality)
+        return [SavedResult(name, subfolder, folder_type) for name in names]
 
     @staticmethod
     def get_save_audio_ui(audio: dict, filename_prefix: str, cls: type[ComfyNode] | None, format: str = "flac",
