@@ -35,8 +35,8 @@ COMFYUI_V3_MODULES = {
     "nodes_tomesd", "nodes_torch_compile", "nodes_upscale_model", "nodes_video", "nodes_wan",
 }
 KILN_V3_MODULES = sorted(path.stem for path in EXTRAS.glob("nodes_*.py") if path.stem in COMFYUI_V3_MODULES)
-# Modules still written classically with the V3 rendering mixin (comfy_extras/v3_info.py), by their owners.
-STILL_CLASSIC = {"nodes_canny": "written classically with comfy_extras.v3_info; to be rewritten in V3"}
+# Modules of that list Kiln still writes classically (none now: each that is here is V3).
+STILL_CLASSIC: dict[str, str] = {}
 
 # Node classes whose combo options are the files of a folder.
 FILE_LISTS = {("TripleCLIPLoader", "clip_name1"), ("TripleCLIPLoader", "clip_name2"),
