@@ -177,10 +177,12 @@ async def test_a_damaged_store_stops_start_up_naming_the_file_and_store_recover_
 
 async def test_a_read_only_store_folder_is_refused_at_start(tmp_path):
     folder = tmp_path / "store"
-    if _mount_tmpfs(folder, 64, read_only=True) is None:
+    why = _mount_tmpfs(folder, 64, read_only=True)
+    if why is None:
         cleanup = ["umount", "-l", str(folder)]
     else:  # not allowed to mount: a folder without write permission (which binds everyone but root)
-        assert os.geteuid() != 0, "root can neither mount here nor be refused by permissions"
+        if os.geteuid() == 0:
+            pytest.skip(f"root may write anywhere and this process cannot mount a read-only file system: {why}")
         folder.mkdir(exist_ok=True)
         folder.chmod(0o555)
         cleanup = ["chmod", "755", str(folder)]
