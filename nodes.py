@@ -764,3 +764,19 @@ def init_extra_nodes(init_custom_nodes: bool = True, init_api_nodes: bool = True
     from comfy_execution import node_loading
 
     return node_loading.init_extra_nodes(init_custom_nodes=init_custom_nodes, init_api_nodes=init_api_nodes)
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
+
+_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+
+CLIPVisionEncode = unsupported_class(__name__, 'CLIPVisionEncode', None, _REASON)
+CLIPVisionLoader = unsupported_class(__name__, 'CLIPVisionLoader', None, _REASON)
+GLIGENLoader = unsupported_class(__name__, 'GLIGENLoader', None, _REASON)
+GLIGENTextBoxApply = unsupported_class(__name__, 'GLIGENTextBoxApply', None, _REASON)
+StyleModelApply = unsupported_class(__name__, 'StyleModelApply', None, _REASON)
+StyleModelLoader = unsupported_class(__name__, 'StyleModelLoader', None, _REASON)
+init_public_apis = unsupported_function(__name__, 'init_public_apis', '', _REASON)
+unCLIPCheckpointLoader = unsupported_class(__name__, 'unCLIPCheckpointLoader', None, _REASON)
+unCLIPConditioning = unsupported_class(__name__, 'unCLIPConditioning', None, _REASON)

@@ -28,9 +28,9 @@ FP8_FORMATS: dict[torch.dtype, tuple[int, int, int]] = {
 SLICE_VALUES = 4096 * 4096  # values per slice, about
 
 
-def string_to_seed(text: str) -> int:
+def string_to_seed(data: str) -> int:
     """The seed ComfyUI derives from a weight's name: the CRC-32 of its UTF-8 bytes."""
-    return zlib.crc32(text.encode("utf-8"))
+    return zlib.crc32(data.encode("utf-8"))
 
 
 def _round_slice(values: torch.Tensor, dtype: torch.dtype, generator: torch.Generator) -> torch.Tensor:
@@ -68,3 +68,12 @@ def stochastic_rounding(value: torch.Tensor, dtype: torch.dtype, seed: int = 0) 
     for start in range(0, rows, step):
         output[start:start + step] = _round_slice(flat[start:start + step].float(), dtype, generator)
     return output.reshape(value.shape)
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_function  # noqa: E402
+
+_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+
+calc_mantissa = unsupported_function(__name__, 'calc_mantissa', 'abs_x, exponent, normal_mask, MANTISSA_BITS, EXPONENT_BIAS, generator=', _REASON)
+manual_stochastic_round_to_float8 = unsupported_function(__name__, 'manual_stochastic_round_to_float8', 'x, dtype, generator=', _REASON)

@@ -121,3 +121,28 @@ class Flux(SD3):
     ]
     latent_rgb_factors_bias = [-0.0329, -0.0718, -0.0851]
     taesd_decoder_name = "taef1_decoder"
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class  # noqa: E402
+
+_REASON = 'Kiln does not support this model family'
+
+ACEAudio = unsupported_class(__name__, 'ACEAudio', None, _REASON)
+ChromaRadiance = unsupported_class(__name__, 'ChromaRadiance', '', _REASON)
+Cosmos1CV8x8x8 = unsupported_class(__name__, 'Cosmos1CV8x8x8', None, _REASON)
+Hunyuan3Dv2 = unsupported_class(__name__, 'Hunyuan3Dv2', None, _REASON)
+Hunyuan3Dv2_1 = unsupported_class(__name__, 'Hunyuan3Dv2_1', None, _REASON)
+Hunyuan3Dv2mini = unsupported_class(__name__, 'Hunyuan3Dv2mini', None, _REASON)
+HunyuanImage21 = unsupported_class(__name__, 'HunyuanImage21', None, _REASON)
+HunyuanImage21Refiner = unsupported_class(__name__, 'HunyuanImage21Refiner', None, _REASON)
+HunyuanVideo = unsupported_class(__name__, 'HunyuanVideo', None, _REASON)
+LTXV = unsupported_class(__name__, 'LTXV', '', _REASON)
+Mochi = unsupported_class(__name__, 'Mochi', '', _REASON)
+SC_B = unsupported_class(__name__, 'SC_B', '', _REASON)
+SC_Prior = unsupported_class(__name__, 'SC_Prior', '', _REASON)
+SDXL_Playground_2_5 = unsupported_class(__name__, 'SDXL_Playground_2_5', '', _REASON)
+SD_X4 = unsupported_class(__name__, 'SD_X4', '', _REASON)
+StableAudio1 = unsupported_class(__name__, 'StableAudio1', None, _REASON)
+Wan21 = unsupported_class(__name__, 'Wan21', '', _REASON)
+Wan22 = unsupported_class(__name__, 'Wan22', '', _REASON)

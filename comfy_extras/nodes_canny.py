@@ -29,3 +29,12 @@ class Canny(V3Rendered):
 
 NODE_CLASS_MAPPINGS = {"Canny": Canny}
 NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {}
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
+
+_REASON = 'Kiln does not implement this `nodes_canny` node yet'
+
+CannyExtension = unsupported_class(__name__, 'CannyExtension', None, _REASON)
+comfy_entrypoint = unsupported_function(__name__, 'comfy_entrypoint', '', _REASON)

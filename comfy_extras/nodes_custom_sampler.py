@@ -371,3 +371,31 @@ NODE_CLASS_MAPPINGS = {
 }
 
 NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {}
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class  # noqa: E402
+
+_REASON = 'Kiln does not implement this `nodes_custom_sampler` node yet'
+
+AddNoise = unsupported_class(__name__, 'AddNoise', None, _REASON)
+BetaSamplingScheduler = unsupported_class(__name__, 'BetaSamplingScheduler', None, _REASON)
+DualCFGGuider = unsupported_class(__name__, 'DualCFGGuider', None, _REASON)
+ExtendIntermediateSigmas = unsupported_class(__name__, 'ExtendIntermediateSigmas', None, _REASON)
+Guider_DualCFG = unsupported_class(__name__, 'Guider_DualCFG', None, _REASON)
+LaplaceScheduler = unsupported_class(__name__, 'LaplaceScheduler', None, _REASON)
+PolyexponentialScheduler = unsupported_class(__name__, 'PolyexponentialScheduler', None, _REASON)
+SDTurboScheduler = unsupported_class(__name__, 'SDTurboScheduler', None, _REASON)
+SamplerDPMAdaptative = unsupported_class(__name__, 'SamplerDPMAdaptative', None, _REASON)
+SamplerDPMPP_2M_SDE = unsupported_class(__name__, 'SamplerDPMPP_2M_SDE', None, _REASON)
+SamplerDPMPP_2S_Ancestral = unsupported_class(__name__, 'SamplerDPMPP_2S_Ancestral', None, _REASON)
+SamplerDPMPP_3M_SDE = unsupported_class(__name__, 'SamplerDPMPP_3M_SDE', None, _REASON)
+SamplerDPMPP_SDE = unsupported_class(__name__, 'SamplerDPMPP_SDE', None, _REASON)
+SamplerER_SDE = unsupported_class(__name__, 'SamplerER_SDE', None, _REASON)
+SamplerEulerAncestral = unsupported_class(__name__, 'SamplerEulerAncestral', None, _REASON)
+SamplerEulerAncestralCFGPP = unsupported_class(__name__, 'SamplerEulerAncestralCFGPP', None, _REASON)
+SamplerLMS = unsupported_class(__name__, 'SamplerLMS', None, _REASON)
+SamplerSASolver = unsupported_class(__name__, 'SamplerSASolver', None, _REASON)
+SamplingPercentToSigma = unsupported_class(__name__, 'SamplingPercentToSigma', None, _REASON)
+SetFirstSigma = unsupported_class(__name__, 'SetFirstSigma', None, _REASON)
+VPScheduler = unsupported_class(__name__, 'VPScheduler', None, _REASON)

@@ -1,0 +1,17 @@
+"""ComfyUI's `comfy_extras.nodes_optimalsteps`, as faces: Kiln does not implement this `nodes_optimalsteps` node yet.
+
+Every name is importable with ComfyUI's kind and signature and raises UnsupportedError when used (comfy/unsupported.py).
+"""
+
+from comfy.unsupported import UnsupportedValue, unsupported_class, unsupported_function
+
+_REASON = 'Kiln does not implement this `nodes_optimalsteps` node yet'
+
+NOISE_LEVELS = UnsupportedValue(__name__, 'NOISE_LEVELS', _REASON)
+OptimalStepsExtension = unsupported_class(__name__, 'OptimalStepsExtension', None, _REASON)
+OptimalStepsScheduler = unsupported_class(__name__, 'OptimalStepsScheduler', None, _REASON)
+comfy_entrypoint = unsupported_function(__name__, 'comfy_entrypoint', '', _REASON)
+loglinear_interp = unsupported_function(__name__, 'loglinear_interp', 't_steps, num_steps', _REASON)
+
+# Kiln registers none of these nodes (the loader reads this before comfy_entrypoint).
+NODE_CLASS_MAPPINGS: dict = {}
