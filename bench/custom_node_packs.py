@@ -12,8 +12,9 @@ generated picture in `input/`; it is started with `--cpu` on 127.0.0.1 and stopp
 Printed per pack: whether it imported (the "IMPORT FAILED" marks of the server's import-times table), how many
 nodes it adds to `/object_info`, how many of those entries are identical to ComfyUI's, how many web extension
 files it serves (`/extensions`), and its smoke prompt: weight-free nodes of the pack fed by core nodes, whose
-previewed pixels (or `ui` text) are hashed; with ComfyUI the hashes are compared. Packs whose nodes all need model
-weights have no smoke prompt yet ("-"). Entries whose defaults are random per start (WAS's Cache Node) never
+previewed pixels (or `ui` text) are hashed; with ComfyUI the hashes are compared. GGUF and UltimateSDUpscale run on random weights
+the bench generates (a tiny SD1.5 checkpoint, its UNet as an fp16 `.gguf` written with the `gguf` package, a
+random 4x ESRGAN); IPAdapter and the Subpack's detectors have no smoke prompt yet ("-"). Entries whose defaults are random per start (WAS's Cache Node) never
 match; paths under the base directory are compared as "<base>".
 
 The packs must be complete as their installers leave them: git submodules checked out (UltimateSDUpscale's
@@ -87,6 +88,84 @@ SMOKE_PROMPTS: dict[str, tuple[dict, list[str]]] = {
 }
 
 
+SMOKE_CHECKPOINT = "kiln-smoke-sd15.safetensors"
+SMOKE_GGUF = "kiln-smoke-sd15-unet.gguf"
+SMOKE_ESRGAN = "kiln-smoke-esrgan-x4.safetensors"
+
+
+def _text_to_image(model: list, seed: int) -> dict:
+    """The tiny checkpoint's CLIP and VAE around a 2-step KSampler on `model` (node "1" loads the checkpoint)."""
+    return {
+        "1": _node("CheckpointLoaderSimple", ckpt_name=SMOKE_CHECKPOINT),
+        "3": _node("CLIPTextEncode", text="a red circle", clip=["1", 1]),
+        "4": _node("CLIPTextEncode", text="blurry", clip=["1", 1]),
+        "5": _node("EmptyLatentImage", width=64, height=64, batch_size=1),
+        "6": _node("KSampler", model=model, seed=seed, steps=2, cfg=7.0, sampler_name="euler", scheduler="normal",
+                   denoise=1.0, positive=["3", 0], negative=["4", 0], latent_image=["5", 0]),
+        "7": _node("VAEDecode", samples=["6", 0], vae=["1", 2]),
+        "8": _preview(["7", 0]),
+    }
+
+
+# Packs whose nodes need weights run on generated random ones (write_smoke_models): a tiny SD1.5 checkpoint, its
+# UNet as a GGUF file, a random 4x ESRGAN.
+SMOKE_PROMPTS["ComfyUI-GGUF"] = ({**_text_to_image(["2", 0], 1),
+                                  "2": _node("UnetLoaderGGUF", unet_name=SMOKE_GGUF)}, ["8"])
+SMOKE_PROMPTS["ComfyUI_UltimateSDUpscale"] = ({
+    **{key: value for key, value in _text_to_image(["1", 0], 2).items() if key in ("1", "3", "4")},
+    "10": _node("LoadImage", image=SMOKE_IMAGE),
+    "11": _node("UpscaleModelLoader", model_name=SMOKE_ESRGAN),
+    "12": _node("UltimateSDUpscale", image=["10", 0], model=["1", 0], positive=["3", 0], negative=["4", 0],
+                vae=["1", 2], upscale_by=2.0, seed=3, steps=2, cfg=7.0, sampler_name="euler", scheduler="normal",
+                denoise=0.3, upscale_model=["11", 0], mode_type="Linear", tile_width=64, tile_height=64,
+                mask_blur=8, tile_padding=16, seam_fix_mode="None", seam_fix_denoise=1.0, seam_fix_width=64,
+                seam_fix_mask_blur=8, seam_fix_padding=16, force_uniform_tiles=True, tiled_decode=False,
+                batch_size=1),
+    "13": _preview(["12", 0]),
+}, ["13"])
+
+
+def write_smoke_models(models: Path, deps: Path | None, checkpoint_file: Path | None) -> None:
+    """The weights the smoke prompts load, under `models/` (checkpoints, unet, upscale_models): `checkpoint_file`
+    (an SD1.5 checkpoint; by default a tiny random one, which only Kiln can detect), its UNet as a GGUF file, a
+    random 4x ESRGAN."""
+    sys.path.insert(0, str(REPO_ROOT))
+    if deps is not None:
+        sys.path.append(str(deps))  # for `gguf`; after Kiln's own packages, which it must not shadow
+    import importlib.util
+
+    import comfy.torchvision_compat
+
+    comfy.torchvision_compat.install()
+
+    import gguf
+    from safetensors.torch import load_file
+
+    from tests import model_factory
+
+    for folder in ("checkpoints", "unet", "upscale_models"):
+        (models / folder).mkdir(parents=True, exist_ok=True)
+    checkpoint = models / "checkpoints" / SMOKE_CHECKPOINT
+    if checkpoint_file is None:
+        model_factory.write_tiny_checkpoint(checkpoint, "SD15", 0)
+    else:
+        checkpoint.symlink_to(checkpoint_file.resolve())
+    # The UNet as ComfyUI-GGUF's converter writes SD1 files: LDM keys without "model.diffusion_model.", fp16.
+    writer = gguf.GGUFWriter(str(models / "unet" / SMOKE_GGUF), "sd1")
+    for key, tensor in load_file(checkpoint).items():
+        if key.startswith("model.diffusion_model."):
+            writer.add_tensor(key.removeprefix("model.diffusion_model."), tensor.half().numpy())
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    spec = importlib.util.spec_from_file_location(
+        "make_upscale_models", REPO_ROOT / "tests" / "fixtures" / "comfyui_nodes" / "make_upscale_models.py")
+    upscale_models = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(upscale_models)
+    model_factory.write_safetensors(models / "upscale_models" / SMOKE_ESRGAN, upscale_models.esrgan(4, 0))
+
+
 def smoke_picture() -> Image.Image:
     """64x64 RGB: a diagonal gradient with a bright square, so edges, rotations and blurs all show."""
     y, x = np.mgrid[0:64, 0:64]
@@ -104,6 +183,7 @@ class ServerRun:
     nodes: dict[str, dict[str, dict]] = field(default_factory=dict)  # pack -> {node name: object_info entry}
     extensions: dict[str, int] = field(default_factory=dict)
     smoke: dict[str, str] = field(default_factory=dict)  # pack -> hash of its outputs, or "error: ..."
+    pixels: dict[str, list] = field(default_factory=dict)  # pack -> the decoded previews, uint8 arrays
     log: str = ""
 
 
@@ -161,7 +241,10 @@ class Server:
         raise RuntimeError("timed out")
 
 
-def prepare_base(base: Path, packs: list[Path]) -> None:
+def prepare_base(base: Path, packs: list[Path], models: Path) -> None:
+    for model in models.rglob("*.*"):  # linked, not copied: a full-size checkpoint is 2 GB
+        (base / "models" / model.relative_to(models)).parent.mkdir(parents=True, exist_ok=True)
+        (base / "models" / model.relative_to(models)).symlink_to(model.resolve())
     (base / "custom_nodes").mkdir(parents=True)
     (base / "input").mkdir()
     for pack in packs:
@@ -180,8 +263,9 @@ def import_results(log: str, packs: list[Path]) -> dict[str, bool]:
     return results
 
 
-def outputs_hash(server: Server, entry: dict, node_ids: list[str]) -> str:
-    """A short hash of what the listed output nodes produced: decoded pixels of their images, else their ui."""
+def outputs_hash(server: Server, entry: dict, node_ids: list[str], pixels_out: list) -> str:
+    """A short hash of what the listed output nodes produced: decoded pixels of their images (also appended to
+    `pixels_out`), else their ui."""
     status = entry.get("status", {})
     if status.get("status_str") != "success":
         errors = [data.get("exception_message", "") for kind, data in status.get("messages", [])
@@ -196,15 +280,16 @@ def outputs_hash(server: Server, entry: dict, node_ids: list[str]) -> str:
                 query = urllib.parse.urlencode({key: image[key] for key in ("filename", "subfolder", "type")})
                 pixels = np.asarray(Image.open(io.BytesIO(server.get("/view?" + query))).convert("RGB"))
                 digest.update(str(pixels.shape).encode() + pixels.tobytes())
+                pixels_out.append(pixels)
         else:
             digest.update(json.dumps(output, sort_keys=True).encode())
     return digest.hexdigest()[:12]
 
 
-def run_server(name: str, command: list[str], cwd: Path, packs: list[Path], port: int, deps: Path | None,
-               keep: bool) -> ServerRun:
+def run_server(name: str, command: list[str], cwd: Path, packs: list[Path], models: Path, port: int,
+               deps: Path | None, keep: bool) -> ServerRun:
     base = Path(tempfile.mkdtemp(prefix=f"packs-{name.lower()}-"))
-    prepare_base(base, packs)
+    prepare_base(base, packs, models)
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     if deps is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(deps), env.get("PYTHONPATH")]))
@@ -227,7 +312,9 @@ def run_server(name: str, command: list[str], cwd: Path, packs: list[Path], port
                 continue
             prompt, node_ids = SMOKE_PROMPTS[pack.name]
             try:
-                run.smoke[pack.name] = outputs_hash(server, server.run_prompt(prompt), node_ids)
+                run.pixels[pack.name] = []
+                run.smoke[pack.name] = outputs_hash(server, server.run_prompt(prompt), node_ids,
+                                                    run.pixels[pack.name])
             except Exception as error:  # noqa: BLE001 - reported in the table
                 run.smoke[pack.name] = f"error: {str(error)[:80]}"
     finally:
@@ -239,6 +326,20 @@ def run_server(name: str, command: list[str], cwd: Path, packs: list[Path], port
         else:
             print(f"{name} base directory kept: {base}", file=sys.stderr)
     return run
+
+
+def compare_smoke(kiln: ServerRun, comfy: ServerRun, name: str) -> str:
+    """"= ComfyUI" for identical outputs; for pixels within ComfyUI's float drift (oracle tolerance: at most 2
+    levels, mean 0.1) "≈ ComfyUI" with the largest difference; else what ComfyUI gave."""
+    if comfy.smoke.get(name) == kiln.smoke.get(name):
+        return "= ComfyUI"
+    ours, theirs = kiln.pixels.get(name, []), comfy.pixels.get(name, [])
+    if ours and len(ours) == len(theirs) and all(a.shape == b.shape for a, b in zip(ours, theirs, strict=True)):
+        differences = [np.abs(a.astype(int) - b.astype(int)) for a, b in zip(ours, theirs, strict=True)]
+        largest, mean = max(int(d.max()) for d in differences), max(float(d.mean()) for d in differences)
+        verdict = "≈ ComfyUI" if largest <= 2 and mean <= 0.1 else "differs from ComfyUI"
+        return f"{verdict}: max {largest} levels, mean {mean:.3f}"
+    return f"ComfyUI: {comfy.smoke.get(name)}"
 
 
 def table(packs: list[Path], kiln: ServerRun, comfy: ServerRun | None) -> str:
@@ -259,11 +360,11 @@ def table(packs: list[Path], kiln: ServerRun, comfy: ServerRun | None) -> str:
             web = f"{kiln.extensions.get(name, 0)} / {comfy.extensions.get(name, 0)}"
         smoke = kiln.smoke.get(name)
         if smoke is None:
-            smoke_cell = "- (needs model weights)"
+            smoke_cell = "- (not written yet)"
         elif comfy is None or smoke.startswith("error"):
             smoke_cell = smoke
         else:
-            smoke_cell = f"{smoke} ({'= ComfyUI' if comfy.smoke.get(name) == smoke else 'ComfyUI: ' + str(comfy.smoke.get(name))})"
+            smoke_cell = f"{smoke} ({compare_smoke(kiln, comfy, name)})"
         rows.append([name, imported, node_count, identical, web, smoke_cell])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -283,16 +384,21 @@ def main() -> None:
     parser.add_argument("--comfyui", type=Path, help="a ComfyUI checkout to compare with")
     parser.add_argument("--comfyui-python", default=sys.executable, help="the Python of ComfyUI's environment")
     parser.add_argument("--port", type=int, default=18480, help="Kiln's port; ComfyUI gets the next one")
+    parser.add_argument("--checkpoint", type=Path, help="an SD1.5 checkpoint for the GGUF and UltimateSDUpscale "
+                        "smoke prompts (ComfyUI cannot detect the tiny random one used by default)")
     parser.add_argument("--keep", action="store_true", help="keep the servers' base directories")
     args = parser.parse_args()
 
     packs = sorted(path for path in args.packs_dir.iterdir() if path.is_dir() and not path.name.startswith("."))
-    kiln = run_server("Kiln", [sys.executable, str(REPO_ROOT / "main.py")], REPO_ROOT, packs, args.port, args.deps,
-                      args.keep)
-    comfy = None
-    if args.comfyui is not None:
-        comfy = run_server("ComfyUI", [args.comfyui_python, str(args.comfyui / "main.py"), "--disable-auto-launch"],
-                           args.comfyui, packs, args.port + 1, args.deps, args.keep)
+    with tempfile.TemporaryDirectory(prefix="packs-models-") as models:
+        write_smoke_models(Path(models), args.deps, args.checkpoint)
+        kiln = run_server("Kiln", [sys.executable, str(REPO_ROOT / "main.py")], REPO_ROOT, packs, Path(models),
+                          args.port, args.deps, args.keep)
+        comfy = None
+        if args.comfyui is not None:
+            comfy = run_server("ComfyUI", [args.comfyui_python, str(args.comfyui / "main.py"),
+                                           "--disable-auto-launch"], args.comfyui, packs, Path(models),
+                               args.port + 1, args.deps, args.keep)
     print(table(packs, kiln, comfy))
 
 
