@@ -52,7 +52,7 @@ def clip_preprocess(image: torch.Tensor, size: int = 224, mean: Sequence[float] 
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import UnsupportedValue, unsupported_class, unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "CLIP vision loading arrives with issue 17's encoders (comfy/guidance/clip_vision_models.py)"
 
 ClipVisionModel = unsupported_class(__name__, 'ClipVisionModel', 'json_config', _REASON)
 IMAGE_ENCODERS = UnsupportedValue(__name__, 'IMAGE_ENCODERS', _REASON)
