@@ -27,6 +27,11 @@ class UnsupportedError(NotImplementedError):
     """A ComfyUI name that Kiln keeps importable but does not implement was used."""
 
 
+class UnsupportedAttributeError(UnsupportedError, AttributeError):
+    """An attribute of an `UnsupportedValue` was read: also an AttributeError, so `hasattr` and `getattr(...,
+    default)` (which code scanning modules uses) answer "absent" instead of failing."""
+
+
 class _UnknownDefault:
     def __repr__(self) -> str:
         return "<default>"
@@ -35,9 +40,13 @@ class _UnknownDefault:
 UNKNOWN_DEFAULT: Any = _UnknownDefault()
 
 
+def _message(qualified_name: str, reason: str) -> str:
+    return (f"{qualified_name} is not implemented in Kiln: {reason}. It is importable so that packs which "
+            f"reference it load; a workflow that needs it must run on ComfyUI.")
+
+
 def _raise(qualified_name: str, reason: str) -> NoReturn:
-    raise UnsupportedError(f"{qualified_name} is not implemented in Kiln: {reason}. It is importable so that "
-                           f"packs which reference it load; a workflow that needs it must run on ComfyUI.")
+    raise UnsupportedError(_message(qualified_name, reason))
 
 
 def parse_parameters(parameters: str) -> inspect.Signature:
@@ -104,7 +113,8 @@ class UnsupportedValue:
         _raise(object.__getattribute__(self, "_qualified_name"), object.__getattribute__(self, "_reason"))
 
     def __getattr__(self, name: str) -> NoReturn:
-        self._fail()
+        raise UnsupportedAttributeError(_message(object.__getattribute__(self, "_qualified_name"),
+                                                 object.__getattribute__(self, "_reason")))
 
     def __getitem__(self, key: Any) -> NoReturn:
         self._fail()

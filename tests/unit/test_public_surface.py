@@ -213,6 +213,10 @@ def test_unsupported_faces_fail_clearly_when_used_and_only_then():
         wan_model.sinusoidal_embedding_1d(4, None)
     with pytest.raises(UnsupportedError, match="UNET_MAP_BASIC"):
         list(comfy.utils.UNET_MAP_BASIC)
+    with pytest.raises(UnsupportedError, match="UNET_MAP_BASIC"):
+        comfy.utils.UNET_MAP_BASIC.items()
+    # code that scans modules (hasattr, getattr with a default) sees an attribute-less value, not an error
+    assert getattr(comfy.utils.UNET_MAP_BASIC, "__kiln_marker__", None) is None
 
 
 def test_the_faces_of_comfy_extras_register_no_nodes():
