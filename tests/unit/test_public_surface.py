@@ -224,3 +224,46 @@ def test_the_faces_of_comfy_extras_register_no_nodes():
     from comfy_execution.node_loading import module_node_classes
 
     assert module_node_classes(nodes_wan) == {}
+
+
+def test_the_faces_packs_name_in_the_issue_are_real(tmp_path):
+    """Names issue 14 lists as used by packs when nodes run, implemented rather than faced."""
+    import torch
+    from PIL import Image
+
+    import comfy.float
+    import comfy.latent_formats
+    from comfy.k_diffusion.utils import FolderOfImages
+
+    Image.new("RGB", (4, 3), (255, 0, 0)).save(tmp_path / "b.png")
+    (tmp_path / "sub").mkdir()
+    Image.new("L", (2, 2), 128).save(tmp_path / "sub" / "a.jpg")
+    (tmp_path / "notes.txt").write_text("not an image")
+    folder = FolderOfImages(tmp_path)
+    assert len(folder) == 2 and [path.name for path in folder.paths] == ["b.png", "a.jpg"]
+    (image,) = folder[1]
+    assert image.mode == "RGB" and image.size == (2, 2)
+
+    playground = comfy.latent_formats.SDXL_Playground_2_5()
+    latent = torch.randn(1, 4, 2, 2)
+    assert torch.allclose(playground.process_out(playground.process_in(latent)), latent, atol=1e-5)
+    assert torch.allclose(playground.process_in(playground.latents_mean.expand(1, 4, 2, 2)), torch.zeros(1, 4, 2, 2))
+    assert comfy.latent_formats.SC_Prior.latent_channels == 16 and len(comfy.latent_formats.SC_Prior.latent_rgb_factors) == 16
+    assert comfy.latent_formats.SC_B().process_in(torch.ones(1)) == pytest.approx(1 / 0.43)
+    assert comfy.latent_formats.SD_X4().scale_factor == 0.08333
+
+    values = torch.randn(64, 8) * 3
+    generator = torch.Generator().manual_seed(5)
+    rounded = comfy.float.manual_stochastic_round_to_float8(values, torch.float8_e4m3fn, generator)
+    assert rounded.dtype == torch.float16
+    assert torch.equal(rounded.to(torch.float8_e4m3fn).to(torch.float16), rounded)  # fp8 values already
+    # the same draws as the seeded stochastic_rounding ComfyUI applies to patched fp8 weights
+    assert torch.equal(rounded.to(torch.float8_e4m3fn).float(),
+                       comfy.float.stochastic_rounding(values, torch.float8_e4m3fn, seed=5).float())
+    with pytest.raises(ValueError):
+        comfy.float.manual_stochastic_round_to_float8(values, torch.bfloat16)
+    fraction = comfy.float.calc_mantissa(torch.tensor([1.5, 0.001], dtype=torch.float16),
+                                         torch.tensor([7.0, 0.0], dtype=torch.float16),
+                                         torch.tensor([True, False]), 3, 7, generator)
+    assert fraction[0] == 0.5  # 1.5 = 2^0 * (1 + 4/8): exactly on a step, the draw cannot lift it
+    assert fraction[1] in (0.0, 0.125)  # 0.001 is 0.512 subnormal steps of 2^-9: rounds to step 0 or 1
