@@ -13,5 +13,4 @@ NOISE_LEVELS = UnsupportedValue(__name__, 'NOISE_LEVELS', _REASON)
 comfy_entrypoint = unsupported_function(__name__, 'comfy_entrypoint', '', _REASON)
 loglinear_interp = unsupported_function(__name__, 'loglinear_interp', 't_steps, num_steps', _REASON)
 
-# Kiln registers none of these nodes (the loader reads this before comfy_entrypoint).
-NODE_CLASS_MAPPINGS: dict = {}
+__kiln_faces__ = True  # the node loader imports this module and registers none of its names

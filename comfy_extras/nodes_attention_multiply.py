@@ -15,5 +15,4 @@ UNetTemporalAttentionMultiply = unsupported_class(__name__, 'UNetTemporalAttenti
 attention_multiply = unsupported_function(__name__, 'attention_multiply', 'attn, model, q, k, v, out', _REASON)
 comfy_entrypoint = unsupported_function(__name__, 'comfy_entrypoint', '', _REASON)
 
-# Kiln registers none of these nodes (the loader reads this before comfy_entrypoint).
-NODE_CLASS_MAPPINGS: dict = {}
+__kiln_faces__ = True  # the node loader imports this module and registers none of its names

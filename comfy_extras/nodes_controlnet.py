@@ -8,5 +8,7 @@ from comfy.unsupported import unsupported_class
 _REASON = 'Kiln does not implement this `nodes_controlnet` node yet'
 
 ControlNetInpaintingAliMamaApply = unsupported_class(__name__, 'ControlNetInpaintingAliMamaApply', None, _REASON)
-NODE_CLASS_MAPPINGS: dict = {}  # Kiln registers none of this module's nodes
+NODE_CLASS_MAPPINGS: dict = {}
 SetUnionControlNetType = unsupported_class(__name__, 'SetUnionControlNetType', None, _REASON)
+
+__kiln_faces__ = True  # the node loader imports this module and registers none of its names

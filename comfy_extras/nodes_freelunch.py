@@ -10,4 +10,6 @@ _REASON = 'Kiln does not implement this `nodes_freelunch` node yet'
 Fourier_filter = unsupported_function(__name__, 'Fourier_filter', 'x, threshold, scale', _REASON)
 FreeU = unsupported_class(__name__, 'FreeU', None, _REASON)
 FreeU_V2 = unsupported_class(__name__, 'FreeU_V2', None, _REASON)
-NODE_CLASS_MAPPINGS: dict = {}  # Kiln registers none of this module's nodes
+NODE_CLASS_MAPPINGS: dict = {}
+
+__kiln_faces__ = True  # the node loader imports this module and registers none of its names

@@ -21,8 +21,8 @@ CreateHookLora = unsupported_class(__name__, 'CreateHookLora', '', _REASON)
 CreateHookLoraModelOnly = unsupported_class(__name__, 'CreateHookLoraModelOnly', None, _REASON)
 CreateHookModelAsLora = unsupported_class(__name__, 'CreateHookModelAsLora', '', _REASON)
 CreateHookModelAsLoraModelOnly = unsupported_class(__name__, 'CreateHookModelAsLoraModelOnly', None, _REASON)
-NODE_CLASS_MAPPINGS: dict = {}  # Kiln registers none of this module's nodes
-NODE_DISPLAY_NAME_MAPPINGS: dict = {}  # Kiln registers none of this module's nodes
+NODE_CLASS_MAPPINGS: dict = {}
+NODE_DISPLAY_NAME_MAPPINGS: dict = {}
 PairConditioningCombine = unsupported_class(__name__, 'PairConditioningCombine', None, _REASON)
 PairConditioningSetDefaultAndCombine = unsupported_class(__name__, 'PairConditioningSetDefaultAndCombine', None, _REASON)
 PairConditioningSetProperties = unsupported_class(__name__, 'PairConditioningSetProperties', None, _REASON)
@@ -31,3 +31,5 @@ SetClipHooks = unsupported_class(__name__, 'SetClipHooks', None, _REASON)
 SetHookKeyframes = unsupported_class(__name__, 'SetHookKeyframes', None, _REASON)
 SetModelHooksOnCond = unsupported_class(__name__, 'SetModelHooksOnCond', None, _REASON)
 node_list = UnsupportedValue(__name__, 'node_list', _REASON)
+
+__kiln_faces__ = True  # the node loader imports this module and registers none of its names

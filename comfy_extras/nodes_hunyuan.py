@@ -12,6 +12,8 @@ EmptyHunyuanImageLatent = unsupported_class(__name__, 'EmptyHunyuanImageLatent',
 EmptyHunyuanLatentVideo = unsupported_class(__name__, 'EmptyHunyuanLatentVideo', None, _REASON)
 HunyuanImageToVideo = unsupported_class(__name__, 'HunyuanImageToVideo', None, _REASON)
 HunyuanRefinerLatent = unsupported_class(__name__, 'HunyuanRefinerLatent', None, _REASON)
-NODE_CLASS_MAPPINGS: dict = {}  # Kiln registers none of this module's nodes
+NODE_CLASS_MAPPINGS: dict = {}
 PROMPT_TEMPLATE_ENCODE_VIDEO_I2V = UnsupportedValue(__name__, 'PROMPT_TEMPLATE_ENCODE_VIDEO_I2V', _REASON)
 TextEncodeHunyuanVideo_ImageToVideo = unsupported_class(__name__, 'TextEncodeHunyuanVideo_ImageToVideo', None, _REASON)
+
+__kiln_faces__ = True  # the node loader imports this module and registers none of its names

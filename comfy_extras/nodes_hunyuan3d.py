@@ -11,7 +11,7 @@ EmptyLatentHunyuan3Dv2 = unsupported_class(__name__, 'EmptyLatentHunyuan3Dv2', N
 Hunyuan3Dv2Conditioning = unsupported_class(__name__, 'Hunyuan3Dv2Conditioning', None, _REASON)
 Hunyuan3Dv2ConditioningMultiView = unsupported_class(__name__, 'Hunyuan3Dv2ConditioningMultiView', None, _REASON)
 MESH = unsupported_class(__name__, 'MESH', 'vertices, faces', _REASON)
-NODE_CLASS_MAPPINGS: dict = {}  # Kiln registers none of this module's nodes
+NODE_CLASS_MAPPINGS: dict = {}
 SaveGLB = unsupported_class(__name__, 'SaveGLB', None, _REASON)
 VAEDecodeHunyuan3D = unsupported_class(__name__, 'VAEDecodeHunyuan3D', None, _REASON)
 VOXEL = unsupported_class(__name__, 'VOXEL', 'data', _REASON)
@@ -20,3 +20,5 @@ VoxelToMeshBasic = unsupported_class(__name__, 'VoxelToMeshBasic', None, _REASON
 save_glb = unsupported_function(__name__, 'save_glb', 'vertices, faces, filepath, metadata=', _REASON)
 voxel_to_mesh = unsupported_function(__name__, 'voxel_to_mesh', 'voxels, threshold=, device=', _REASON)
 voxel_to_mesh_surfnet = unsupported_function(__name__, 'voxel_to_mesh_surfnet', 'voxels, threshold=, device=', _REASON)
+
+__kiln_faces__ = True  # the node loader imports this module and registers none of its names

@@ -8,9 +8,8 @@ from comfy.unsupported import unsupported_class, unsupported_function
 _REASON = 'Kiln does not implement this `nodes_model_downscale` node yet'
 
 ModelDownscaleExtension = unsupported_class(__name__, 'ModelDownscaleExtension', None, _REASON)
-NODE_DISPLAY_NAME_MAPPINGS: dict = {}  # Kiln registers none of this module's nodes
+NODE_DISPLAY_NAME_MAPPINGS: dict = {}
 PatchModelAddDownscale = unsupported_class(__name__, 'PatchModelAddDownscale', None, _REASON)
 comfy_entrypoint = unsupported_function(__name__, 'comfy_entrypoint', '', _REASON)
 
-# Kiln registers none of these nodes (the loader reads this before comfy_entrypoint).
-NODE_CLASS_MAPPINGS: dict = {}
+__kiln_faces__ = True  # the node loader imports this module and registers none of its names

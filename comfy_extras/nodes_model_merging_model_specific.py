@@ -21,4 +21,6 @@ ModelMergeSD35_Large = unsupported_class(__name__, 'ModelMergeSD35_Large', None,
 ModelMergeSD3_2B = unsupported_class(__name__, 'ModelMergeSD3_2B', None, _REASON)
 ModelMergeSDXL = unsupported_class(__name__, 'ModelMergeSDXL', None, _REASON)
 ModelMergeWAN2_1 = unsupported_class(__name__, 'ModelMergeWAN2_1', None, _REASON)
-NODE_CLASS_MAPPINGS: dict = {}  # Kiln registers none of this module's nodes
+NODE_CLASS_MAPPINGS: dict = {}
+
+__kiln_faces__ = True  # the node loader imports this module and registers none of its names

@@ -13,8 +13,8 @@ LoadImageSetNode = unsupported_class(__name__, 'LoadImageSetNode', None, _REASON
 LoadImageTextSetFromFolderNode = unsupported_class(__name__, 'LoadImageTextSetFromFolderNode', None, _REASON)
 LoraModelLoader = unsupported_class(__name__, 'LoraModelLoader', '', _REASON)
 LossGraphNode = unsupported_class(__name__, 'LossGraphNode', '', _REASON)
-NODE_CLASS_MAPPINGS: dict = {}  # Kiln registers none of this module's nodes
-NODE_DISPLAY_NAME_MAPPINGS: dict = {}  # Kiln registers none of this module's nodes
+NODE_CLASS_MAPPINGS: dict = {}
+NODE_DISPLAY_NAME_MAPPINGS: dict = {}
 SaveLoRA = unsupported_class(__name__, 'SaveLoRA', '', _REASON)
 TrainLoraNode = unsupported_class(__name__, 'TrainLoraNode', None, _REASON)
 TrainSampler = unsupported_class(__name__, 'TrainSampler', 'loss_fn, optimizer, loss_callback=, batch_size=, grad_acc=, total_steps=, seed=, training_dtype=', _REASON)
@@ -25,3 +25,5 @@ make_batch_extra_option_dict = unsupported_function(__name__, 'make_batch_extra_
 patch = unsupported_function(__name__, 'patch', 'm', _REASON)
 process_cond_list = unsupported_function(__name__, 'process_cond_list', 'd, prefix=', _REASON)
 unpatch = unsupported_function(__name__, 'unpatch', 'm', _REASON)
+
+__kiln_faces__ = True  # the node loader imports this module and registers none of its names
