@@ -769,7 +769,7 @@ def init_extra_nodes(init_custom_nodes: bool = True, init_api_nodes: bool = True
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln has no CLIP vision, style model, GLIGEN or unCLIP nodes yet"
 
 CLIPVisionEncode = unsupported_class(__name__, 'CLIPVisionEncode', None, _REASON)
 CLIPVisionLoader = unsupported_class(__name__, 'CLIPVisionLoader', None, _REASON)

@@ -413,7 +413,7 @@ class PromptServer:
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "an internal helper of ComfyUI's server"
 
 compress_body = unsupported_function(__name__, 'compress_body', 'request, handler', _REASON)
 is_loopback = unsupported_function(__name__, 'is_loopback', 'host', _REASON)

@@ -175,7 +175,7 @@ def parse_cli(argv: list[str] | None = None) -> argparse.Namespace:
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import UnsupportedValue, unsupported_class, unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln's command line is built without these argument groups"
 
 DEFAULT_VERSION_STRING = "comfyanonymous/ComfyUI@latest"
 EnumAction = unsupported_class(__name__, 'EnumAction', '**kwargs', _REASON)

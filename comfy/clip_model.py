@@ -1,11 +1,11 @@
-"""ComfyUI's `comfy.clip_model`, as faces: Kiln has no equivalent of this ComfyUI internal.
+"""ComfyUI's `comfy.clip_model`, as faces: Kiln's CLIP encoders are transformers models, not ComfyUI's CLIP network code.
 
 Every name is importable with ComfyUI's kind and signature and raises UnsupportedError when used (comfy/unsupported.py).
 """
 
 from comfy.unsupported import UnsupportedValue, unsupported_class
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln's CLIP encoders are transformers models, not ComfyUI's CLIP network code"
 
 ACTIVATIONS = UnsupportedValue(__name__, 'ACTIVATIONS', _REASON)
 CLIPAttention = unsupported_class(__name__, 'CLIPAttention', 'embed_dim, heads, dtype, device, operations', _REASON)

@@ -1,11 +1,11 @@
-"""ComfyUI's `comfy.context_windows`, as faces: Kiln has no equivalent of this ComfyUI internal.
+"""ComfyUI's `comfy.context_windows`, as faces: Kiln has no context-window sampling.
 
 Every name is importable with ComfyUI's kind and signature and raises UnsupportedError when used (comfy/unsupported.py).
 """
 
 from comfy.unsupported import UnsupportedValue, unsupported_class, unsupported_function
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln has no context-window sampling"
 
 CONTEXT_MAPPING = UnsupportedValue(__name__, 'CONTEXT_MAPPING', _REASON)
 ContextFuseMethod = unsupported_class(__name__, 'ContextFuseMethod', None, _REASON)

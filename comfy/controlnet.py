@@ -119,7 +119,7 @@ def _add_model_weights(control_weights: dict[str, torch.Tensor], model: Any, sou
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln's ControlNets are comfy.guidance modules and these variants (SD3.5, FLUX, HunyuanDiT, Qwen, Control-LoRA ops) are not supported"
 
 ControlLoraOps = unsupported_class(__name__, 'ControlLoraOps', None, _REASON)
 ControlNetSD35 = unsupported_class(__name__, 'ControlNetSD35', None, _REASON)

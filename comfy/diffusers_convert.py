@@ -33,7 +33,7 @@ def cat_tensors(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import UnsupportedValue, unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln converts diffusers layouts with its own per-family tables (comfy/families)"
 
 code2idx = UnsupportedValue(__name__, 'code2idx', _REASON)
 convert_text_enc_state_dict = unsupported_function(__name__, 'convert_text_enc_state_dict', 'text_enc_dict', _REASON)

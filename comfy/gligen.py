@@ -1,4 +1,4 @@
-"""ComfyUI's `comfy.gligen`, as faces: Kiln has no equivalent of this ComfyUI internal.
+"""ComfyUI's `comfy.gligen`, as faces: Kiln has no GLIGEN.
 
 Every name is importable with ComfyUI's kind and signature and raises UnsupportedError when used (comfy/unsupported.py).
 """
@@ -6,7 +6,7 @@ Every name is importable with ComfyUI's kind and signature and raises Unsupporte
 import comfy.ops
 from comfy.unsupported import unsupported_class, unsupported_function
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln has no GLIGEN"
 
 FourierEmbedder = unsupported_class(__name__, 'FourierEmbedder', 'num_freqs=, temperature=', _REASON)
 GatedCrossAttentionDense = unsupported_class(__name__, 'GatedCrossAttentionDense', 'query_dim, context_dim, n_heads, d_head', _REASON)

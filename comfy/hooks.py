@@ -1,11 +1,11 @@
-"""ComfyUI's `comfy.hooks`, as faces: Kiln has no equivalent of this ComfyUI internal.
+"""ComfyUI's `comfy.hooks`, as faces: Kiln has no hook system (scheduled LoRA and conditioning hooks).
 
 Every name is importable with ComfyUI's kind and signature and raises UnsupportedError when used (comfy/unsupported.py).
 """
 
 from comfy.unsupported import UnsupportedValue, unsupported_class, unsupported_function
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln has no hook system (scheduled LoRA and conditioning hooks)"
 
 AdditionalModelsHook = unsupported_class(__name__, 'AdditionalModelsHook', 'models=, key=', _REASON)
 EnumHookMode = unsupported_class(__name__, 'EnumHookMode', None, _REASON)

@@ -189,7 +189,7 @@ def checkpoint_contents(state_dict: Mapping[str, Any], source_name: str | None =
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln detects models with comfy/families, not ComfyUI's UNet config tables"
 
 calculate_transformer_depth = unsupported_function(__name__, 'calculate_transformer_depth', 'prefix, state_dict_keys, state_dict', _REASON)
 convert_config = unsupported_function(__name__, 'convert_config', 'unet_config', _REASON)

@@ -446,7 +446,7 @@ class WeightUnit:
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln's ModelPatcher places and patches weights its own way (comfy.weight_streaming)"
 
 AutoPatcherEjector = unsupported_class(__name__, 'AutoPatcherEjector', 'model, skip_and_inject_on_exit_only=', _REASON)
 LowVramPatch = unsupported_class(__name__, 'LowVramPatch', 'key, patches, convert_func=, set_func=', _REASON)

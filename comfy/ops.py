@@ -279,7 +279,7 @@ def replace_layers(network: torch.nn.Module, operations: Any) -> int:
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln stores fp8 weights with comfy.manual_cast, not ComfyUI's fp8 matmul operations"
 
 fp8_linear = unsupported_function(__name__, 'fp8_linear', 'self, input', _REASON)
 fp8_ops = unsupported_class(__name__, 'fp8_ops', None, _REASON)

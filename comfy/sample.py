@@ -71,7 +71,7 @@ def sample_custom(model, noise, cfg, sampler, sigmas, positive, negative, latent
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "deprecated in ComfyUI"
 
 
 from comfy.sampler_helpers import cleanup_additional_models  # noqa: E402, F401 - ComfyUI's public name here

@@ -88,7 +88,7 @@ def _prepare_sampling(model: Any, noise_shape: torch.Size | tuple[int, ...], con
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln has no hooks or per-model memory estimates"
 
 estimate_memory = unsupported_function(__name__, 'estimate_memory', 'model, noise_shape, conds', _REASON)
 get_additional_models_from_model_options = unsupported_function(__name__, 'get_additional_models_from_model_options', 'model_options=', _REASON)

@@ -867,7 +867,7 @@ __all__ = [
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "a helper of ComfyUI's cond batching and hooks, which Kiln's sampler does its own way"
 
 add_area_dims = unsupported_function(__name__, 'add_area_dims', 'area, num_dims', _REASON)
 calc_cond_uncond_batch = unsupported_function(__name__, 'calc_cond_uncond_batch', 'model, cond, uncond, x_in, timestep, model_options', _REASON)

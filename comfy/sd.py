@@ -332,7 +332,7 @@ def load_lora_for_models(model: ModelPatcher | None, clip: CLIP | None, lora: di
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln has no style models, GLIGEN, or these loaders and detectors"
 
 StyleModel = unsupported_class(__name__, 'StyleModel', 'model, device=', _REASON)
 TEModel = unsupported_class(__name__, 'TEModel', None, _REASON)

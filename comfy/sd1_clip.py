@@ -615,7 +615,7 @@ class SD1ClipModel(torch.nn.Module):
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln's SD1 text-encoder code is organised without these helpers"
 
 SD1CheckpointClipModel = unsupported_class(__name__, 'SD1CheckpointClipModel', 'device=, dtype=, model_options=', _REASON)
 bundled_embed = unsupported_function(__name__, 'bundled_embed', 'embed, prefix, suffix', _REASON)

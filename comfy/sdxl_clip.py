@@ -122,7 +122,7 @@ class SDXLRefinerTokenizer(sd1_clip.SD1Tokenizer):
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_class  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln has no Stable Cascade text encoders"
 
 StableCascadeClipG = unsupported_class(__name__, 'StableCascadeClipG', 'device=, max_length=, freeze=, layer=, layer_idx=, dtype=, model_options=', _REASON)
 StableCascadeClipGTokenizer = unsupported_class(__name__, 'StableCascadeClipGTokenizer', 'tokenizer_path=, embedding_directory=, tokenizer_data=', _REASON)

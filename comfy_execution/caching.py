@@ -270,7 +270,7 @@ def cache_settings(args: Any) -> tuple[CacheType, dict[str, Any]]:
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import UnsupportedValue, unsupported_class, unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln's caches are its own classes in comfy_execution/caching.py"
 
 BasicCache = unsupported_class(__name__, 'BasicCache', 'key_class', _REASON)
 CacheKeySet = unsupported_class(__name__, 'CacheKeySet', 'dynprompt, node_ids, is_changed_cache', _REASON)

@@ -136,7 +136,7 @@ def install_progress_hook(sink: EventSink) -> None:
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import UnsupportedValue, unsupported_class, unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln reports progress through the run's event sink, not handler registries"
 
 CLIProgressHandler = unsupported_class(__name__, 'CLIProgressHandler', '', _REASON)
 NodeProgressState = unsupported_class(__name__, 'NodeProgressState', None, _REASON)

@@ -15,7 +15,7 @@ __all__ = ["IO", "ComfyNodeABC", "CheckLazyMixin", "FileLocator", "InputTypeDict
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import UnsupportedValue, unsupported_class  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "these types describe ComfyUI's UNet wrapper calls, which Kiln's diffusers models do not make"
 
 UnetApplyConds = unsupported_class(__name__, 'UnetApplyConds', None, _REASON)
 UnetApplyFunction = unsupported_class(__name__, 'UnetApplyFunction', None, _REASON)

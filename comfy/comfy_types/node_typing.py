@@ -161,7 +161,7 @@ class CheckLazyMixin:
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_class  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln's node typing has no remote or multi-select input options yet"
 
 MultiSelectOptions = unsupported_class(__name__, 'MultiSelectOptions', None, _REASON)
 RemoteInputOptions = unsupported_class(__name__, 'RemoteInputOptions', None, _REASON)

@@ -165,7 +165,7 @@ def sample_unipc_bh2(model, noise, sigmas, extra_args=None, callback=None, disab
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln's UniPC is written around an eps function, without these helpers"
 
 NoiseScheduleVP = unsupported_class(__name__, 'NoiseScheduleVP', 'schedule=, betas=, alphas_cumprod=, continuous_beta_0=, continuous_beta_1=', _REASON)
 expand_dims = unsupported_function(__name__, 'expand_dims', 'v, dims', _REASON)

@@ -741,7 +741,7 @@ from comfy.k_diffusion.sampling_sde import (  # noqa: E402, F401
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_function  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "a sampler or helper Kiln does not run"
 
 DDPMSampler_step = unsupported_function(__name__, 'DDPMSampler_step', 'x, sigma, sigma_prev, noise, noise_sampler', _REASON)
 ei_h_phi_1 = unsupported_function(__name__, 'ei_h_phi_1', 'h', _REASON)

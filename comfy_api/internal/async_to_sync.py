@@ -111,6 +111,6 @@ def create_sync_class(async_class: type, thread_pool_size: int = 10) -> type:
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_class  # noqa: E402
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "an internal of ComfyUI's stub generator"
 
 TypeTracker = unsupported_class(__name__, 'TypeTracker', '', _REASON)

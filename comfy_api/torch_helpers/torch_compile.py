@@ -1,11 +1,11 @@
-"""ComfyUI's `comfy_api.torch_helpers.torch_compile`, as faces: Kiln has no equivalent of this ComfyUI internal.
+"""ComfyUI's `comfy_api.torch_helpers.torch_compile`, as faces: Kiln does not wrap models with torch.compile.
 
 Every name is importable with ComfyUI's kind and signature and raises UnsupportedError when used (comfy/unsupported.py).
 """
 
 from comfy.unsupported import UnsupportedValue, unsupported_function
 
-_REASON = 'Kiln has no equivalent of this ComfyUI internal'
+_REASON = "Kiln does not wrap models with torch.compile"
 
 COMPILE_KEY = UnsupportedValue(__name__, 'COMPILE_KEY', _REASON)
 TORCH_COMPILE_KWARGS = UnsupportedValue(__name__, 'TORCH_COMPILE_KWARGS', _REASON)
