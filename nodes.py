@@ -219,8 +219,12 @@ class EmptyImage:
     FUNCTION = "generate"
     CATEGORY = "image"
 
+    def __init__(self, device: str = "cpu"):
+        self.device = device  # where the images are made (a pack may build the node for another device)
+
     def generate(self, width: int, height: int, batch_size: int = 1, color: int = 0) -> tuple[torch.Tensor]:
-        rgb = torch.tensor([(color >> 16) & 0xFF, (color >> 8) & 0xFF, color & 0xFF], dtype=torch.float32) / 255.0
+        rgb = torch.tensor([(color >> 16) & 0xFF, (color >> 8) & 0xFF, color & 0xFF], dtype=torch.float32,
+                           device=self.device) / 255.0
         return (rgb.expand(batch_size, height, width, 3).clone(),)
 
 

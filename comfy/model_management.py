@@ -151,18 +151,27 @@ def get_torch_device_name(device: torch.device) -> str:
     return str(device.type)
 
 
-def get_total_memory(device: torch.device | None = None) -> int:
-    device = device or get_torch_device()
+def get_total_memory(dev: torch.device | None = None, torch_total_too: bool = False) -> int | tuple[int, int]:
+    """Bytes of memory of `dev` (default: the torch device); with `torch_total_too`, (that, the bytes torch's
+    allocator has reserved there), as ComfyUI answers (the same number twice on the CPU)."""
+    device = dev or get_torch_device()
     if device.type == "cuda":
-        return int(torch.cuda.mem_get_info(device)[1])
-    return system_memory()[0]
+        total = int(torch.cuda.mem_get_info(device)[1])
+        return (total, int(torch.cuda.memory_reserved(device))) if torch_total_too else total
+    total = system_memory()[0]
+    return (total, total) if torch_total_too else total
 
 
-def get_free_memory(device: torch.device | None = None) -> int:
-    device = device or get_torch_device()
+def get_free_memory(dev: torch.device | None = None, torch_free_too: bool = False) -> int | tuple[int, int]:
+    """Free bytes on `dev` (default: the torch device), counting what torch's allocator holds unused as free; with
+    `torch_free_too`, (that, the reserved-but-unused bytes alone)."""
+    device = dev or get_torch_device()
     if device.type == "cuda":
-        return int(torch.cuda.mem_get_info(device)[0])
-    return system_memory()[1]
+        reserved_unused = int(torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device))
+        free = int(torch.cuda.mem_get_info(device)[0]) + reserved_unused
+        return (free, reserved_unused) if torch_free_too else free
+    free = system_memory()[1]
+    return (free, free) if torch_free_too else free
 
 
 def system_memory() -> tuple[int, int]:
@@ -194,7 +203,8 @@ class LoadedModel:
     eviction, another checkpoint), the model is freed and `cleanup_models` drops its record.
     """
 
-    def __init__(self, patcher: Any):
+    def __init__(self, model: Any):
+        patcher = model  # ComfyUI's parameter name; it is the ModelPatcher
         self._patcher = weakref.ref(patcher)
         self._model = weakref.ref(patcher.model)
         self.load_device = patcher.load_device
