@@ -274,7 +274,7 @@ def test_memory_queries_and_empty_image_take_comfyuis_arguments():
     cpu = torch.device("cpu")
     free, torch_free = model_management.get_free_memory(cpu, torch_free_too=True)
     total, torch_total = model_management.get_total_memory(dev=cpu, torch_total_too=True)
-    assert free == torch_free == model_management.get_free_memory(cpu) > 0
-    assert total == torch_total == model_management.get_total_memory(cpu) >= free
+    assert free == torch_free > 0  # one read of the system's free memory, which changes between reads
+    assert total == torch_total == model_management.get_total_memory(cpu) > 0
     (image,) = nodes.EmptyImage(device="cpu").generate(4, 2, 1, 0xFF0000)
     assert image.shape == (1, 2, 4, 3) and image[0, 0, 0].tolist() == [1.0, 0.0, 0.0]
