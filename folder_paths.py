@@ -582,3 +582,13 @@ def apply_cli_args(args: Any) -> None:
 
 
 set_base_path(os.path.dirname(os.path.realpath(__file__)))
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_function  # noqa: E402
+
+_REASON = "an internal of ComfyUI's file-list cache, which Kiln's folder_paths keeps differently"
+
+cached_filename_list_ = unsupported_function(__name__, 'cached_filename_list_', 'folder_name', _REASON)
+get_filename_list_ = unsupported_function(__name__, 'get_filename_list_', 'folder_name', _REASON)
+get_input_subfolders = unsupported_function(__name__, 'get_input_subfolders', '', _REASON)

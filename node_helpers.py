@@ -70,9 +70,9 @@ def conditioning_set_values(conditioning: list, values: dict | None = None, appe
     return result
 
 
-def string_to_torch_dtype(name: str) -> torch.dtype | None:
+def string_to_torch_dtype(string: str) -> torch.dtype | None:
     """Map "fp32"/"fp16"/"bf16" to a torch dtype (None for anything else)."""
-    return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}.get(name)
+    return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}.get(string)
 
 
 def image_alpha_fix(destination: torch.Tensor, source: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -219,8 +219,12 @@ class EmptyImage:
     FUNCTION = "generate"
     CATEGORY = "image"
 
+    def __init__(self, device: str = "cpu"):
+        self.device = device  # where the images are made (a pack may build the node for another device)
+
     def generate(self, width: int, height: int, batch_size: int = 1, color: int = 0) -> tuple[torch.Tensor]:
-        rgb = torch.tensor([(color >> 16) & 0xFF, (color >> 8) & 0xFF, color & 0xFF], dtype=torch.float32) / 255.0
+        rgb = torch.tensor([(color >> 16) & 0xFF, (color >> 8) & 0xFF, color & 0xFF], dtype=torch.float32,
+                           device=self.device) / 255.0
         return (rgb.expand(batch_size, height, width, 3).clone(),)
 
 
@@ -764,3 +768,19 @@ def init_extra_nodes(init_custom_nodes: bool = True, init_api_nodes: bool = True
     from comfy_execution import node_loading
 
     return node_loading.init_extra_nodes(init_custom_nodes=init_custom_nodes, init_api_nodes=init_api_nodes)
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
+
+_REASON = "Kiln has no CLIP vision, style model, GLIGEN or unCLIP nodes yet"
+
+CLIPVisionEncode = unsupported_class(__name__, 'CLIPVisionEncode', None, _REASON)
+CLIPVisionLoader = unsupported_class(__name__, 'CLIPVisionLoader', None, _REASON)
+GLIGENLoader = unsupported_class(__name__, 'GLIGENLoader', None, _REASON)
+GLIGENTextBoxApply = unsupported_class(__name__, 'GLIGENTextBoxApply', None, _REASON)
+StyleModelApply = unsupported_class(__name__, 'StyleModelApply', None, _REASON)
+StyleModelLoader = unsupported_class(__name__, 'StyleModelLoader', None, _REASON)
+init_public_apis = unsupported_function(__name__, 'init_public_apis', '', _REASON)
+unCLIPCheckpointLoader = unsupported_class(__name__, 'unCLIPCheckpointLoader', None, _REASON)
+unCLIPConditioning = unsupported_class(__name__, 'unCLIPConditioning', None, _REASON)

@@ -450,3 +450,12 @@ class PromptServer:
                 call_on_start(scheme, address, port)
         return runner
 
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_function  # noqa: E402
+
+_REASON = "an internal helper of ComfyUI's server"
+
+compress_body = unsupported_function(__name__, 'compress_body', 'request, handler', _REASON)
+is_loopback = unsupported_function(__name__, 'is_loopback', 'host', _REASON)
+send_socket_catch_exception = unsupported_function(__name__, 'send_socket_catch_exception', 'function, message', _REASON)

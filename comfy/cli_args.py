@@ -182,3 +182,24 @@ def parse_cli(argv: list[str] | None = None) -> argparse.Namespace:
     vars(args).clear()
     vars(args).update(vars(parsed))
     return args
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import UnsupportedValue, unsupported_class, unsupported_function  # noqa: E402
+
+_REASON = "Kiln's command line is built without these argument groups"
+
+DEFAULT_VERSION_STRING = "comfyanonymous/ComfyUI@latest"
+EnumAction = unsupported_class(__name__, 'EnumAction', '**kwargs', _REASON)
+PerformanceFeature = unsupported_class(__name__, 'PerformanceFeature', None, _REASON)
+attn_group = UnsupportedValue(__name__, 'attn_group', _REASON)
+cache_group = UnsupportedValue(__name__, 'cache_group', _REASON)
+cm_group = UnsupportedValue(__name__, 'cm_group', _REASON)
+database_default_path = UnsupportedValue(__name__, 'database_default_path', _REASON)
+fp_group = UnsupportedValue(__name__, 'fp_group', _REASON)
+fpte_group = UnsupportedValue(__name__, 'fpte_group', _REASON)
+fpunet_group = UnsupportedValue(__name__, 'fpunet_group', _REASON)
+fpvae_group = UnsupportedValue(__name__, 'fpvae_group', _REASON)
+is_valid_directory = unsupported_function(__name__, 'is_valid_directory', 'path', _REASON)
+upcast = UnsupportedValue(__name__, 'upcast', _REASON)
+vram_group = UnsupportedValue(__name__, 'vram_group', _REASON)

@@ -51,7 +51,7 @@ class CLIP:
 
     def __init__(self, target: ClipTarget | None = None, embedding_directory: str | Sequence[str] | None = None,
                  no_init: bool = False, tokenizer_data: dict | None = None, parameters: int = 0,
-                 state_dict: Sequence[Mapping[str, torch.Tensor]] = (), model_options: dict | None = None):
+                 model_options: dict | None = None, state_dict: Sequence[Mapping[str, torch.Tensor]] = ()):
         if no_init:
             return
         if target is None:

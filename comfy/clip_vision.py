@@ -47,3 +47,15 @@ def clip_preprocess(image: torch.Tensor, size: int = 224, mean: Sequence[float] 
         image = image[:, :, top:top + size, left:left + size]
     image = torch.clip(255.0 * image, 0, 255).round() / 255.0
     return (image - mean_tensor) / std_tensor
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import UnsupportedValue, unsupported_class, unsupported_function  # noqa: E402
+
+_REASON = "CLIP vision loading arrives with issue 17's encoders (comfy/guidance/clip_vision_models.py)"
+
+ClipVisionModel = unsupported_class(__name__, 'ClipVisionModel', 'json_config', _REASON)
+IMAGE_ENCODERS = UnsupportedValue(__name__, 'IMAGE_ENCODERS', _REASON)
+convert_to_transformers = unsupported_function(__name__, 'convert_to_transformers', 'sd, prefix', _REASON)
+load = unsupported_function(__name__, 'load', 'ckpt_path', _REASON)
+load_clipvision_from_sd = unsupported_function(__name__, 'load_clipvision_from_sd', 'sd, prefix=, convert_keys=', _REASON)

@@ -114,3 +114,21 @@ def _add_model_weights(control_weights: dict[str, torch.Tensor], model: Any, sou
         if parameter is not None and key != "difference":
             added[key] = value + state[parameter].to(value)
     return added
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
+
+_REASON = "Kiln's ControlNets are comfy.guidance modules and these variants (SD3.5, FLUX, HunyuanDiT, Qwen, Control-LoRA ops) are not supported"
+
+ControlLoraOps = unsupported_class(__name__, 'ControlLoraOps', None, _REASON)
+ControlNetSD35 = unsupported_class(__name__, 'ControlNetSD35', None, _REASON)
+controlnet_config = unsupported_function(__name__, 'controlnet_config', 'sd, model_options=', _REASON)
+controlnet_load_state_dict = unsupported_function(__name__, 'controlnet_load_state_dict', 'control_model, sd', _REASON)
+convert_mistoline = unsupported_function(__name__, 'convert_mistoline', 'sd', _REASON)
+load_controlnet_flux_instantx = unsupported_function(__name__, 'load_controlnet_flux_instantx', 'sd, model_options=', _REASON)
+load_controlnet_flux_xlabs_mistoline = unsupported_function(__name__, 'load_controlnet_flux_xlabs_mistoline', 'sd, mistoline=, model_options=', _REASON)
+load_controlnet_hunyuandit = unsupported_function(__name__, 'load_controlnet_hunyuandit', 'controlnet_data, model_options=', _REASON)
+load_controlnet_mmdit = unsupported_function(__name__, 'load_controlnet_mmdit', 'sd, model_options=', _REASON)
+load_controlnet_qwen_instantx = unsupported_function(__name__, 'load_controlnet_qwen_instantx', 'sd, model_options=', _REASON)
+load_controlnet_sd35 = unsupported_function(__name__, 'load_controlnet_sd35', 'sd, model_options=', _REASON)

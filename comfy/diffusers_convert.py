@@ -28,3 +28,18 @@ def convert_vae_state_dict(vae_state_dict: Mapping[str, torch.Tensor]) -> dict[s
 def cat_tensors(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
     """The tensors stacked along their first dimension (one new tensor)."""
     return torch.cat(list(tensors), dim=0)
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import UnsupportedValue, unsupported_function  # noqa: E402
+
+_REASON = "Kiln converts diffusers layouts with its own per-family tables (comfy/families)"
+
+code2idx = UnsupportedValue(__name__, 'code2idx', _REASON)
+convert_text_enc_state_dict = unsupported_function(__name__, 'convert_text_enc_state_dict', 'text_enc_dict', _REASON)
+convert_text_enc_state_dict_v20 = unsupported_function(__name__, 'convert_text_enc_state_dict_v20', 'text_enc_dict, prefix=', _REASON)
+protected = UnsupportedValue(__name__, 'protected', _REASON)
+textenc_conversion_lst = UnsupportedValue(__name__, 'textenc_conversion_lst', _REASON)
+textenc_pattern = UnsupportedValue(__name__, 'textenc_pattern', _REASON)
+vae_conversion_map = UnsupportedValue(__name__, 'vae_conversion_map', _REASON)
+vae_conversion_map_attn = UnsupportedValue(__name__, 'vae_conversion_map_attn', _REASON)

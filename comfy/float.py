@@ -18,7 +18,7 @@ import zlib
 
 import torch
 
-__all__ = ["stochastic_rounding", "string_to_seed"]
+__all__ = ["calc_mantissa", "manual_stochastic_round_to_float8", "stochastic_rounding", "string_to_seed"]
 
 # exponent bits, mantissa bits, exponent bias of the fp8 formats
 FP8_FORMATS: dict[torch.dtype, tuple[int, int, int]] = {
@@ -28,12 +28,37 @@ FP8_FORMATS: dict[torch.dtype, tuple[int, int, int]] = {
 SLICE_VALUES = 4096 * 4096  # values per slice, about
 
 
-def string_to_seed(text: str) -> int:
+def string_to_seed(data: str) -> int:
     """The seed ComfyUI derives from a weight's name: the CRC-32 of its UTF-8 bytes."""
-    return zlib.crc32(text.encode("utf-8"))
+    return zlib.crc32(data.encode("utf-8"))
+
+
+def calc_mantissa(abs_x: torch.Tensor, exponent: torch.Tensor, normal_mask: torch.Tensor, MANTISSA_BITS: int,  # noqa: N803
+                  EXPONENT_BIAS: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """The fp8 mantissa fraction of `abs_x` (|x|, with its biased fp8 `exponent`; `normal_mask` False where it is
+    0, subnormal), rounded stochastically: one uniform draw in `abs_x`'s dtype per value is added to the mantissa in
+    units of its last bit, floored, and divided back into a fraction of 1."""
+    units = 2**MANTISSA_BITS
+    in_units = torch.where(normal_mask, (abs_x / 2.0 ** (exponent - EXPONENT_BIAS) - 1.0) * units,
+                           abs_x * 2.0 ** (EXPONENT_BIAS - 1 + MANTISSA_BITS))
+    uniform = torch.rand(in_units.shape, dtype=in_units.dtype, device=in_units.device, generator=generator)
+    return torch.floor(in_units + uniform) / units
+
+
+def manual_stochastic_round_to_float8(x: torch.Tensor, dtype: torch.dtype,
+                                      generator: torch.Generator | None = None) -> torch.Tensor:
+    """`x` stochastically rounded to the values of the fp8 `dtype` (see the module docstring), returned in float16
+    (every fp8 value is one), clamped to the format's range. ValueError for a dtype that is not fp8."""
+    if dtype not in FP8_FORMATS:
+        raise ValueError(f"stochastic rounding is for float8_e4m3fn and float8_e5m2, not {dtype}")
+    return _round_half(x.float(), dtype, generator)
 
 
 def _round_slice(values: torch.Tensor, dtype: torch.dtype, generator: torch.Generator) -> torch.Tensor:
+    return _round_half(values, dtype, generator).to(dtype)
+
+
+def _round_half(values: torch.Tensor, dtype: torch.dtype, generator: torch.Generator | None) -> torch.Tensor:
     exponent_bits, mantissa_bits, bias = FP8_FORMATS[dtype]
     half = values.to(torch.float16)
     magnitude = half.abs().double()  # exact
@@ -50,7 +75,7 @@ def _round_slice(values: torch.Tensor, dtype: torch.dtype, generator: torch.Gene
                           2.0 ** (1 - bias) * (steps / 2**mantissa_bits))
     signed = torch.where(magnitude == 0, torch.zeros_like(rounded), torch.sign(half.double()) * rounded)
     limit = float(torch.finfo(dtype).max)
-    return signed.clamp(-limit, limit).to(torch.float16).to(dtype)
+    return signed.clamp(-limit, limit).to(torch.float16)
 
 
 def stochastic_rounding(value: torch.Tensor, dtype: torch.dtype, seed: int = 0) -> torch.Tensor:
@@ -68,3 +93,4 @@ def stochastic_rounding(value: torch.Tensor, dtype: torch.dtype, seed: int = 0) 
     for start in range(0, rows, step):
         output[start:start + step] = _round_slice(flat[start:start + step].float(), dtype, generator)
     return output.reshape(value.shape)
+

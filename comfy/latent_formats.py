@@ -121,3 +121,104 @@ class Flux(SD3):
     ]
     latent_rgb_factors_bias = [-0.0329, -0.0718, -0.0851]
     taesd_decoder_name = "taef1_decoder"
+
+
+class SDXL_Playground_2_5(LatentFormat):  # noqa: N801 - ComfyUI's name
+    """Playground v2.5 (SDXL's network, the EDM schedule): 4 channels normalised per channel by the latents' mean
+    and standard deviation, then scaled by 0.5."""
+
+    scale_factor = 0.5
+    latent_rgb_factors = [
+        #   R        G        B
+        [0.3920, 0.4054, 0.4549],
+        [-0.2634, -0.0196, 0.0653],
+        [0.0568, 0.1687, -0.0755],
+        [-0.3112, -0.2359, -0.2076],
+    ]
+    taesd_decoder_name = "taesdxl_decoder"
+
+    def __init__(self):
+        self.latents_mean = torch.tensor([-1.6574, 1.886, -1.383, 2.5155]).view(1, 4, 1, 1)
+        self.latents_std = torch.tensor([8.4927, 5.9022, 6.5498, 5.2299]).view(1, 4, 1, 1)
+
+    def _statistics(self, latent: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return (self.latents_mean.to(latent.device, latent.dtype), self.latents_std.to(latent.device, latent.dtype))
+
+    def process_in(self, latent: torch.Tensor) -> torch.Tensor:
+        """`(latent - mean) * 0.5 / std`, per channel."""
+        mean, std = self._statistics(latent)
+        return (latent - mean) * self.scale_factor / std
+
+    def process_out(self, latent: torch.Tensor) -> torch.Tensor:
+        mean, std = self._statistics(latent)
+        return latent * std / self.scale_factor + mean
+
+
+class SD_X4(LatentFormat):  # noqa: N801 - ComfyUI's name
+    """Stable Diffusion x4 upscaler: 4 channels scaled by 0.08333."""
+
+    scale_factor = 0.08333
+    latent_rgb_factors = [
+        [-0.2340, -0.3863, -0.3257],
+        [0.0994, 0.0885, -0.0908],
+        [-0.2833, -0.2349, -0.3741],
+        [0.2523, -0.0055, -0.1651],
+    ]
+
+
+class SC_Prior(LatentFormat):  # noqa: N801 - ComfyUI's name
+    """Stable Cascade stage C (the prior): 16 channels, unscaled."""
+
+    latent_channels = 16
+    scale_factor = 1.0
+    latent_rgb_factors = [
+        [-0.0326, -0.0204, -0.0127],
+        [-0.1592, -0.0427, 0.0216],
+        [0.0873, 0.0638, -0.0020],
+        [-0.0602, 0.0442, 0.1304],
+        [0.0800, -0.0313, -0.1796],
+        [-0.0810, -0.0638, -0.1581],
+        [0.1791, 0.1180, 0.0967],
+        [0.0740, 0.1416, 0.0432],
+        [-0.1745, -0.1888, -0.1373],
+        [0.2412, 0.1577, 0.0928],
+        [0.1908, 0.0998, 0.0682],
+        [0.0209, 0.0365, -0.0092],
+        [0.0448, -0.0650, -0.1728],
+        [-0.1658, -0.1045, -0.1308],
+        [0.0542, 0.1545, 0.1325],
+        [-0.0352, -0.1672, -0.2541],
+    ]
+
+
+class SC_B(LatentFormat):  # noqa: N801 - ComfyUI's name
+    """Stable Cascade stage B: 4 channels scaled by 1 / 0.43."""
+
+    scale_factor = 1.0 / 0.43
+    latent_rgb_factors = [
+        [0.1121, 0.2006, 0.1023],
+        [-0.2093, -0.0222, -0.0195],
+        [-0.3087, -0.1535, 0.0366],
+        [0.0290, -0.1574, -0.4078],
+    ]
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class  # noqa: E402
+
+_REASON = 'Kiln does not support this model family'
+
+ACEAudio = unsupported_class(__name__, 'ACEAudio', None, _REASON)
+ChromaRadiance = unsupported_class(__name__, 'ChromaRadiance', '', _REASON)
+Cosmos1CV8x8x8 = unsupported_class(__name__, 'Cosmos1CV8x8x8', None, _REASON)
+Hunyuan3Dv2 = unsupported_class(__name__, 'Hunyuan3Dv2', None, _REASON)
+Hunyuan3Dv2_1 = unsupported_class(__name__, 'Hunyuan3Dv2_1', None, _REASON)
+Hunyuan3Dv2mini = unsupported_class(__name__, 'Hunyuan3Dv2mini', None, _REASON)
+HunyuanImage21 = unsupported_class(__name__, 'HunyuanImage21', None, _REASON)
+HunyuanImage21Refiner = unsupported_class(__name__, 'HunyuanImage21Refiner', None, _REASON)
+HunyuanVideo = unsupported_class(__name__, 'HunyuanVideo', None, _REASON)
+LTXV = unsupported_class(__name__, 'LTXV', '', _REASON)
+Mochi = unsupported_class(__name__, 'Mochi', '', _REASON)
+StableAudio1 = unsupported_class(__name__, 'StableAudio1', None, _REASON)
+Wan21 = unsupported_class(__name__, 'Wan21', '', _REASON)
+Wan22 = unsupported_class(__name__, 'Wan22', '', _REASON)

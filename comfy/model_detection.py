@@ -184,3 +184,18 @@ def checkpoint_contents(state_dict: Mapping[str, Any], source_name: str | None =
             f"'encoder.block.0.*') keys. First keys seen: {first_keys(state_dict)}"
         )
     return CheckpointContents(kind, unet_prefix, vae_prefix, text_encoders)
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_function  # noqa: E402
+
+_REASON = "Kiln detects models with comfy/families, not ComfyUI's UNet config tables"
+
+calculate_transformer_depth = unsupported_function(__name__, 'calculate_transformer_depth', 'prefix, state_dict_keys, state_dict', _REASON)
+convert_config = unsupported_function(__name__, 'convert_config', 'unet_config', _REASON)
+convert_diffusers_mmdit = unsupported_function(__name__, 'convert_diffusers_mmdit', 'state_dict, output_prefix=', _REASON)
+count_blocks = unsupported_function(__name__, 'count_blocks', 'state_dict_keys, prefix_string', _REASON)
+model_config_from_diffusers_unet = unsupported_function(__name__, 'model_config_from_diffusers_unet', 'state_dict', _REASON)
+model_config_from_unet = unsupported_function(__name__, 'model_config_from_unet', 'state_dict, unet_key_prefix, use_base_if_no_match=, metadata=', _REASON)
+model_config_from_unet_config = unsupported_function(__name__, 'model_config_from_unet_config', 'unet_config, state_dict=', _REASON)
+unet_config_from_diffusers_unet = unsupported_function(__name__, 'unet_config_from_diffusers_unet', 'state_dict, dtype=', _REASON)

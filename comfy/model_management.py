@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import enum
 import gc
 import logging
+import platform
 import threading
 import weakref
 from collections.abc import Iterator
@@ -149,18 +151,27 @@ def get_torch_device_name(device: torch.device) -> str:
     return str(device.type)
 
 
-def get_total_memory(device: torch.device | None = None) -> int:
-    device = device or get_torch_device()
+def get_total_memory(dev: torch.device | None = None, torch_total_too: bool = False) -> int | tuple[int, int]:
+    """Bytes of memory of `dev` (default: the torch device); with `torch_total_too`, (that, the bytes torch's
+    allocator has reserved there), as ComfyUI answers (the same number twice on the CPU)."""
+    device = dev or get_torch_device()
     if device.type == "cuda":
-        return int(torch.cuda.mem_get_info(device)[1])
-    return system_memory()[0]
+        total = int(torch.cuda.mem_get_info(device)[1])
+        return (total, int(torch.cuda.memory_reserved(device))) if torch_total_too else total
+    total = system_memory()[0]
+    return (total, total) if torch_total_too else total
 
 
-def get_free_memory(device: torch.device | None = None) -> int:
-    device = device or get_torch_device()
+def get_free_memory(dev: torch.device | None = None, torch_free_too: bool = False) -> int | tuple[int, int]:
+    """Free bytes on `dev` (default: the torch device), counting what torch's allocator holds unused as free; with
+    `torch_free_too`, (that, the reserved-but-unused bytes alone)."""
+    device = dev or get_torch_device()
     if device.type == "cuda":
-        return int(torch.cuda.mem_get_info(device)[0])
-    return system_memory()[1]
+        reserved_unused = int(torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device))
+        free = int(torch.cuda.mem_get_info(device)[0]) + reserved_unused
+        return (free, reserved_unused) if torch_free_too else free
+    free = system_memory()[1]
+    return (free, free) if torch_free_too else free
 
 
 def system_memory() -> tuple[int, int]:
@@ -192,7 +203,8 @@ class LoadedModel:
     eviction, another checkpoint), the model is freed and `cleanup_models` drops its record.
     """
 
-    def __init__(self, patcher: Any):
+    def __init__(self, model: Any):
+        patcher = model  # ComfyUI's parameter name; it is the ModelPatcher
         self._patcher = weakref.ref(patcher)
         self._model = weakref.ref(patcher.model)
         self.load_device = patcher.load_device
@@ -591,3 +603,135 @@ def flash_attention_enabled() -> bool:
 def force_upcast_attention_dtype() -> dict[torch.dtype, torch.dtype] | None:
     """Dtypes whose attention is computed in a wider one: float16 in float32 with --force-upcast-attention."""
     return {torch.float16: torch.float32} if getattr(args, "force_upcast_attention", False) else None
+
+
+# ComfyUI's device-state names, which packs read to decide where and how to run (values describe Kiln's setup).
+
+
+class VRAMState(enum.Enum):
+    """How much of a model ComfyUI keeps on the GPU; Kiln reports `NORMAL_VRAM` on a GPU, `DISABLED` on the CPU
+    (its own weight placement is `comfy.weight_streaming`)."""
+
+    DISABLED = 0
+    NO_VRAM = 1
+    LOW_VRAM = 2
+    NORMAL_VRAM = 3
+    HIGH_VRAM = 4
+    SHARED = 5
+
+
+class CPUState(enum.Enum):
+    GPU = 0
+    CPU = 1
+    MPS = 2
+
+
+cpu_state = CPUState.CPU if cpu_mode() else CPUState.MPS if mps_mode() else CPUState.GPU
+vram_state = VRAMState.DISABLED if cpu_state == CPUState.CPU else (
+    VRAMState.SHARED if cpu_state == CPUState.MPS else VRAMState.NORMAL_VRAM)
+set_vram_to = VRAMState.NORMAL_VRAM
+lowvram_available = True
+xpu_available = False
+directml_enabled = False
+XFORMERS_VERSION = ""
+XFORMERS_ENABLED_VAE = False
+ENABLE_PYTORCH_ATTENTION = True
+FORCE_FP32 = bool(args.force_fp32)
+PRIORITIZE_FP16 = False
+SUPPORT_FP8_OPS = False
+DISABLE_SMART_MEMORY = bool(getattr(args, "disable_smart_memory", False))
+WINDOWS = platform.system() == "Windows"
+EXTRA_RESERVED_VRAM = 0
+MIN_WEIGHT_MEMORY_RATIO = 0.0
+NUM_STREAMS = 0
+STREAMS: dict = {}
+stream_counters: dict = {}
+interrupt_processing = False
+interrupt_processing_mutex = threading.RLock()
+torch_version = torch.version.__version__
+total_vram = get_total_memory(get_torch_device()) / (1024 * 1024)
+total_ram = system_memory()[0] / (1024 * 1024)
+
+
+def is_nvidia() -> bool:
+    return cpu_state == CPUState.GPU and torch.version.cuda is not None
+
+
+def is_amd() -> bool:
+    return cpu_state == CPUState.GPU and torch.version.hip is not None
+
+
+def is_ascend_npu() -> bool:
+    return False
+
+
+def is_mlu() -> bool:
+    return False
+
+
+def is_ixuca() -> bool:
+    return False
+
+
+def amd_min_version(device: Any = None, min_rdna_version: int = 0) -> bool:
+    return False
+
+
+def mac_version() -> tuple[int, ...] | None:
+    release = platform.mac_ver()[0]
+    return tuple(int(part) for part in release.split(".")) if release else None
+
+
+def extra_reserved_memory() -> int:
+    return EXTRA_RESERVED_VRAM
+
+
+def minimum_inference_memory() -> int:
+    """Bytes kept free for activations when loading weights (ComfyUI keeps about 0.8 GiB)."""
+    return int(0.8 * 1024 * 1024 * 1024) + extra_reserved_memory()
+
+
+def maximum_vram_for_weights(device: Any = None) -> int:
+    return get_total_memory(device) - minimum_inference_memory()
+
+
+def offloaded_memory(loaded_models: list, device: Any) -> int:
+    """Bytes of the given loaded models' weights that are not on their device (always 0 for Kiln's runs)."""
+    return 0
+
+
+def use_more_memory(extra_memory: int, loaded_models: list, device: Any) -> None:
+    """ComfyUI moves more of partly loaded models onto the GPU; Kiln places weights once per run, so nothing."""
+
+
+def cleanup_models_gc() -> None:
+    gc.collect()
+    soft_empty_cache()
+
+
+def force_channels_last() -> bool:
+    return False
+
+
+def extended_fp16_support() -> bool:
+    return cpu_state == CPUState.GPU
+
+
+def supports_fp8_compute(device: Any = None) -> bool:
+    if not is_nvidia():
+        return False
+    major, minor = torch.cuda.get_device_capability(device)
+    return (major, minor) >= (8, 9)
+
+
+def pytorch_attention_flash_attention() -> bool:
+    return is_nvidia()
+
+
+def unet_inital_load_device(parameters: int, dtype: torch.dtype) -> torch.device:
+    """Where a diffusion model's weights are first loaded (ComfyUI's spelling of "initial")."""
+    return unet_offload_device()
+
+
+def text_encoder_initial_device(load_device: Any, offload_device: Any, model_size: int = 0) -> Any:
+    return offload_device

@@ -441,3 +441,16 @@ class WeightUnit:
     comfy_key: str
     shape: tuple[int, ...]
     pieces: tuple[tuple[str, int, int], ...]
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
+
+_REASON = "Kiln's ModelPatcher places and patches weights its own way (comfy.weight_streaming)"
+
+AutoPatcherEjector = unsupported_class(__name__, 'AutoPatcherEjector', 'model, skip_and_inject_on_exit_only=', _REASON)
+LowVramPatch = unsupported_class(__name__, 'LowVramPatch', 'key, patches, convert_func=, set_func=', _REASON)
+MemoryCounter = unsupported_class(__name__, 'MemoryCounter', 'initial, minimum=', _REASON)
+create_hook_patches_clone = unsupported_function(__name__, 'create_hook_patches_clone', 'orig_hook_patches', _REASON)
+move_weight_functions = unsupported_function(__name__, 'move_weight_functions', 'm, device', _REASON)
+wipe_lowvram_weight = unsupported_function(__name__, 'wipe_lowvram_weight', 'm', _REASON)

@@ -345,3 +345,18 @@ def model_sampling(model_type="eps", model_config=None, zsnr: bool | None = None
         if parameterisation is None:
             raise ValueError(f"unknown model type {model_type!r}; expected one of {sorted(_PARAMETERISATIONS)}")
     return model_sampling_class(parameterisation)(model_config, zsnr=zsnr)
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
+
+_REASON = 'Kiln does not support this model family'
+
+COSMOS_RFLOW = unsupported_class(__name__, 'COSMOS_RFLOW', None, _REASON)
+IMG_TO_IMG = unsupported_class(__name__, 'IMG_TO_IMG', None, _REASON)
+ModelSamplingContinuousEDM = unsupported_class(__name__, 'ModelSamplingContinuousEDM', 'model_config=', _REASON)
+ModelSamplingContinuousV = unsupported_class(__name__, 'ModelSamplingContinuousV', None, _REASON)
+ModelSamplingCosmosRFlow = unsupported_class(__name__, 'ModelSamplingCosmosRFlow', None, _REASON)
+ModelSamplingDiscreteEDM = unsupported_class(__name__, 'ModelSamplingDiscreteEDM', None, _REASON)
+StableCascadeSampling = unsupported_class(__name__, 'StableCascadeSampling', 'model_config=', _REASON)
+reshape_sigma = unsupported_function(__name__, 'reshape_sigma', 'sigma, noise_dim', _REASON)

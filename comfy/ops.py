@@ -274,3 +274,13 @@ def replace_layers(network: torch.nn.Module, operations: Any) -> int:
             setattr(owner, child_name, replacement)
             replaced += 1
     return replaced
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
+
+_REASON = "Kiln stores fp8 weights with comfy.manual_cast, not ComfyUI's fp8 matmul operations"
+
+fp8_linear = unsupported_function(__name__, 'fp8_linear', 'self, input', _REASON)
+fp8_ops = unsupported_class(__name__, 'fp8_ops', None, _REASON)
+scaled_fp8_ops = unsupported_function(__name__, 'scaled_fp8_ops', 'fp8_matrix_mult=, scale_input=, override_dtype=', _REASON)

@@ -66,3 +66,14 @@ def sample_custom(model, noise, cfg, sampler, sigmas, positive, negative, latent
                                     model_options=model.model_options, latent_image=latent_image,
                                     denoise_mask=noise_mask, callback=callback, disable_pbar=disable_pbar, seed=seed)
     return samples.to(comfy.model_management.intermediate_device())
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_function  # noqa: E402
+
+_REASON = "deprecated in ComfyUI"
+
+
+from comfy.sampler_helpers import cleanup_additional_models  # noqa: E402, F401 - ComfyUI's public name here
+
+prepare_sampling = unsupported_function(__name__, 'prepare_sampling', 'model, noise_shape, positive, negative, noise_mask', "deprecated in ComfyUI; use comfy.sampler_helpers.prepare_sampling(model, noise_shape, conds)")

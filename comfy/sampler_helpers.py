@@ -83,3 +83,14 @@ def _prepare_sampling(model: Any, noise_shape: torch.Size | tuple[int, ...], con
     models, inference_memory = get_additional_models(conds, model.model_dtype())
     comfy.model_management.load_models_gpu([model, *models], memory_required=inference_memory)
     return model.model, conds, models
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_function  # noqa: E402
+
+_REASON = "Kiln has no hooks or per-model memory estimates"
+
+estimate_memory = unsupported_function(__name__, 'estimate_memory', 'model, noise_shape, conds', _REASON)
+get_additional_models_from_model_options = unsupported_function(__name__, 'get_additional_models_from_model_options', 'model_options=', _REASON)
+get_hooks_from_cond = unsupported_function(__name__, 'get_hooks_from_cond', 'cond, full_hooks', _REASON)
+prepare_model_patcher = unsupported_function(__name__, 'prepare_model_patcher', 'model, conds, model_options', _REASON)

@@ -862,3 +862,21 @@ __all__ = [
     "KSAMPLER", "ksampler", "sampler_object", "CFGGuider", "sampling_function", "calc_cond_batch", "cfg_function",
     "Sampler", "sample",
 ]
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_function  # noqa: E402
+
+_REASON = "a helper of ComfyUI's cond batching and hooks, which Kiln's sampler does its own way"
+
+add_area_dims = unsupported_function(__name__, 'add_area_dims', 'area, num_dims', _REASON)
+calc_cond_uncond_batch = unsupported_function(__name__, 'calc_cond_uncond_batch', 'model, cond, uncond, x_in, timestep, model_options', _REASON)
+can_concat_cond = unsupported_function(__name__, 'can_concat_cond', 'c1, c2', _REASON)
+cast_to_load_options = unsupported_function(__name__, 'cast_to_load_options', 'model_options, device=, dtype=', _REASON)
+cond_cat = unsupported_function(__name__, 'cond_cat', 'c_list', _REASON)
+cond_equal_size = unsupported_function(__name__, 'cond_equal_size', 'c1, c2', _REASON)
+filter_registered_hooks_on_conds = unsupported_function(__name__, 'filter_registered_hooks_on_conds', 'conds, model_options', _REASON)
+finalize_default_conds = unsupported_function(__name__, 'finalize_default_conds', 'model, hooked_to_run, default_conds, x_in, timestep, model_options', _REASON)
+get_total_hook_groups_in_conds = unsupported_function(__name__, 'get_total_hook_groups_in_conds', 'conds', _REASON)
+preprocess_conds_hooks = unsupported_function(__name__, 'preprocess_conds_hooks', 'conds', _REASON)
+resolve_areas_and_cond_masks_multidim = unsupported_function(__name__, 'resolve_areas_and_cond_masks_multidim', 'conditions, dims, device', _REASON)

@@ -327,3 +327,31 @@ def load_lora_for_models(model: ModelPatcher | None, clip: CLIP | None, lora: di
             new_clip.add_patches({parameter: patch}, strength_clip)
     comfy.lora.check_lora_fits(lora_name, lora, used)
     return new_model, new_clip
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
+
+_REASON = "Kiln has no style models, GLIGEN, or these loaders and detectors"
+
+StyleModel = unsupported_class(__name__, 'StyleModel', 'model, device=', _REASON)
+TEModel = unsupported_class(__name__, 'TEModel', None, _REASON)
+detect_te_model = unsupported_function(__name__, 'detect_te_model', 'sd', _REASON)
+llama_detect = unsupported_function(__name__, 'llama_detect', 'clip_data', _REASON)
+load_gligen = unsupported_function(__name__, 'load_gligen', 'ckpt_path', _REASON)
+load_style_model = unsupported_function(__name__, 'load_style_model', 'ckpt_path', _REASON)
+
+
+def load_unet(unet_path: str, dtype: torch.dtype | None = None) -> ModelPatcher:
+    """ComfyUI's older name of `load_diffusion_model`, taking the weight dtype directly."""
+    return load_diffusion_model(unet_path, model_options={"dtype": dtype} if dtype is not None else {})
+
+
+def load_unet_state_dict(sd: dict[str, torch.Tensor], dtype: torch.dtype | None = None) -> ModelPatcher:
+    """ComfyUI's older name of `load_diffusion_model_state_dict`, taking the weight dtype directly."""
+    return load_diffusion_model_state_dict(sd, model_options={"dtype": dtype} if dtype is not None else {})
+
+
+model_detection_error_hint = unsupported_function(__name__, 'model_detection_error_hint', 'path, state_dict', _REASON)
+save_checkpoint = unsupported_function(__name__, 'save_checkpoint', 'output_path, model, clip=, vae=, clip_vision=, metadata=, extra_keys=', _REASON)
+t5xxl_detect = unsupported_function(__name__, 't5xxl_detect', 'clip_data', _REASON)

@@ -610,3 +610,16 @@ class SD1ClipModel(torch.nn.Module):
 
     def load_sd(self, sd: dict[str, torch.Tensor], source: str = "text encoder state dict") -> Any:
         return self.encoder.load_sd(sd, source)
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
+
+_REASON = "Kiln's SD1 text-encoder code is organised without these helpers"
+
+SD1CheckpointClipModel = unsupported_class(__name__, 'SD1CheckpointClipModel', 'device=, dtype=, model_options=', _REASON)
+bundled_embed = unsupported_function(__name__, 'bundled_embed', 'embed, prefix, suffix', _REASON)
+expand_directory_list = unsupported_function(__name__, 'expand_directory_list', 'directories', _REASON)
+parse_parentheses = unsupported_function(__name__, 'parse_parentheses', 'string', _REASON)
+safe_load_embed_zip = unsupported_function(__name__, 'safe_load_embed_zip', 'embed_path', _REASON)
+token_weights = unsupported_function(__name__, 'token_weights', 'string, current_weight', _REASON)

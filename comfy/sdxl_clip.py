@@ -117,3 +117,14 @@ class SDXLRefinerTokenizer(sd1_clip.SD1Tokenizer):
     def __init__(self, embedding_directory: str | Sequence[str] | None = None, tokenizer_data: dict | None = None):
         super().__init__(embedding_directory=embedding_directory, tokenizer_data=tokenizer_data, clip_name="g",
                          tokenizer=SDXLClipGTokenizer)
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class  # noqa: E402
+
+_REASON = "Kiln has no Stable Cascade text encoders"
+
+StableCascadeClipG = unsupported_class(__name__, 'StableCascadeClipG', 'device=, max_length=, freeze=, layer=, layer_idx=, dtype=, model_options=', _REASON)
+StableCascadeClipGTokenizer = unsupported_class(__name__, 'StableCascadeClipGTokenizer', 'tokenizer_path=, embedding_directory=, tokenizer_data=', _REASON)
+StableCascadeClipModel = unsupported_class(__name__, 'StableCascadeClipModel', 'device=, dtype=, model_options=', _REASON)
+StableCascadeTokenizer = unsupported_class(__name__, 'StableCascadeTokenizer', 'embedding_directory=, tokenizer_data=', _REASON)

@@ -62,8 +62,9 @@ class ProgressBar:
         self.update_absolute(self.current + value)
 
 
-def safetensors_header(path: str, max_size: int = 100 * 1024 * 1024) -> bytes | None:
+def safetensors_header(safetensors_path: str, max_size: int = 100 * 1024 * 1024) -> bytes | None:
     """The raw JSON header of a .safetensors file, or None if it is larger than `max_size` bytes."""
+    path = safetensors_path
     with open(path, "rb") as handle:
         length_bytes = handle.read(8)
         if len(length_bytes) < 8:
@@ -216,10 +217,11 @@ def model_file_reads() -> dict[str, int]:
         return dict(_file_reads)
 
 
-def load_torch_file(path: str, safe_load: bool = True, device: torch.device | None = None,
+def load_torch_file(ckpt: str, safe_load: bool = True, device: torch.device | None = None,
                     return_metadata: bool = False):
     """Load a state dict from .safetensors (memory-mapped, see `load_safetensors_mapped`) or a torch pickle
     (`weights_only=True`). With a `device` other than the CPU, each tensor is copied there from the map."""
+    path = ckpt
     with _file_reads_lock:
         _file_reads[os.path.basename(path)] += 1
     device = torch.device(device) if device is not None else torch.device("cpu")
@@ -481,8 +483,9 @@ def resize_to_batch_size(tensor: torch.Tensor, batch_size: int) -> torch.Tensor:
     return tensor[_batch_indices(tensor.shape[0], batch_size)]
 
 
-def resize_list_to_batch_size(items: list, batch_size: int) -> list:
-    """`items` resampled to `batch_size` entries as `resize_to_batch_size` does (an empty list stays empty)."""
+def resize_list_to_batch_size(l: list, batch_size: int) -> list:  # noqa: E741 - ComfyUI's parameter name
+    """`l` resampled to `batch_size` entries as `resize_to_batch_size` does (an empty list stays empty)."""
+    items = l
     if len(items) in (batch_size, 0):
         return items
     if batch_size <= 1:
@@ -503,3 +506,31 @@ def reshape_mask(input_mask: torch.Tensor, output_shape: tuple[int, ...] | torch
     if mask.shape[1] < output_shape[1]:
         mask = mask.repeat((1, output_shape[1]) + (1,) * dims)[:, :output_shape[1]]
     return repeat_to_batch_size(mask, output_shape[0])
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import UnsupportedValue, unsupported_function  # noqa: E402
+
+_REASON = "Kiln converts checkpoint keys with its own per-family tables (comfy/families), not ComfyUI's"
+
+ALWAYS_SAFE_LOAD = False  # Kiln's torch loads with weights_only where it can
+DISABLE_MMAP = False
+MMAP_TORCH_FILES = False
+MMDIT_MAP_BASIC = UnsupportedValue(__name__, 'MMDIT_MAP_BASIC', _REASON)
+MMDIT_MAP_BLOCK = UnsupportedValue(__name__, 'MMDIT_MAP_BLOCK', _REASON)
+PIXART_MAP_BASIC = UnsupportedValue(__name__, 'PIXART_MAP_BASIC', _REASON)
+PIXART_MAP_BLOCK = UnsupportedValue(__name__, 'PIXART_MAP_BLOCK', _REASON)
+TRANSFORMER_BLOCKS = UnsupportedValue(__name__, 'TRANSFORMER_BLOCKS', _REASON)
+UNET_MAP_ATTENTIONS = UnsupportedValue(__name__, 'UNET_MAP_ATTENTIONS', _REASON)
+UNET_MAP_BASIC = UnsupportedValue(__name__, 'UNET_MAP_BASIC', _REASON)
+UNET_MAP_RESNET = UnsupportedValue(__name__, 'UNET_MAP_RESNET', _REASON)
+auraflow_to_diffusers = unsupported_function(__name__, 'auraflow_to_diffusers', 'mmdit_config, output_prefix=', _REASON)
+bislerp = unsupported_function(__name__, 'bislerp', 'samples, width, height', _REASON)
+clip_text_transformers_convert = unsupported_function(__name__, 'clip_text_transformers_convert', 'sd, prefix_from, prefix_to', _REASON)
+flux_to_diffusers = unsupported_function(__name__, 'flux_to_diffusers', 'mmdit_config, output_prefix=', _REASON)
+mmdit_to_diffusers = unsupported_function(__name__, 'mmdit_to_diffusers', 'mmdit_config, output_prefix=', _REASON)
+pixart_to_diffusers = unsupported_function(__name__, 'pixart_to_diffusers', 'mmdit_config, output_prefix=', _REASON)
+swap_scale_shift = unsupported_function(__name__, 'swap_scale_shift', 'weight', _REASON)
+transformers_convert = unsupported_function(__name__, 'transformers_convert', 'sd, prefix_from, prefix_to, number', _REASON)
+unet_to_diffusers = unsupported_function(__name__, 'unet_to_diffusers', 'unet_config', _REASON)
+upscale_dit_mask = unsupported_function(__name__, 'upscale_dit_mask', 'mask, img_size_in, img_size_out', _REASON)

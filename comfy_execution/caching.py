@@ -265,3 +265,21 @@ def cache_settings(args: Any) -> tuple[CacheType, dict[str, Any]]:
     if args.cache_none:
         return CacheType.NONE, {}
     return CacheType.CLASSIC, {}
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import UnsupportedValue, unsupported_class, unsupported_function  # noqa: E402
+
+_REASON = "Kiln's caches are its own classes in comfy_execution/caching.py"
+
+BasicCache = unsupported_class(__name__, 'BasicCache', 'key_class', _REASON)
+CacheKeySet = unsupported_class(__name__, 'CacheKeySet', 'dynprompt, node_ids, is_changed_cache', _REASON)
+CacheKeySetID = unsupported_class(__name__, 'CacheKeySetID', 'dynprompt, node_ids, is_changed_cache', _REASON)
+CacheKeySetInputSignature = unsupported_class(__name__, 'CacheKeySetInputSignature', 'dynprompt, node_ids, is_changed_cache', _REASON)
+DependencyAwareCache = unsupported_class(__name__, 'DependencyAwareCache', 'key_class', _REASON)
+HierarchicalCache = unsupported_class(__name__, 'HierarchicalCache', 'key_class', _REASON)
+LRUCache = unsupported_class(__name__, 'LRUCache', 'key_class, max_size=', _REASON)
+NODE_CLASS_CONTAINS_UNIQUE_ID = UnsupportedValue(__name__, 'NODE_CLASS_CONTAINS_UNIQUE_ID', _REASON)
+Unhashable = unsupported_class(__name__, 'Unhashable', '', _REASON)
+include_unique_id_in_input = unsupported_function(__name__, 'include_unique_id_in_input', 'class_type', _REASON)
+to_hashable = unsupported_function(__name__, 'to_hashable', 'obj', _REASON)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import nodes
-from comfy_execution.graph_utils import is_link
+from comfy_execution.graph_utils import ExecutionBlocker, is_link  # noqa: F401 - ExecutionBlocker: also public here
 
 
 class DependencyCycleError(Exception):
@@ -24,17 +24,6 @@ class NodeInputError(Exception):
 
 class NodeNotFoundError(Exception):
     pass
-
-
-class ExecutionBlocker:
-    """A value a node returns instead of a real output to stop the nodes that use it from running.
-
-    With a `message`, the first node it blocks reports an `execution_error` of type ExecutionBlocked and the
-    prompt goes on; with `message=None` the block is silent.
-    """
-
-    def __init__(self, message: str | None):
-        self.message = message
 
 
 class DynamicPrompt:

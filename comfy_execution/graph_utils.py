@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 
-def is_link(value: Any) -> bool:
+def is_link(obj: Any) -> bool:
     """True for an input value that is a link `[source_node_id: str, output_slot: int]`."""
     return (
-        isinstance(value, list)
-        and len(value) == 2
-        and isinstance(value[0], str)
-        and isinstance(value[1], (int, float))
-        and not isinstance(value[1], bool)
+        isinstance(obj, list)
+        and len(obj) == 2
+        and isinstance(obj[0], str)
+        and isinstance(obj[1], (int, float))
+        and not isinstance(obj[1], bool)
     )
 
 
@@ -128,3 +128,14 @@ def add_graph_prefix(graph: dict, outputs: tuple, prefix: str) -> tuple[dict, tu
         new_graph[prefix + node_id] = {**node, "inputs": new_inputs}
     new_outputs = tuple([prefix + out[0], out[1]] if is_link(out) else out for out in outputs)
     return new_graph, new_outputs
+
+
+class ExecutionBlocker:
+    """A value a node returns instead of a real output to stop the nodes that use it from running.
+
+    With a `message`, the first node it blocks reports an `execution_error` of type ExecutionBlocked and the
+    prompt goes on; with `message=None` the block is silent.
+    """
+
+    def __init__(self, message: str | None):
+        self.message = message

@@ -140,6 +140,8 @@ def load_custom_node(module_path: str, ignore: Set[str] = frozenset(), module_pa
                                 module_path, web_dir)
 
         relative_module = f"{module_parent}.{module_name}"
+        if getattr(module, "__kiln_faces__", False):  # a comfy_extras module of ComfyUI names only (comfy/unsupported.py)
+            return True
         class_mappings = getattr(module, "NODE_CLASS_MAPPINGS", None)
         if class_mappings is None:
             if hasattr(module, "comfy_entrypoint"):
@@ -223,7 +225,10 @@ def _register_extension(module_path: str, entrypoint: object, ignore: Set[str], 
 
 
 def module_node_classes(module: ModuleType) -> dict[str, type]:
-    """{node name: class} of an imported node module, classic (NODE_CLASS_MAPPINGS) or V3 (comfy_entrypoint)."""
+    """{node name: class} of an imported node module, classic (NODE_CLASS_MAPPINGS) or V3 (comfy_entrypoint);
+    none for a module of faces (`__kiln_faces__`)."""
+    if getattr(module, "__kiln_faces__", False):
+        return {}
     class_mappings = getattr(module, "NODE_CLASS_MAPPINGS", None)
     if class_mappings is not None:
         return dict(class_mappings)

@@ -131,3 +131,18 @@ def install_progress_hook(sink: EventSink) -> None:
             registry.update_progress(node_id, value, total, preview)
 
     comfy.utils.set_progress_bar_global_hook(hook)
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import UnsupportedValue, unsupported_class, unsupported_function  # noqa: E402
+
+_REASON = "Kiln reports progress through the run's event sink, not handler registries"
+
+CLIProgressHandler = unsupported_class(__name__, 'CLIProgressHandler', '', _REASON)
+NodeProgressState = unsupported_class(__name__, 'NodeProgressState', None, _REASON)
+NodeState = unsupported_class(__name__, 'NodeState', None, _REASON)
+PreviewImageTuple = UnsupportedValue(__name__, 'PreviewImageTuple', _REASON)
+ProgressHandler = unsupported_class(__name__, 'ProgressHandler', 'name', _REASON)
+WebUIProgressHandler = unsupported_class(__name__, 'WebUIProgressHandler', 'server_instance', _REASON)
+add_progress_handler = unsupported_function(__name__, 'add_progress_handler', 'handler', _REASON)
+global_progress_registry = UnsupportedValue(__name__, 'global_progress_registry', _REASON)

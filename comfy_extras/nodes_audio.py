@@ -524,3 +524,14 @@ NODE_DISPLAY_NAME_MAPPINGS = {
     "AudioAdjustVolume": "Audio Adjust Volume",
     "EmptyAudio": "Empty Audio",
 }
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class  # noqa: E402
+
+_REASON = 'Kiln does not implement this `nodes_audio` node yet'
+
+ConditioningStableAudio = unsupported_class(__name__, 'ConditioningStableAudio', None, _REASON)
+EmptyLatentAudio = unsupported_class(__name__, 'EmptyLatentAudio', '', _REASON)
+VAEDecodeAudio = unsupported_class(__name__, 'VAEDecodeAudio', None, _REASON)
+VAEEncodeAudio = unsupported_class(__name__, 'VAEEncodeAudio', None, _REASON)

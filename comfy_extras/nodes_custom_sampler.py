@@ -696,3 +696,13 @@ NODE_CLASS_MAPPINGS = {
 }
 
 NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {"SamplerEulerAncestralCFGPP": "SamplerEulerAncestralCFG++"}
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class  # noqa: E402
+
+_REASON = 'Kiln does not implement this `nodes_custom_sampler` node yet'
+
+AddNoise = unsupported_class(__name__, 'AddNoise', None, _REASON)
+DualCFGGuider = unsupported_class(__name__, 'DualCFGGuider', None, _REASON)
+Guider_DualCFG = unsupported_class(__name__, 'Guider_DualCFG', None, _REASON)

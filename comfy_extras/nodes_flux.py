@@ -59,3 +59,14 @@ class FluxExtension(ComfyExtension):
 
 async def comfy_entrypoint() -> FluxExtension:
     return FluxExtension()
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import UnsupportedValue, unsupported_class  # noqa: E402
+
+_REASON = 'Kiln does not implement this `nodes_flux` node yet'
+
+FluxDisableGuidance = unsupported_class(__name__, 'FluxDisableGuidance', None, _REASON)
+FluxKontextImageScale = unsupported_class(__name__, 'FluxKontextImageScale', None, _REASON)
+FluxKontextMultiReferenceLatentMethod = unsupported_class(__name__, 'FluxKontextMultiReferenceLatentMethod', None, _REASON)
+PREFERED_KONTEXT_RESOLUTIONS = UnsupportedValue(__name__, 'PREFERED_KONTEXT_RESOLUTIONS', _REASON)

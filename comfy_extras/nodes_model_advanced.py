@@ -118,3 +118,19 @@ NODE_CLASS_MAPPINGS = {
 }
 
 NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {}
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class  # noqa: E402, F401 - ComfyUI's public name here
+
+_REASON = 'Kiln does not implement this `nodes_model_advanced` node yet'
+
+from comfy.model_sampling import LCM, ModelSamplingDiscreteDistilled  # noqa: E402, F401 - ComfyUI's public name here
+
+ModelComputeDtype = unsupported_class(__name__, 'ModelComputeDtype', None, _REASON)
+ModelSamplingAuraFlow = unsupported_class(__name__, 'ModelSamplingAuraFlow', None, _REASON)
+ModelSamplingContinuousEDM = unsupported_class(__name__, 'ModelSamplingContinuousEDM', None, _REASON)
+ModelSamplingContinuousV = unsupported_class(__name__, 'ModelSamplingContinuousV', None, _REASON)
+
+ModelSamplingStableCascade = unsupported_class(__name__, 'ModelSamplingStableCascade', None, _REASON)
+RescaleCFG = unsupported_class(__name__, 'RescaleCFG', None, _REASON)

@@ -102,3 +102,20 @@ class CheckpointSave:
 NODE_CLASS_MAPPINGS = {"CheckpointSave": CheckpointSave}
 
 NODE_DISPLAY_NAME_MAPPINGS = {"CheckpointSave": "Save Checkpoint"}
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class  # noqa: E402
+
+_REASON = 'Kiln does not implement this `nodes_model_merging` node yet'
+
+CLIPAdd = unsupported_class(__name__, 'CLIPAdd', None, _REASON)
+CLIPMergeSimple = unsupported_class(__name__, 'CLIPMergeSimple', None, _REASON)
+CLIPSave = unsupported_class(__name__, 'CLIPSave', '', _REASON)
+CLIPSubtract = unsupported_class(__name__, 'CLIPSubtract', None, _REASON)
+ModelAdd = unsupported_class(__name__, 'ModelAdd', None, _REASON)
+ModelMergeBlocks = unsupported_class(__name__, 'ModelMergeBlocks', None, _REASON)
+ModelMergeSimple = unsupported_class(__name__, 'ModelMergeSimple', None, _REASON)
+ModelSave = unsupported_class(__name__, 'ModelSave', '', _REASON)
+ModelSubtract = unsupported_class(__name__, 'ModelSubtract', None, _REASON)
+VAESave = unsupported_class(__name__, 'VAESave', '', _REASON)

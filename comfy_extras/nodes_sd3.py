@@ -93,3 +93,12 @@ class SD3Extension(ComfyExtension):
 
 async def comfy_entrypoint() -> SD3Extension:
     return SD3Extension()
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class  # noqa: E402
+
+_REASON = 'Kiln does not implement this `nodes_sd3` node yet'
+
+ControlNetApplySD3 = unsupported_class(__name__, 'ControlNetApplySD3', None, _REASON)
+SkipLayerGuidanceSD3 = unsupported_class(__name__, 'SkipLayerGuidanceSD3', None, _REASON)

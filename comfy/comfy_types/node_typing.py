@@ -156,3 +156,12 @@ class CheckLazyMixin:
     def check_lazy_status(self, **kwargs: Any) -> list[str]:
         need = [name for name, value in kwargs.items() if value is None]
         return need
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class  # noqa: E402
+
+_REASON = "Kiln's node typing has no remote or multi-select input options yet"
+
+MultiSelectOptions = unsupported_class(__name__, 'MultiSelectOptions', None, _REASON)
+RemoteInputOptions = unsupported_class(__name__, 'RemoteInputOptions', None, _REASON)

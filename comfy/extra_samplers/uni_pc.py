@@ -160,3 +160,15 @@ def sample_unipc(model, noise, sigmas, extra_args=None, callback=None, disable=F
 def sample_unipc_bh2(model, noise, sigmas, extra_args=None, callback=None, disable=False):
     """UniPC with B(h) = e^h - 1."""
     return sample_unipc(model, noise, sigmas, extra_args, callback, disable, variant="bh2")
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
+
+_REASON = "Kiln's UniPC is written around an eps function, without these helpers"
+
+NoiseScheduleVP = unsupported_class(__name__, 'NoiseScheduleVP', 'schedule=, betas=, alphas_cumprod=, continuous_beta_0=, continuous_beta_1=', _REASON)
+expand_dims = unsupported_function(__name__, 'expand_dims', 'v, dims', _REASON)
+interpolate_fn = unsupported_function(__name__, 'interpolate_fn', 'x, xp, yp', _REASON)
+model_wrapper = unsupported_function(__name__, 'model_wrapper', 'model, noise_schedule, model_type=, model_kwargs=, guidance_type=, condition=, unconditional_condition=, guidance_scale=, classifier_fn=, classifier_kwargs=', _REASON)
+predict_eps_sigma = unsupported_function(__name__, 'predict_eps_sigma', 'model, input, sigma_in, **kwargs', _REASON)

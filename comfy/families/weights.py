@@ -105,6 +105,9 @@ def load_checked(model_class: type, config: dict[str, Any], source: Mapping[str,
 
     if operations is not None:
         comfy.ops.replace_layers(model, operations)
+        # A pack's tensors may be inference tensors (ComfyUI-GGUF reads its file inside the node, which runs
+        # under torch.inference_mode()); assigning them as parameters that require grad is refused.
+        model.requires_grad_(False)
         model.load_state_dict(converted, strict=False, assign=True)
         return model.eval()
     if dtype is not None:

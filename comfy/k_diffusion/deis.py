@@ -74,3 +74,13 @@ def get_deis_coeff_list(t_steps: torch.Tensor, max_order: int, N: int = 10000, d
             coeffs.append(row)
         return coeffs
     raise ValueError(f"unknown deis_mode {deis_mode!r}; expected 'tab' or 'rhoab'")
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_function  # noqa: E402
+
+_REASON = "Kiln's DEIS computes its coefficients without these helpers"
+
+cal_intergrand = unsupported_function(__name__, 'cal_intergrand', 'beta_0, beta_1, taus', _REASON)
+cal_poly = unsupported_function(__name__, 'cal_poly', 'prev_t, j, taus', _REASON)
+t2alpha_fn = unsupported_function(__name__, 't2alpha_fn', 'beta_0, beta_1, t', _REASON)

@@ -738,3 +738,15 @@ from comfy.k_diffusion.sampling_sde import (  # noqa: E402, F401
     sample_seeds_2,
     sample_seeds_3,
 )
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_function  # noqa: E402
+
+_REASON = "a sampler or helper Kiln does not run"
+
+DDPMSampler_step = unsupported_function(__name__, 'DDPMSampler_step', 'x, sigma, sigma_prev, noise, noise_sampler', _REASON)
+ei_h_phi_1 = unsupported_function(__name__, 'ei_h_phi_1', 'h', _REASON)
+ei_h_phi_2 = unsupported_function(__name__, 'ei_h_phi_2', 'h', _REASON)
+generic_step_sampler = unsupported_function(__name__, 'generic_step_sampler', 'model, x, sigmas, extra_args=, callback=, disable=, noise_sampler=, step_function=', _REASON)
+res_multistep = unsupported_function(__name__, 'res_multistep', 'model, x, sigmas, extra_args=, callback=, disable=, s_noise=, noise_sampler=, eta=, cfg_pp=', _REASON)
+sample_dpm_2_ancestral_RF = unsupported_function(__name__, 'sample_dpm_2_ancestral_RF', 'model, x, sigmas, extra_args=, callback=, disable=, eta=, s_noise=, noise_sampler=', _REASON)

@@ -146,3 +146,13 @@ class SD3ClipModel(torch.nn.Module):
         if target is None:
             raise ValueError(f"{source}: this SD3 text encoder has no slot for these weights.")
         return target.load_sd(sd, source)
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
+
+_REASON = 'Kiln has no `sd3_clip` text encoder'
+
+T5XXLModel = unsupported_class(__name__, 'T5XXLModel', 'device=, layer=, layer_idx=, dtype=, attention_mask=, model_options=', _REASON)
+sd3_clip = unsupported_function(__name__, 'sd3_clip', 'clip_l=, clip_g=, t5=, dtype_t5=, t5xxl_scaled_fp8=, t5_attention_mask=', _REASON)
+t5_xxl_detect = unsupported_function(__name__, 't5_xxl_detect', 'state_dict, prefix=', _REASON)

@@ -289,3 +289,18 @@ def load_t5_encoder(sd: Mapping[str, torch.Tensor], source: str = "T5 state dict
     encoder = T5XXLModel(config=t5_config_from_state_dict(sd, source))
     encoder.load_sd(sd, source)
     return encoder
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import UnsupportedValue, unsupported_class  # noqa: E402
+
+_REASON = 'Kiln has no `t5` text encoder'
+
+T5 = unsupported_class(__name__, 'T5', 'config_dict, dtype, device, operations', _REASON)
+T5Attention = unsupported_class(__name__, 'T5Attention', 'model_dim, inner_dim, num_heads, relative_attention_bias, dtype, device, operations', _REASON)
+T5Block = unsupported_class(__name__, 'T5Block', 'model_dim, inner_dim, ff_dim, ff_activation, gated_act, num_heads, relative_attention_bias, dtype, device, operations', _REASON)
+T5LayerFF = unsupported_class(__name__, 'T5LayerFF', 'model_dim, ff_dim, ff_activation, gated_act, dtype, device, operations', _REASON)
+T5LayerNorm = unsupported_class(__name__, 'T5LayerNorm', 'hidden_size, eps=, dtype=, device=, operations=', _REASON)
+T5LayerSelfAttention = unsupported_class(__name__, 'T5LayerSelfAttention', 'model_dim, inner_dim, ff_dim, num_heads, relative_attention_bias, dtype, device, operations', _REASON)
+T5Stack = unsupported_class(__name__, 'T5Stack', 'num_layers, model_dim, inner_dim, ff_dim, ff_activation, gated_act, num_heads, relative_attention, dtype, device, operations', _REASON)
+activations = UnsupportedValue(__name__, 'activations', _REASON)

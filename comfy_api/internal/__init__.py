@@ -38,14 +38,14 @@ class _NodeOutputInternal:
     """Marker base of every API version's V3 node result."""
 
 
-def prune_dict(mapping: dict) -> dict:
-    """`mapping` without its None values (False, 0 and "" are kept)."""
-    return {key: value for key, value in mapping.items() if value is not None}
+def prune_dict(d: dict) -> dict:
+    """`d` without its None values (False, 0 and "" are kept)."""
+    return {key: value for key, value in d.items() if value is not None}
 
 
-def as_pruned_dict(dataclass_object: Any) -> dict:
+def as_pruned_dict(dataclass_obj: Any) -> dict:
     """A dataclass as a dict, without its None fields."""
-    return prune_dict(dataclasses.asdict(dataclass_object))
+    return prune_dict(dataclasses.asdict(dataclass_obj))
 
 
 def is_class(obj: Any) -> bool:
@@ -93,9 +93,9 @@ def copy_class(cls: type | None) -> type | None:
 class classproperty:
     """A read-only property of the class: `cls.NAME` calls `function(cls)`."""
 
-    def __init__(self, function: Callable[[type], Any]):
-        self.f = function
-        self.__doc__ = getattr(function, "__doc__", None)
+    def __init__(self, f: Callable[[type], Any]):
+        self.f = f
+        self.__doc__ = getattr(f, "__doc__", None)
 
     def __get__(self, instance: Any, owner: type) -> Any:
         return self.f(owner)

@@ -106,3 +106,11 @@ def _wrap_instance(wrapper: Any, async_instance: Any) -> None:
 def create_sync_class(async_class: type, thread_pool_size: int = 10) -> type:
     """The synchronous twin of an async API class (see `AsyncToSyncConverter.create_sync_class`)."""
     return AsyncToSyncConverter.create_sync_class(async_class, thread_pool_size)
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class  # noqa: E402
+
+_REASON = "an internal of ComfyUI's stub generator"
+
+TypeTracker = unsupported_class(__name__, 'TypeTracker', '', _REASON)

@@ -144,3 +144,20 @@ def test_a_lora_with_original_ldm_layer_names_applies_to_the_same_layers(checkpo
     by_diffusers = comfy.sd.load_lora_for_models(model, None, diffusers_named, 1.0, 0, "a")[0]
     by_ldm = comfy.sd.load_lora_for_models(model, None, renamed, 1.0, 0, "b")[0]
     assert by_diffusers.patches.keys() == by_ldm.patches.keys() and by_ldm.patches
+
+
+def test_a_pack_can_load_its_inference_tensors_through_custom_operations():
+    """ComfyUI-GGUF reads its file inside the node (under torch.inference_mode()) and passes the tensors with its
+    own comfy.ops; the model is built from them as they are, its layers being the pack's."""
+    import comfy.ops
+
+    state_dict, _ = model_factory.tiny_unet_only_state_dict("SD15", 0)
+    with torch.inference_mode():
+        inference_tensors = {key: value.clone() for key, value in state_dict.items()}
+
+        patcher = comfy.sd.load_diffusion_model_state_dict(inference_tensors,
+                                                           model_options={"custom_operations": comfy.ops.manual_cast})
+
+    network = patcher.model.diffusion_model
+    assert any(isinstance(module, comfy.ops.manual_cast.Linear) for module in network.modules())
+    assert not any(parameter.requires_grad for parameter in network.parameters())

@@ -34,7 +34,9 @@ COMFYUI_V3_MODULES = {
     "nodes_sdupscale", "nodes_slg", "nodes_stable3d", "nodes_stable_cascade", "nodes_string", "nodes_tcfg",
     "nodes_tomesd", "nodes_torch_compile", "nodes_upscale_model", "nodes_video", "nodes_wan",
 }
-KILN_V3_MODULES = sorted(path.stem for path in EXTRAS.glob("nodes_*.py") if path.stem in COMFYUI_V3_MODULES)
+# ... those Kiln implements: the others are modules of faces (comfy/unsupported.py), which register no nodes.
+KILN_V3_MODULES = sorted(path.stem for path in EXTRAS.glob("nodes_*.py") if path.stem in COMFYUI_V3_MODULES
+                         and not getattr(importlib.import_module(f"comfy_extras.{path.stem}"), "__kiln_faces__", False))
 # Modules of that list Kiln still writes classically (none now: each that is here is V3).
 STILL_CLASSIC: dict[str, str] = {}
 

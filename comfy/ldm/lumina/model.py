@@ -31,3 +31,15 @@ class FeedForward(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.w2(self._forward_silu_gating(self.w1(x), self.w3(x)))
+
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
+
+_REASON = "Kiln does not carry ComfyUI's `lumina` network code (Kiln's models are diffusers modules)"
+
+FinalLayer = unsupported_class(__name__, 'FinalLayer', 'hidden_size, patch_size, out_channels, operation_settings=', _REASON)
+JointAttention = unsupported_class(__name__, 'JointAttention', 'dim, n_heads, n_kv_heads, qk_norm, operation_settings=', _REASON)
+JointTransformerBlock = unsupported_class(__name__, 'JointTransformerBlock', 'layer_id, dim, n_heads, n_kv_heads, multiple_of, ffn_dim_multiplier, norm_eps, qk_norm, modulation=, operation_settings=', _REASON)
+NextDiT = unsupported_class(__name__, 'NextDiT', 'patch_size=, in_channels=, dim=, n_layers=, n_refiner_layers=, n_heads=, n_kv_heads=, multiple_of=, ffn_dim_multiplier=, norm_eps=, qk_norm=, cap_feat_dim=, axes_dims=, axes_lens=, image_model=, device=, dtype=, operations=', _REASON)
+modulate = unsupported_function(__name__, 'modulate', 'x, scale', _REASON)

@@ -240,3 +240,18 @@ def Normalize(in_channels: int, dtype: torch.dtype | None = None, device: Any = 
     return torch.nn.GroupNorm(num_groups=32, num_channels=in_channels, eps=1e-6, affine=True, dtype=dtype,
                               device=device)
 
+
+# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
+
+_REASON = "Kiln does not carry ComfyUI's `modules` network code (Kiln's models are diffusers modules)"
+
+BasicTransformerBlock = unsupported_class(__name__, 'BasicTransformerBlock', 'dim, n_heads, d_head, dropout=, context_dim=, gated_ff=, checkpoint=, ff_in=, inner_dim=, disable_self_attn=, disable_temporal_crossattention=, switch_temporal_ca_to_sa=, attn_precision=, dtype=, device=, operations=', _REASON)
+CrossAttention = unsupported_class(__name__, 'CrossAttention', 'query_dim, context_dim=, heads=, dim_head=, dropout=, attn_precision=, dtype=, device=, operations=', _REASON)
+FeedForward = unsupported_class(__name__, 'FeedForward', 'dim, dim_out=, mult=, glu=, dropout=, dtype=, device=, operations=', _REASON)
+GEGLU = unsupported_class(__name__, 'GEGLU', 'dim_in, dim_out, dtype=, device=, operations=', _REASON)
+SpatialTransformer = unsupported_class(__name__, 'SpatialTransformer', 'in_channels, n_heads, d_head, depth=, dropout=, context_dim=, disable_self_attn=, use_linear=, use_checkpoint=, attn_precision=, dtype=, device=, operations=', _REASON)
+SpatialVideoTransformer = unsupported_class(__name__, 'SpatialVideoTransformer', 'in_channels, n_heads, d_head, depth=, dropout=, use_linear=, context_dim=, use_spatial_context=, timesteps=, merge_strategy=, merge_factor=, time_context_dim=, ff_in=, checkpoint=, time_depth=, disable_self_attn=, disable_temporal_crossattention=, max_time_embed_period=, attn_precision=, dtype=, device=, operations=', _REASON)
+attention_flash = unsupported_function(__name__, 'attention_flash', 'q, k, v, heads, mask=, attn_precision=, skip_reshape=, skip_output_reshape=, **kwargs', "needs the flash_attn, sageattention or xformers CUDA packages, which Kiln does not use")
+attention_sage = unsupported_function(__name__, 'attention_sage', 'q, k, v, heads, mask=, attn_precision=, skip_reshape=, skip_output_reshape=, **kwargs', "needs the flash_attn, sageattention or xformers CUDA packages, which Kiln does not use")
+attention_xformers = unsupported_function(__name__, 'attention_xformers', 'q, k, v, heads, mask=, attn_precision=, skip_reshape=, skip_output_reshape=, **kwargs', "needs the flash_attn, sageattention or xformers CUDA packages, which Kiln does not use")

@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.audio_encoders` package (faces; see comfy/unsupported.py)."""

@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.cldm` package (faces; see comfy/unsupported.py)."""

@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.ace` package (faces; see comfy/unsupported.py)."""

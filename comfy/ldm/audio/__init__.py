@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.audio` package (faces; see comfy/unsupported.py)."""

@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.aura` package (faces; see comfy/unsupported.py)."""

@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.cascade` package (faces; see comfy/unsupported.py)."""

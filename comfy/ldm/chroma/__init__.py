@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.chroma` package (faces; see comfy/unsupported.py)."""

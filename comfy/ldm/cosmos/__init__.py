@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.cosmos` package (faces; see comfy/unsupported.py)."""

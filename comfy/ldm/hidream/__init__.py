@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.hidream` package (faces; see comfy/unsupported.py)."""

@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.hunyuan3d` package (faces; see comfy/unsupported.py)."""

@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.hunyuan3dv2_1` package (faces; see comfy/unsupported.py)."""

@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.hydit` package (faces; see comfy/unsupported.py)."""

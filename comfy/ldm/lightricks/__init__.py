@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.lightricks` package (faces; see comfy/unsupported.py)."""

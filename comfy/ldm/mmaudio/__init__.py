@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.mmaudio` package (faces; see comfy/unsupported.py)."""

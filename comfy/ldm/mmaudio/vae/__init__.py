@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.mmaudio.vae` package (faces; see comfy/unsupported.py)."""

@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.models` package (faces; see comfy/unsupported.py)."""

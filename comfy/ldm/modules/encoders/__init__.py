@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.modules.encoders` package (faces; see comfy/unsupported.py)."""

@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.omnigen` package (faces; see comfy/unsupported.py)."""

@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.pixart` package (faces; see comfy/unsupported.py)."""

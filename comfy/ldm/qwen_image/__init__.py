@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.qwen_image` package (faces; see comfy/unsupported.py)."""

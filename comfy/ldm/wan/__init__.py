@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.ldm.wan` package (faces; see comfy/unsupported.py)."""

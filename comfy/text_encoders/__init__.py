@@ -1,0 +1,1 @@
+"""ComfyUI's `comfy.text_encoders` package (faces; see comfy/unsupported.py)."""

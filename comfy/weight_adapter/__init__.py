@@ -1,0 +1,23 @@
+"""ComfyUI's `comfy.weight_adapter`, as faces: Kiln applies LoRA-family weights with its own code (comfy.lora), not
+ComfyUI's weight adapters.
+
+Every name is importable with ComfyUI's kind and signature and raises UnsupportedError when used
+(comfy/unsupported.py); the adapter classes are re-exported here as ComfyUI's package does.
+"""
+
+from comfy.unsupported import UnsupportedValue
+from comfy.weight_adapter.base import WeightAdapterBase, WeightAdapterTrainBase
+from comfy.weight_adapter.boft import BOFTAdapter
+from comfy.weight_adapter.glora import GLoRAAdapter
+from comfy.weight_adapter.loha import LoHaAdapter
+from comfy.weight_adapter.lokr import LoKrAdapter
+from comfy.weight_adapter.lora import LoRAAdapter
+from comfy.weight_adapter.oft import OFTAdapter
+
+_REASON = "Kiln applies LoRA-family weights with its own code (comfy.lora), not ComfyUI's weight adapters"
+
+adapter_maps = UnsupportedValue(__name__, 'adapter_maps', _REASON)
+adapters = UnsupportedValue(__name__, 'adapters', _REASON)
+
+__all__ = ["BOFTAdapter", "GLoRAAdapter", "LoHaAdapter", "LoKrAdapter", "LoRAAdapter", "OFTAdapter",
+           "WeightAdapterBase", "WeightAdapterTrainBase", "adapter_maps", "adapters"]

@@ -1,0 +1,15 @@
+"""ComfyUI's `comfy_extras.nodes_cond`, as faces: Kiln does not implement this `nodes_cond` node yet.
+
+Every name is importable with ComfyUI's kind and signature and raises UnsupportedError when used (comfy/unsupported.py).
+"""
+
+from comfy.unsupported import unsupported_class, unsupported_function
+
+_REASON = 'Kiln does not implement this `nodes_cond` node yet'
+
+CLIPTextEncodeControlnet = unsupported_class(__name__, 'CLIPTextEncodeControlnet', None, _REASON)
+CondExtension = unsupported_class(__name__, 'CondExtension', None, _REASON)
+T5TokenizerOptions = unsupported_class(__name__, 'T5TokenizerOptions', None, _REASON)
+comfy_entrypoint = unsupported_function(__name__, 'comfy_entrypoint', '', _REASON)
+
+__kiln_faces__ = True  # the node loader imports this module and registers none of its names

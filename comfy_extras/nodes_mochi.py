@@ -1,0 +1,14 @@
+"""ComfyUI's `comfy_extras.nodes_mochi`, as faces: Kiln does not implement this `nodes_mochi` node yet.
+
+Every name is importable with ComfyUI's kind and signature and raises UnsupportedError when used (comfy/unsupported.py).
+"""
+
+from comfy.unsupported import unsupported_class, unsupported_function
+
+_REASON = 'Kiln does not implement this `nodes_mochi` node yet'
+
+EmptyMochiLatentVideo = unsupported_class(__name__, 'EmptyMochiLatentVideo', None, _REASON)
+MochiExtension = unsupported_class(__name__, 'MochiExtension', None, _REASON)
+comfy_entrypoint = unsupported_function(__name__, 'comfy_entrypoint', '', _REASON)
+
+__kiln_faces__ = True  # the node loader imports this module and registers none of its names
