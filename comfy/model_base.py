@@ -181,7 +181,8 @@ class BaseModel(torch.nn.Module):
         """The raw network output for `model_input` [B,C,H,W] at the network's `timestep` [B]."""
         with comfy.cpu_speedups.onednn_convolutions(comfy.cpu_speedups.use_onednn_convolutions(model_input)):
             return self.diffusion_model(model_input, timestep, **self.unet_kwargs(conds, dtype),
-                                        **self.control_residual_kwargs(conds), **self.attention_kwargs(model_input, conds),
+                                        **self.control_residual_kwargs(conds, model_input.shape[0]),
+                                        **self.attention_kwargs(model_input, conds),
                                         return_dict=False)[0]
 
     def attention_kwargs(self, model_input: torch.Tensor, conds: dict[str, Any]) -> dict[str, Any]:
@@ -193,12 +194,12 @@ class BaseModel(torch.nn.Module):
         transformer_options["transformer_index"] = 0
         return {"cross_attention_kwargs": {"transformer_options": transformer_options}}
 
-    def control_residual_kwargs(self, conds: dict[str, Any]) -> dict[str, Any]:
+    def control_residual_kwargs(self, conds: dict[str, Any], batch_size: int | None = None) -> dict[str, Any]:
         """The UNet's inputs for the residuals of the conditioning's ControlNets / T2I-Adapters (`conds["control"]`,
-        ComfyUI's residual dict); none without a control."""
+        ComfyUI's residual dict) for a batch of `batch_size`; none without a control."""
         from comfy.guidance.control import unet_residual_kwargs
 
-        return unet_residual_kwargs(conds.get("control"))
+        return unet_residual_kwargs(conds.get("control"), batch_size)
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor, **conds: torch.Tensor) -> torch.Tensor:
         return self.apply_model(x, sigma, **conds)

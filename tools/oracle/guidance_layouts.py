@@ -24,7 +24,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-import comfy  # noqa: E402,F401  (keeps transformers importable beside the CPU torch)
+import comfy  # noqa: E402,F401,I001  (first: keeps transformers importable beside the CPU torch)
 import torch  # noqa: E402
 
 LAYOUTS = REPO / "tests" / "fixtures" / "comfyui_guidance" / "layouts.json"
@@ -160,7 +160,25 @@ def sdxl() -> dict[str, dict]:
     return files
 
 
-BUILDERS: list[Callable[[], dict[str, dict]]] = [sd15_controlnet, sd15_t2i_adapters, sdxl]
+# An SD3 ControlNet (diffusers' SD3ControlNetModel) for the reduced reference SD3 (tests/fixtures/comfyui/
+# sd3_keys.json: width 128 = depth 2, 64x64 positions): one block, whose output ComfyUI feeds to joint block 0.
+SD3_CONTROLNET = {
+    "patch_size": 2, "in_channels": 16, "num_layers": 1, "attention_head_dim": 64, "num_attention_heads": 2,
+    "joint_attention_dim": 4096, "caption_projection_dim": 128, "pooled_projection_dim": 2048, "out_channels": 16,
+    "pos_embed_max_size": 64,
+}
+
+
+def sd3() -> dict[str, dict]:
+    from diffusers import SD3ControlNetModel
+
+    state = _meta_state(SD3ControlNetModel, **SD3_CONTROLNET)
+    return {"cn-sd3": {"path": "controlnet/kiln-cn-sd3.safetensors", "dtype": "float16", "init": "fanin",
+                       "keys": _keys(state), "seed": 5000000,
+                       "about": "SD3 ControlNet (diffusers' layout), one block, for the reduced reference SD3"}}
+
+
+BUILDERS: list[Callable[[], dict[str, dict]]] = [sd15_controlnet, sd15_t2i_adapters, sdxl, sd3]
 
 
 def main() -> int:
@@ -180,7 +198,7 @@ def main() -> int:
         sys.path.insert(0, str(LAYOUTS.parent))
         import make_guidance_models
 
-        for file_id, spec in files.items():
+        for spec in files.values():
             path = os.path.join(options.hash, spec["path"])
             if os.path.exists(path):
                 spec["sha256"] = make_guidance_models.file_sha256(path)

@@ -1,0 +1,34 @@
+"""Guided generation on SDXL gives ComfyUI's numbers: the runs ComfyUI 0.3.64 recorded on a random SDXL UNet of
+Segmind Vega's depths (the smallest SDXL ComfyUI detects) with the reference CLIP-L / CLIP-G: a ControlNet of
+ComfyUI's SDXL_mid_cnet shape, xinsir's ControlNet-union with SetUnionControlNetType (canny, auto), a rank-8
+Control-LoRA and an SDXL T2I-Adapter (tests/fixtures/comfyui_guidance), replayed through the real server."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from .guidance_runs import cases, replay, start_guidance_server
+
+pytestmark = pytest.mark.asyncio
+
+CASES = cases(("sdxl_",))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, reference_checkpoint, flow_reference_models):
+    base = tmp_path_factory.mktemp("kiln-guidance-sdxl")
+    references = {"checkpoints/ref-sd15.safetensors": reference_checkpoint}
+    for name in ("ref-clip_l.safetensors", "ref-clip_g.safetensors"):
+        references[f"text_encoders/{name}"] = flow_reference_models / "text_encoders" / name
+    kiln = start_guidance_server(base, CASES, references)
+    yield kiln
+    kiln.stop()
+
+
+@pytest.mark.parametrize("case", CASES)
+async def test_recorded_sdxl_guided_run_reproduces_comfyuis_latent_and_image(client, case):
+    summary = await replay(client, case)
+    print(f"{case}: {summary} (threads {os.environ.get('OMP_NUM_THREADS')})")
+
