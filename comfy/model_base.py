@@ -312,9 +312,12 @@ class SD3(BaseModel):
                     dtype: torch.dtype) -> torch.Tensor:
         height, width = model_input.shape[-2:]
         patched = pad_to_patch_size(model_input, int(self.diffusion_model.config.patch_size))
+        from comfy.guidance.control import mmdit_residual_kwargs
+
+        control = mmdit_residual_kwargs(conds.get("control"), len(self.diffusion_model.transformer_blocks))
         output = self.diffusion_model(hidden_states=patched, encoder_hidden_states=conds["c_crossattn"].to(dtype),
                                       pooled_projections=conds["y"].to(dtype), timestep=timestep,
-                                      return_dict=False)[0]
+                                      return_dict=False, **control)[0]
         return output[:, :, :height, :width]
 
 

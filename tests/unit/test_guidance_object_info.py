@@ -20,7 +20,7 @@ RECORDED = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "comfy
 
 # The nodes of issue 17 that Kiln has; the test fails when one is missing from Kiln or from the recording.
 GUIDANCE_NODES = ("ControlNetLoader", "DiffControlNetLoader", "ControlNetApply", "ControlNetApplyAdvanced",
-                  "SetUnionControlNetType", "ControlNetInpaintingAliMamaApply", "Canny")
+                  "SetUnionControlNetType", "ControlNetInpaintingAliMamaApply", "Canny", "ControlNetApplySD3")
 FILE_LISTS = {("ControlNetLoader", "control_net_name"), ("DiffControlNetLoader", "control_net_name")}
 
 
