@@ -370,11 +370,15 @@ class Flux(BaseModel):
         guidance = conds.get("guidance") if self.has_guidance else None
         if self.has_guidance and guidance is None:
             guidance = torch.full((batch,), self.DEFAULT_GUIDANCE, device=model_input.device)
+        from comfy.guidance.control import flux_residual_kwargs
+
+        control = flux_residual_kwargs(conds.get("control"), len(self.diffusion_model.transformer_blocks),
+                                       len(self.diffusion_model.single_transformer_blocks))
         output = self.diffusion_model(
             hidden_states=tokens, encoder_hidden_states=context,
             pooled_projections=conds["y"][:, :int(self.diffusion_model.config.pooled_projection_dim)].to(dtype),
             timestep=timestep.to(dtype), img_ids=image_ids.reshape(rows * columns, 3), txt_ids=text_ids,
-            guidance=None if guidance is None else guidance.to(dtype), return_dict=False)[0]
+            guidance=None if guidance is None else guidance.to(dtype), return_dict=False, **control)[0]
         # b (h w) (c ph pw) -> b c (h ph) (w pw)
         output = (output.reshape(batch, rows, columns, -1, patch, patch).permute(0, 3, 1, 4, 2, 5)
                   .reshape(batch, -1, rows * patch, columns * patch))

@@ -143,3 +143,48 @@ def test_a_control_lora_for_sdxl_on_an_sd15_model_is_an_error_naming_both_famili
     assert isinstance(control, comfy.controlnet.ControlLora)
     with pytest.raises(comfy.controlnet.ControlFamilyError, match=r"made for SDXL models.*is SD1\.x \(SD15\)"):
         control.copy().pre_run(SimpleNamespace(family="SD15"), lambda percent: 1.0 - percent)
+
+
+def test_a_full_size_sd3_controlnet_in_diffusers_layout_is_recognised():
+    from diffusers import SD3ControlNetModel
+
+    from comfy.guidance import mmdit_controlnet
+
+    # InstantX's SD3-Controlnet-Canny: SD3 medium's width (24 heads of 64), six blocks
+    state = _meta(SD3ControlNetModel, num_layers=6, num_attention_heads=24, caption_projection_dim=1536,
+                  pos_embed_max_size=192)
+    control = formats.detect_control(state)
+    assert control.kind == "sd3_diffusers"
+    config = mmdit_controlnet.diffusers_config(control.state_dict)
+    assert (config["num_layers"], config["num_attention_heads"], config["pos_embed_max_size"]) == (6, 24, 192)
+
+
+def test_a_full_size_xlabs_flux_controlnet_is_recognised():
+    from comfy.families import flux
+    from comfy.guidance import flux_controlnet
+
+    config = {"hidden_size": 3072, "head_dim": 128, "mlp_ratio": 4.0, "depth": 2, "depth_single_blocks": 0,
+              "context_in_dim": 4096, "vec_in_dim": 768, "in_channels": 16, "out_channels": 16, "patch_size": 2,
+              "guidance_embed": True}
+    state = {key: torch.empty(value, device="meta") for key, value in flux.original_layout(config).items()
+             if not key.startswith("final_layer.")}
+    state.update({f"controlnet_blocks.{index}.weight": torch.empty((3072, 3072), device="meta") for index in (0, 1)})
+    state["pos_embed_input.weight"] = torch.empty((3072, 64), device="meta")
+    with torch.device("meta"):
+        encoder = flux_controlnet.HintEncoder()
+    state.update({flux_controlnet.HINT_PREFIX + key: value for key, value in encoder.layers.state_dict().items()})
+    control = formats.detect_control(state)
+    assert control.kind == "flux_xlabs"
+
+
+def test_a_full_size_instantx_flux_controlnet_is_recognised():
+    from diffusers import FluxControlNetModel
+
+    from comfy.guidance import flux_controlnet
+
+    # InstantX's FLUX.1-dev-Controlnet-Canny: five double and ten single blocks at FLUX.1's width
+    control = formats.detect_control(_meta(FluxControlNetModel, num_layers=5, num_single_layers=10,
+                                           guidance_embeds=True))
+    assert control.kind == "flux_instantx"
+    config = flux_controlnet.instantx_config(control.state_dict)
+    assert (config["num_layers"], config["num_single_layers"], config["num_attention_heads"]) == (5, 10, 24)

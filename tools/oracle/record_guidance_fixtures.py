@@ -218,6 +218,40 @@ def sd3_control() -> dict:
     return graph
 
 
+def _flux_base(positive=("14", 0), negative=("13", 0)) -> dict:
+    """The reduced reference FLUX.1-dev (one double, one single block) with CLIP-L + the fp8 T5-XXL, as the flow
+    fixtures' flux_dev case runs it (cfg 1, FluxGuidance 3.5, a zeroed negative)."""
+    graph = _sd3_base(positive=positive, negative=negative)
+    del graph["7"]
+    graph["3"]["inputs"]["cfg"] = 1.0
+    graph["11"] = {"class_type": "DualCLIPLoader", "inputs": {"clip_name1": "ref-clip_l.safetensors",
+                                                               "clip_name2": "ref-t5xxl_fp8_e4m3fn.safetensors",
+                                                               "type": "flux"}}
+    graph["12"]["inputs"]["unet_name"] = "ref-flux-dev.safetensors"
+    graph["13"] = {"class_type": "ConditioningZeroOut", "inputs": {"conditioning": ["6", 0]}}
+    graph["14"] = {"class_type": "FluxGuidance", "inputs": {"conditioning": ["6", 0], "guidance": 3.5}}
+    return graph
+
+
+def flux_xlabs_control() -> dict:
+    """The XLabs ControlNet through ControlNetApplyAdvanced (no VAE: it encodes the pixels itself)."""
+    graph = _flux_base(positive=("22", 0), negative=("22", 1))
+    graph["20"] = _load_image()
+    graph["21"] = {"class_type": "ControlNetLoader", "inputs": {"control_net_name": "kiln-cn-flux-xlabs.safetensors"}}
+    graph["22"] = _apply_advanced(("14", 0), ("13", 0), ("21", 0), ("20", 0), 0.7, 0.0, 1.0)
+    return graph
+
+
+def flux_instantx_control() -> dict:
+    """The InstantX ControlNet through ControlNetApplyAdvanced with the VAE (it reads the encoded hint)."""
+    graph = _flux_base(positive=("22", 0), negative=("22", 1))
+    graph["20"] = _load_image()
+    graph["21"] = {"class_type": "ControlNetLoader",
+                   "inputs": {"control_net_name": "kiln-cn-flux-instantx.safetensors"}}
+    graph["22"] = _apply_advanced(("14", 0), ("13", 0), ("21", 0), ("20", 0), 0.8, 0.0, 0.8, vae=("15", 0))
+    return graph
+
+
 # name, batch, graph builder, model files (layout ids), reference files (folder, name), tolerances, what it shows
 CASES: list[dict] = [
     {"name": "sd15_base", "batch": "sd15", "graph": _sd15_base, "files": [], "internal": True},
@@ -265,7 +299,17 @@ CASES += [
     {"name": "sd3_controlnet", "batch": "sd3", "files": ["cn-sd3"], "graph": sd3_control,
      "about": "SD3 ControlNet (diffusers' layout, one block) through ControlNetApplySD3 on the reduced SD3"},
 ]
-BATCH_BASE = {"sd15": "sd15_base", "sdxl": "sdxl_base", "sd3": "sd3_base"}
+CASES += [
+    {"name": "flux_base", "batch": "flux", "graph": _flux_base, "files": [], "internal": True},
+    {"name": "flux_controlnet_xlabs", "batch": "flux", "files": ["cn-flux-xlabs"], "graph": flux_xlabs_control,
+     "tolerances": T5_TOLERANCES,
+     "about": "an XLabs FLUX.1 ControlNet (one double block) on the reduced FLUX.1-dev, strength 0.7"},
+    {"name": "flux_controlnet_instantx", "batch": "flux", "files": ["cn-flux-instantx"],
+     "graph": flux_instantx_control, "tolerances": T5_TOLERANCES,
+     "about": "an InstantX FLUX.1 ControlNet (one double, one single block) with the VAE, strength 0.8 for the "
+              "first 80 %"},
+]
+BATCH_BASE = {"sd15": "sd15_base", "sdxl": "sdxl_base", "sd3": "sd3_base", "flux": "flux_base"}
 
 # --------------------------------------------------------------------------------------------------------------
 # the server
