@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=1 python bench/sampling.py [--checkpoint PATH] [--size 64] [--steps 10] [--threads 1]
                                               [--repeats 3] [--decode-repeats 1] [--no-cold] [--onednn off]
+                                              [--controlnet PATH]
 
 The workflow is the standard one (CheckpointLoaderSimple → CLIPTextEncode ×2 → EmptyLatentImage → KSampler
 euler/normal, cfg 7 → VAEDecode) on ComfyUI's reference checkpoint: random weights in the SD1.5 layout, built by
@@ -22,6 +23,10 @@ It prints, as plain lines:
   of both; and the largest difference of the final latents (a sanity check, not a test). While diffusers
   runs, the UNet's modules are switched back to torch's plain classes (`comfy.cpu_speedups.plain_modules`),
   so the baseline is stock diffusers code on the same weights.
+- with `--controlnet PATH` (an SD1.5 ControlNet, e.g. the full-size random one
+  `tests/fixtures/comfyui_guidance/make_guidance_models.py cn-sd15 DIR` writes to DIR/controlnet/), the per-step
+  cost of Kiln's KSampler with that ControlNet applied to both prompts (ControlNetApplyAdvanced, strength 1, all
+  steps) next to plain sampling, interleaved.
 """
 
 from __future__ import annotations
@@ -303,6 +308,34 @@ def side_by_side(nodes, model, vae, positive, negative, options: argparse.Namesp
           f"{'are whole numbers, so both schedules agree exactly' if whole else 'are fractional: ComfyUI interpolates log-sigma, diffusers sigma, so a small difference is expected'}")
 
 
+def controlnet_cost(nodes, model, positive, negative, options: argparse.Namespace) -> None:
+    """Seconds per step of KSampler with one ControlNet on both prompts, next to plain sampling."""
+    import torch
+
+    import comfy.controlnet
+    from core_nodes.controlnet import apply_control
+
+    size, steps = options.size, options.steps
+    control_net = comfy.controlnet.load_controlnet(options.controlnet)
+    ramp = torch.linspace(0, 1, size)
+    hint = torch.stack([ramp[None, :].expand(size, size), ramp[:, None].expand(size, size),
+                        (ramp[None, :] * ramp[:, None])], -1)[None]
+    guided = apply_control(positive, negative, control_net, hint, 1.0, 0.0, 1.0)
+    latent = nodes.NODE_CLASS_MAPPINGS["EmptyLatentImage"]().generate(size, size, 1)[0]
+    ksampler = nodes.NODE_CLASS_MAPPINGS["KSampler"]()
+    plain_times, guided_times = [], []
+    with torch.inference_mode():
+        for _ in range(options.repeats):
+            for conds, times in (((positive, negative), plain_times), (guided, guided_times)):
+                started = time.perf_counter()
+                ksampler.sample(model, SEED, steps, CFG, "euler", "normal", *conds, latent)
+                times.append((time.perf_counter() - started) / steps)
+    plain, with_control = statistics.median(plain_times), statistics.median(guided_times)
+    print(f"ControlNet {os.path.basename(options.controlnet)}, {size}x{size}, {steps} euler steps, cfg {CFG:g}, "
+          f"median of {options.repeats}: plain {plain:.3f} s/step | with one ControlNet {with_control:.3f} s/step | "
+          f"ControlNet adds {with_control - plain:.3f} s/step ({with_control / plain:.2f}x)")
+
+
 # -- main ----------------------------------------------------------------------------------------------------------
 
 def ensure_checkpoint(path: str | None) -> str:
@@ -330,6 +363,8 @@ def main() -> None:
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start subprocess")
     parser.add_argument("--onednn", choices=("on", "off"), default="on", help="diagnostic: 'off' runs both "
                         "stacks with torch.backends.mkldnn disabled (default on, as the server runs)")
+    parser.add_argument("--controlnet", help="an SD1.5 ControlNet file: also report KSampler's per-step cost with "
+                        "it next to plain sampling")
     parser.add_argument("--cold-start-child", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     options.checkpoint = ensure_checkpoint(options.checkpoint)
@@ -359,6 +394,8 @@ def main() -> None:
     del clip
     positive, negative = executor.caches.outputs.get("6")[0][0], executor.caches.outputs.get("7")[0][0]
     side_by_side(nodes, model, vae, positive, negative, options)
+    if options.controlnet:
+        controlnet_cost(nodes, model, positive, negative, options)
 
     del model, vae, positive, negative
     rss_before = current_rss_bytes()

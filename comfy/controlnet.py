@@ -44,7 +44,9 @@ def load_controlnet_state_dict(state_dict: dict[str, Any], model: Any = None, mo
     control = formats.detect_control(state_dict)
     dtype = model_options.get("dtype") or _network_dtype()
     if control.kind == "control_lora":
-        return ControlLora(control.state_dict, model_options=model_options)
+        control_lora = ControlLora(control.state_dict, model_options=model_options)
+        control_lora.made_for = formats.control_lora_family_group(control.state_dict)
+        return control_lora
     if control.kind in ("sd_original", "sd_diffusers", "sd_union"):
         from comfy.guidance import sd_controlnet
 

@@ -181,7 +181,8 @@ class BaseModel(torch.nn.Module):
         """The raw network output for `model_input` [B,C,H,W] at the network's `timestep` [B]."""
         with comfy.cpu_speedups.onednn_convolutions(comfy.cpu_speedups.use_onednn_convolutions(model_input)):
             return self.diffusion_model(model_input, timestep, **self.unet_kwargs(conds, dtype),
-                                        **self.control_residual_kwargs(conds), **self.attention_kwargs(model_input, conds),
+                                        **self.control_residual_kwargs(conds, model_input.shape[0]),
+                                        **self.attention_kwargs(model_input, conds),
                                         return_dict=False)[0]
 
     def attention_kwargs(self, model_input: torch.Tensor, conds: dict[str, Any]) -> dict[str, Any]:
@@ -193,12 +194,12 @@ class BaseModel(torch.nn.Module):
         transformer_options["transformer_index"] = 0
         return {"cross_attention_kwargs": {"transformer_options": transformer_options}}
 
-    def control_residual_kwargs(self, conds: dict[str, Any]) -> dict[str, Any]:
+    def control_residual_kwargs(self, conds: dict[str, Any], batch_size: int | None = None) -> dict[str, Any]:
         """The UNet's inputs for the residuals of the conditioning's ControlNets / T2I-Adapters (`conds["control"]`,
-        ComfyUI's residual dict); none without a control."""
+        ComfyUI's residual dict) for a batch of `batch_size`; none without a control."""
         from comfy.guidance.control import unet_residual_kwargs
 
-        return unet_residual_kwargs(conds.get("control"))
+        return unet_residual_kwargs(conds.get("control"), batch_size)
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor, **conds: torch.Tensor) -> torch.Tensor:
         return self.apply_model(x, sigma, **conds)
@@ -311,9 +312,12 @@ class SD3(BaseModel):
                     dtype: torch.dtype) -> torch.Tensor:
         height, width = model_input.shape[-2:]
         patched = pad_to_patch_size(model_input, int(self.diffusion_model.config.patch_size))
+        from comfy.guidance.control import mmdit_residual_kwargs
+
+        control = mmdit_residual_kwargs(conds.get("control"), len(self.diffusion_model.transformer_blocks))
         output = self.diffusion_model(hidden_states=patched, encoder_hidden_states=conds["c_crossattn"].to(dtype),
                                       pooled_projections=conds["y"].to(dtype), timestep=timestep,
-                                      return_dict=False)[0]
+                                      return_dict=False, **control)[0]
         return output[:, :, :height, :width]
 
 
@@ -366,11 +370,15 @@ class Flux(BaseModel):
         guidance = conds.get("guidance") if self.has_guidance else None
         if self.has_guidance and guidance is None:
             guidance = torch.full((batch,), self.DEFAULT_GUIDANCE, device=model_input.device)
+        from comfy.guidance.control import flux_residual_kwargs
+
+        control = flux_residual_kwargs(conds.get("control"), len(self.diffusion_model.transformer_blocks),
+                                       len(self.diffusion_model.single_transformer_blocks))
         output = self.diffusion_model(
             hidden_states=tokens, encoder_hidden_states=context,
             pooled_projections=conds["y"][:, :int(self.diffusion_model.config.pooled_projection_dim)].to(dtype),
             timestep=timestep.to(dtype), img_ids=image_ids.reshape(rows * columns, 3), txt_ids=text_ids,
-            guidance=None if guidance is None else guidance.to(dtype), return_dict=False)[0]
+            guidance=None if guidance is None else guidance.to(dtype), return_dict=False, **control)[0]
         # b (h w) (c ph pw) -> b c (h ph) (w pw)
         output = (output.reshape(batch, rows, columns, -1, patch, patch).permute(0, 3, 1, 4, 2, 5)
                   .reshape(batch, -1, rows * patch, columns * patch))

@@ -99,7 +99,9 @@ class RegisteredNodeInterfaces(Mapping):
         if node_class not in self._built:
             if node_class not in _node_registry().NODE_CLASS_MAPPINGS:
                 raise KeyError(node_class)
-            self._built[node_class] = node_info(node_class)
+            # as clients read it from /object_info (JSON: a V3 node's tuples become lists, which the workflow
+            # converter expects)
+            self._built[node_class] = json.loads(json.dumps(node_info(node_class)))
         return self._built[node_class]
 
     def __iter__(self) -> Iterator[str]:

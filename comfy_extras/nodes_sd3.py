@@ -1,5 +1,5 @@
-"""Stable Diffusion 3 nodes: its three text encoders loaded as one CLIP, its empty 16-channel latent and its
-three-prompt text encoding (CLIP-L, CLIP-G and T5-XXL)."""
+"""Stable Diffusion 3 nodes: its three text encoders loaded as one CLIP, its empty 16-channel latent, its
+three-prompt text encoding (CLIP-L, CLIP-G and T5-XXL) and the ControlNet apply node with a VAE."""
 
 from __future__ import annotations
 
@@ -86,9 +86,36 @@ class CLIPTextEncodeSD3(io.ComfyNode):
     encode = execute  # ComfyUI's classic method name
 
 
+class ControlNetApplySD3(io.ComfyNode):
+    """ControlNetApplyAdvanced with a required VAE, for nets that read the encoded hint (SD3's); deprecated in
+    ComfyUI since ControlNetApplyAdvanced took an optional VAE."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="ControlNetApplySD3", display_name="Apply Controlnet with VAE",
+                         category="conditioning/controlnet", is_deprecated=True,
+                         inputs=[io.Conditioning.Input("positive"), io.Conditioning.Input("negative"),
+                                 io.ControlNet.Input("control_net"), io.Vae.Input("vae"), io.Image.Input("image"),
+                                 io.Float.Input("strength", default=1.0, min=0.0, max=10.0, step=0.01),
+                                 io.Float.Input("start_percent", default=0.0, min=0.0, max=1.0, step=0.001),
+                                 io.Float.Input("end_percent", default=1.0, min=0.0, max=1.0, step=0.001)],
+                         outputs=[io.Conditioning.Output(display_name="positive"),
+                                  io.Conditioning.Output(display_name="negative")])
+
+    @classmethod
+    def execute(cls, positive, negative, control_net, vae, image, strength: float, start_percent: float,
+                end_percent: float) -> io.NodeOutput:
+        from core_nodes.controlnet import apply_control
+
+        return io.NodeOutput(*apply_control(positive, negative, control_net, image, strength, start_percent,
+                                            end_percent, vae=vae))
+
+    apply_controlnet = execute  # ComfyUI's classic method name
+
+
 class SD3Extension(ComfyExtension):
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return [TripleCLIPLoader, EmptySD3LatentImage, CLIPTextEncodeSD3]
+        return [TripleCLIPLoader, EmptySD3LatentImage, CLIPTextEncodeSD3, ControlNetApplySD3]
 
 
 async def comfy_entrypoint() -> SD3Extension:
@@ -100,5 +127,4 @@ from comfy.unsupported import unsupported_class  # noqa: E402
 
 _REASON = 'Kiln does not implement this `nodes_sd3` node yet'
 
-ControlNetApplySD3 = unsupported_class(__name__, 'ControlNetApplySD3', None, _REASON)
 SkipLayerGuidanceSD3 = unsupported_class(__name__, 'SkipLayerGuidanceSD3', None, _REASON)

@@ -297,6 +297,23 @@ def tiny_lora_sd1_state_dict(seed: int = 0, rank: int = 4, alpha: float = 2.0) -
     return lora
 
 
+def tiny_controlnet_sd15_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
+    """An SD1.5 ControlNet for the tiny SD15 family in lllyasviel's layout (`control_model.*`, fp16): diffusers'
+    `ControlNetModel.from_unet` of the tiny UNet, every tensor perturbed (its zero convolutions too, so it acts)."""
+    from diffusers import ControlNetModel
+
+    from comfy.guidance import formats, sd_controlnet
+
+    models = build_tiny_models("SD15", seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        network = ControlNetModel.from_unet(models.unet, conditioning_embedding_out_channels=(16, 32, 96, 256))
+    _perturb_and_round(network, torch.Generator().manual_seed(seed + 2))
+    state = network.state_dict()
+    names = sd_controlnet.ldm_names(list(state), int(network.config.layers_per_block))
+    return {formats.SD_ORIGINAL_PREFIX + names[key]: value.half() for key, value in state.items()}
+
+
 def write_safetensors(path: str | Path, state_dict: dict[str, torch.Tensor]) -> Path:
     """Save `state_dict` with safetensors (contiguous tensors, no metadata); returns the path."""
     path = Path(path)

@@ -61,6 +61,8 @@ class ModelFile:
 
 # (pattern on the file name, folder, kind, family). The first match wins.
 _FILE_RULES: list[tuple[str, str, str, str]] = [
+    (r"^control_v11\w*_sd15_|^control_sd15_", "controlnet", "sd15_controlnet", "SD1.x"),
+    (r"^sd3\.5_large_controlnet", "controlnet", "sd35_controlnet", "SD3.5 ControlNet"),
     (r"^(v1-5|dreamshaper|DreamShaper)", "checkpoints", "sd15", "SD1.x"),
     (r"^v2-1_768", "checkpoints", "sd21_v", "SD2.x"),
     (r"^512-inpainting", "checkpoints", "sd2_inpaint", "SD2.x"),
@@ -79,7 +81,7 @@ _FILE_RULES: list[tuple[str, str, str, str]] = [
 ]
 _WRITABLE = {"sd15", "sd21_v", "sd2_inpaint", "sdxl", "sdxl_refiner", "flux_schnell_checkpoint", "flux_dev_checkpoint",
              "flux_schnell_model", "flux_dev_model", "vae16", "sd_vae", "flux_clip_l", "flux_t5", "sd3_checkpoint",
-             "sd15_lora", "esrgan_x4"}
+             "sd15_lora", "esrgan_x4", "sd15_controlnet"}
 _LOADER_INPUTS = {  # class -> {input: models folder}
     "CheckpointLoaderSimple": {"ckpt_name": "checkpoints"},
     "UNETLoader": {"unet_name": "diffusion_models"},
@@ -89,6 +91,8 @@ _LOADER_INPUTS = {  # class -> {input: models folder}
     "LoraLoader": {"lora_name": "loras"},
     "LoraLoaderModelOnly": {"lora_name": "loras"},
     "UpscaleModelLoader": {"model_name": "upscale_models"},
+    "ControlNetLoader": {"control_net_name": "controlnet"},
+    "DiffControlNetLoader": {"control_net_name": "controlnet"},
 }
 
 
@@ -129,6 +133,8 @@ def write_model(file: ModelFile, models_dir: Path) -> None:
         return
     if kind == "sd_vae":
         factory.write_safetensors(path, factory.tiny_vae_state_dict(0)[0])
+    elif kind == "sd15_controlnet":
+        factory.write_safetensors(path, factory.tiny_controlnet_sd15_state_dict())
     elif kind == "sd15_lora":
         factory.write_safetensors(path, factory.tiny_lora_sd1_state_dict(0))
     elif kind == "flux_schnell_checkpoint":
@@ -209,7 +215,7 @@ def write_input_images(prompt: dict, input_dir: Path) -> None:
     for entry in prompt.values():
         name = entry["inputs"].get("image") if entry["class_type"] == "LoadImage" else None
         if isinstance(name, str) and not (input_dir / name).exists():
-            input_dir.mkdir(parents=True, exist_ok=True)
+            (input_dir / name).parent.mkdir(parents=True, exist_ok=True)  # names may have a subfolder ("pasted/")
             image = Image.new("RGBA", (TEST_SIZE, TEST_SIZE), (120, 90, 200, 255))
             image.paste((0, 0, 0, 0), (16, 16, 48, 48))  # a transparent hole: an inpainting mask
             image.save(input_dir / name)

@@ -407,11 +407,13 @@ def _zero_if_none(value: torch.Tensor | None) -> torch.Tensor:
     return value if value is not None else torch.zeros(())
 
 
-def unet_residual_kwargs(control: dict[str, list] | None) -> dict[str, Any]:
+def unet_residual_kwargs(control: dict[str, list] | None, batch_size: int | None = None) -> dict[str, Any]:
     """The `UNet2DConditionModel` keyword arguments for ComfyUI's residual dict: "output" (one per input block,
     added to the skip connections) -> `down_block_additional_residuals`, "middle" ->
     `mid_block_additional_residual`, the T2I-Adapter's "input" features (added at the end of each level) ->
-    `down_intrablock_additional_residuals`, with an adapter's middle feature last when there is no ControlNet."""
+    `down_intrablock_additional_residuals`, with an adapter's middle feature last when there is no ControlNet.
+    `batch_size`: the UNet's batch, to which an adapter's features (computed once for a one-image hint) are
+    expanded (diffusers adds the middle feature only when its shape equals the sample's; ComfyUI broadcasts)."""
     if not control:
         return {}
     kwargs: dict[str, Any] = {}
@@ -424,6 +426,9 @@ def unet_residual_kwargs(control: dict[str, list] | None) -> dict[str, Any]:
     elif middle:
         intrablock.append(middle[-1])
     if intrablock:
+        if batch_size is not None:
+            intrablock = [value.expand(batch_size, *value.shape[1:]) if value.shape[0] == 1 else value
+                          for value in intrablock]
         kwargs["down_intrablock_additional_residuals"] = intrablock
     return kwargs
 

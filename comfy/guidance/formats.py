@@ -142,6 +142,21 @@ _FAMILY_GROUPS = {
 }
 
 
+# A Control-LoRA holds no UNet of its own; the width of its cross-attention inputs (the text encoder's) tells the
+# family it was made for.
+_CONTROL_LORA_CONTEXT_GROUPS = {768: "SD1.x", 1024: "SD2.x", 2048: "SDXL", 1280: "SDXL refiner"}
+_CROSS_ATTENTION_KEY_SUFFIXES = (".attn2.to_k.down", ".attn2.to_k.weight")
+
+
+def control_lora_family_group(state_dict: Mapping[str, Any]) -> str | None:
+    """The family group a Control-LoRA was made for, from its cross-attention input width; None when no
+    cross-attention key is there."""
+    for key, value in state_dict.items():
+        if key.endswith(_CROSS_ATTENTION_KEY_SUFFIXES):
+            return _CONTROL_LORA_CONTEXT_GROUPS.get(int(value.shape[-1]))
+    return None
+
+
 def family_group(family_name: str | None) -> str | None:
     """The family group of a Kiln family name ("SD15_inpaint" -> "SD1.x", "FluxInpaint" -> "FLUX.1"); None for
     a name Kiln does not group."""

@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+import comfy.cpu_speedups
 from comfy import families
 from comfy.families import unet
 from comfy.families.base import WeightLoadError
@@ -187,6 +188,13 @@ class ControlNetwork(torch.nn.Module):
         if self.network.config.addition_embed_type is None:
             return None
         return {"text_embeds": text_embeds, "time_ids": time_ids}
+
+    def __call__(self, *args: Any, **kwargs: Any) -> dict[str, list]:
+        # The UNet's CPU convolution choice (oneDNN only for large latents: slower on small feature maps), which
+        # sampling sets around the UNet alone; the ControlNet runs before it.
+        x = kwargs.get("x", args[0] if args else None)
+        with comfy.cpu_speedups.onednn_convolutions(comfy.cpu_speedups.use_onednn_convolutions(x)):
+            return super().__call__(*args, **kwargs)
 
     def forward(self, x: torch.Tensor, hint: torch.Tensor, timesteps: torch.Tensor, context: torch.Tensor,
                 text_embeds: torch.Tensor | None = None, time_ids: torch.Tensor | None = None,

@@ -47,11 +47,12 @@ def link(source: Path, target: Path) -> None:
         target.symlink_to(source)
 
 
-def start_guidance_server(base: Path, case_names: list[str], references: dict[str, Path]) -> KilnServer:
-    """A server whose models folder holds the cases' guidance files (built) and reference files (linked from
-    `references`: "folder/name" -> path), and whose input folder holds the hint images."""
+def start_guidance_server(base: Path, case_names: list[str], references: dict[str, Path],
+                          extra_files: tuple[str, ...] = ()) -> KilnServer:
+    """A server whose models folder holds the cases' guidance files and `extra_files` (built) and reference files
+    (linked from `references`: "folder/name" -> path), and whose input folder holds the hint images."""
     models = base / "models"
-    file_ids: list[str] = []
+    file_ids: list[str] = list(extra_files)
     for case in case_names:
         for file_id in recorded(case)["guidance_files"]:
             if file_id not in file_ids:

@@ -166,3 +166,21 @@ def test_bad_graphs_name_the_node_and_the_input(break_it, node_id, input_name, m
 def test_only_graphs_with_nodes_and_links_are_ui_workflows():
     assert is_ui_workflow(basic_graph())
     assert not is_ui_workflow({"3": {"class_type": "Sampler", "inputs": {}}})
+
+
+def test_the_registered_interfaces_convert_a_v3_nodes_widgets():
+    """The server converts with the registered nodes' /object_info entries as clients read them (JSON lists):
+    a V3 node's entry, rendered with tuples, still maps its widget values (EmptySD3LatentImage)."""
+    import nodes
+    from comfy_execution import node_loading
+    from comfy_execution.node_info import RegisteredNodeInterfaces
+
+    saved = dict(nodes.NODE_CLASS_MAPPINGS)
+    try:
+        node_loading.init_builtin_extra_nodes()
+        prompt = convert_workflow(workflow([node(27, "EmptySD3LatentImage", [64, 48, 2],
+                                                 outputs=[("LATENT", [])])], []), RegisteredNodeInterfaces())
+    finally:
+        nodes.NODE_CLASS_MAPPINGS.clear()
+        nodes.NODE_CLASS_MAPPINGS.update(saved)
+    assert prompt["27"]["inputs"] == {"width": 64, "height": 48, "batch_size": 2}

@@ -24,7 +24,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-import comfy  # noqa: E402,F401  (keeps transformers importable beside the CPU torch)
+import comfy  # noqa: E402,F401,I001  (first: keeps transformers importable beside the CPU torch)
 import torch  # noqa: E402
 
 LAYOUTS = REPO / "tests" / "fixtures" / "comfyui_guidance" / "layouts.json"
@@ -160,7 +160,63 @@ def sdxl() -> dict[str, dict]:
     return files
 
 
-BUILDERS: list[Callable[[], dict[str, dict]]] = [sd15_controlnet, sd15_t2i_adapters, sdxl]
+# An SD3 ControlNet (diffusers' SD3ControlNetModel) for the reduced reference SD3 (tests/fixtures/comfyui/
+# sd3_keys.json: width 128 = depth 2, 64x64 positions): one block, whose output ComfyUI feeds to joint block 0.
+SD3_CONTROLNET = {
+    "patch_size": 2, "in_channels": 16, "num_layers": 1, "attention_head_dim": 64, "num_attention_heads": 2,
+    "joint_attention_dim": 4096, "caption_projection_dim": 128, "pooled_projection_dim": 2048, "out_channels": 16,
+    "pos_embed_max_size": 64,
+}
+
+
+def sd3() -> dict[str, dict]:
+    from diffusers import SD3ControlNetModel
+
+    state = _meta_state(SD3ControlNetModel, **SD3_CONTROLNET)
+    return {"cn-sd3": {"path": "controlnet/kiln-cn-sd3.safetensors", "dtype": "float16", "init": "fanin",
+                       "keys": _keys(state), "seed": 5000000,
+                       "about": "SD3 ControlNet (diffusers' layout), one block, for the reduced reference SD3"}}
+
+
+# An XLabs FLUX.1 ControlNet of one double block (XLabs' own have two) at FLUX.1's full width, for the reduced
+# reference FLUX.1-dev (tests/fixtures/comfyui/flux_keys.json: one double and one single block).
+FLUX_XLABS_CONTROLNET = {
+    "hidden_size": 3072, "head_dim": 128, "mlp_ratio": 4.0, "depth": 1, "depth_single_blocks": 0,
+    "context_in_dim": 4096, "vec_in_dim": 768, "in_channels": 16, "out_channels": 16, "patch_size": 2,
+    "guidance_embed": True,
+}
+
+
+def flux_controlnets() -> dict[str, dict]:
+    from comfy.families import flux
+    from comfy.guidance import flux_controlnet
+
+    layout = {key: value for key, value in flux.original_layout(FLUX_XLABS_CONTROLNET).items()
+              if not key.startswith("final_layer.")}
+    hidden = FLUX_XLABS_CONTROLNET["hidden_size"]
+    for index in range(FLUX_XLABS_CONTROLNET["depth"]):
+        layout[f"{flux_controlnet.CONTROL_BLOCKS_PREFIX}{index}.weight"] = (hidden, hidden)
+        layout[f"{flux_controlnet.CONTROL_BLOCKS_PREFIX}{index}.bias"] = (hidden,)
+    layout[flux_controlnet.HINT_EMBEDDER_PREFIX + "weight"] = (hidden, 16 * 4)
+    layout[flux_controlnet.HINT_EMBEDDER_PREFIX + "bias"] = (hidden,)
+    with torch.device("meta"):
+        encoder = flux_controlnet.HintEncoder()
+    for key, value in encoder.layers.state_dict().items():
+        layout[flux_controlnet.HINT_PREFIX + key] = tuple(value.shape)
+    from diffusers import FluxControlNetModel
+
+    instantx = _meta_state(FluxControlNetModel, num_layers=1, num_single_layers=1, guidance_embeds=True)
+    return {"cn-flux-instantx": {"path": "controlnet/kiln-cn-flux-instantx.safetensors", "dtype": "float16",
+                                 "init": "fanin", "keys": _keys(instantx), "seed": 7000000,
+                                 "about": "an InstantX FLUX.1 ControlNet (diffusers' layout), one double and one "
+                                          "single block, full width"},
+            "cn-flux-xlabs": {"path": "controlnet/kiln-cn-flux-xlabs.safetensors", "dtype": "float16",
+                              "init": "fanin", "keys": _keys(layout), "seed": 6000000,
+                              "gains": {flux_controlnet.HINT_PREFIX: 1.7},
+                              "about": "an XLabs FLUX.1 ControlNet (BFL names), one double block, full width"}}
+
+
+BUILDERS: list[Callable[[], dict[str, dict]]] = [sd15_controlnet, sd15_t2i_adapters, sdxl, sd3, flux_controlnets]
 
 
 def main() -> int:
@@ -180,7 +236,7 @@ def main() -> int:
         sys.path.insert(0, str(LAYOUTS.parent))
         import make_guidance_models
 
-        for file_id, spec in files.items():
+        for spec in files.values():
             path = os.path.join(options.hash, spec["path"])
             if os.path.exists(path):
                 spec["sha256"] = make_guidance_models.file_sha256(path)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime
-import hashlib
 import io
 import json
 import os
@@ -155,6 +154,104 @@ def canny_graph() -> dict:
     return graph
 
 
+def _sdxl_base(positive=("6", 0), negative=("7", 0)) -> dict:
+    """The Vega-shaped SDXL UNet with the reference CLIP-L / CLIP-G (DualCLIPLoader sdxl); the reference SD1.5
+    checkpoint's VAE decodes (the same 4-channel LDM VAE)."""
+    graph = _sd15_base(positive=positive, negative=negative)
+    graph["3"]["inputs"]["model"] = ["11", 0]
+    graph["4"] = {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "ref-sd15.safetensors"}}
+    graph["11"] = {"class_type": "UNETLoader", "inputs": {"unet_name": "kiln-sdxl-vega.safetensors",
+                                                           "weight_dtype": "default"}}
+    graph["12"] = {"class_type": "DualCLIPLoader", "inputs": {"clip_name1": "ref-clip_l.safetensors",
+                                                               "clip_name2": "ref-clip_g.safetensors",
+                                                               "type": "sdxl", "device": "default"}}
+    graph["6"]["inputs"]["clip"] = ["12", 0]
+    graph["7"]["inputs"]["clip"] = ["12", 0]
+    return graph
+
+
+def sdxl_single_control(file_name: str, strength: float = 0.9, start: float = 0.0, end: float = 1.0,
+                        union_type: str | None = None, canny: bool = False) -> dict:
+    graph = _sdxl_base(positive=("22", 0), negative=("22", 1))
+    graph["20"] = _load_image()
+    graph["21"] = {"class_type": "ControlNetLoader", "inputs": {"control_net_name": file_name}}
+    control = ("21", 0)
+    if union_type is not None:
+        graph["27"] = {"class_type": "SetUnionControlNetType", "inputs": {"control_net": ["21", 0],
+                                                                          "type": union_type}}
+        control = ("27", 0)
+    image = ("20", 0)
+    if canny:
+        graph["26"] = {"class_type": "Canny", "inputs": {"image": ["20", 0], "low_threshold": 0.2,
+                                                          "high_threshold": 0.5}}
+        image = ("26", 0)
+    graph["22"] = _apply_advanced(("6", 0), ("7", 0), control, image, strength, start, end)
+    return graph
+
+
+def _sd3_base(positive=("6", 0), negative=("7", 0)) -> dict:
+    """The reduced reference SD3 in parts (its MMDiT, CLIP-L + CLIP-G without T5, the 16-channel VAE), as the
+    flow fixtures' sd3_parts case runs it."""
+    graph = _sd15_base(cfg=4.0, positive=positive, negative=negative)
+    del graph["4"]
+    graph["3"]["inputs"].update(scheduler="simple", model=["12", 0])
+    graph["5"] = {"class_type": "EmptySD3LatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}}
+    graph["11"] = {"class_type": "DualCLIPLoader", "inputs": {"clip_name1": "ref-clip_l.safetensors",
+                                                               "clip_name2": "ref-clip_g.safetensors", "type": "sd3"}}
+    graph["12"] = {"class_type": "UNETLoader", "inputs": {"unet_name": "ref-sd3-mmdit.safetensors",
+                                                           "weight_dtype": "default"}}
+    graph["15"] = {"class_type": "VAELoader", "inputs": {"vae_name": "ref-vae16.safetensors"}}
+    graph["6"]["inputs"]["clip"] = ["11", 0]
+    graph["7"]["inputs"]["clip"] = ["11", 0]
+    graph["8"]["inputs"]["vae"] = ["15", 0]
+    return graph
+
+
+def sd3_control() -> dict:
+    """The SD3 ControlNet through ControlNetApplySD3 (the hint VAE-encoded), strength 0.8 for the first 75 %."""
+    graph = _sd3_base(positive=("22", 0), negative=("22", 1))
+    graph["20"] = _load_image()
+    graph["21"] = {"class_type": "ControlNetLoader", "inputs": {"control_net_name": "kiln-cn-sd3.safetensors"}}
+    graph["22"] = {"class_type": "ControlNetApplySD3", "inputs": {
+        "positive": ["6", 0], "negative": ["7", 0], "control_net": ["21", 0], "vae": ["15", 0], "image": ["20", 0],
+        "strength": 0.8, "start_percent": 0.0, "end_percent": 0.75}}
+    return graph
+
+
+def _flux_base(positive=("14", 0), negative=("13", 0)) -> dict:
+    """The reduced reference FLUX.1-dev (one double, one single block) with CLIP-L + the fp8 T5-XXL, as the flow
+    fixtures' flux_dev case runs it (cfg 1, FluxGuidance 3.5, a zeroed negative)."""
+    graph = _sd3_base(positive=positive, negative=negative)
+    del graph["7"]
+    graph["3"]["inputs"]["cfg"] = 1.0
+    graph["11"] = {"class_type": "DualCLIPLoader", "inputs": {"clip_name1": "ref-clip_l.safetensors",
+                                                               "clip_name2": "ref-t5xxl_fp8_e4m3fn.safetensors",
+                                                               "type": "flux"}}
+    graph["12"]["inputs"]["unet_name"] = "ref-flux-dev.safetensors"
+    graph["13"] = {"class_type": "ConditioningZeroOut", "inputs": {"conditioning": ["6", 0]}}
+    graph["14"] = {"class_type": "FluxGuidance", "inputs": {"conditioning": ["6", 0], "guidance": 3.5}}
+    return graph
+
+
+def flux_xlabs_control() -> dict:
+    """The XLabs ControlNet through ControlNetApplyAdvanced (no VAE: it encodes the pixels itself)."""
+    graph = _flux_base(positive=("22", 0), negative=("22", 1))
+    graph["20"] = _load_image()
+    graph["21"] = {"class_type": "ControlNetLoader", "inputs": {"control_net_name": "kiln-cn-flux-xlabs.safetensors"}}
+    graph["22"] = _apply_advanced(("14", 0), ("13", 0), ("21", 0), ("20", 0), 0.7, 0.0, 1.0)
+    return graph
+
+
+def flux_instantx_control() -> dict:
+    """The InstantX ControlNet through ControlNetApplyAdvanced with the VAE (it reads the encoded hint)."""
+    graph = _flux_base(positive=("22", 0), negative=("22", 1))
+    graph["20"] = _load_image()
+    graph["21"] = {"class_type": "ControlNetLoader",
+                   "inputs": {"control_net_name": "kiln-cn-flux-instantx.safetensors"}}
+    graph["22"] = _apply_advanced(("14", 0), ("13", 0), ("21", 0), ("20", 0), 0.8, 0.0, 0.8, vae=("15", 0))
+    return graph
+
+
 # name, batch, graph builder, model files (layout ids), reference files (folder, name), tolerances, what it shows
 CASES: list[dict] = [
     {"name": "sd15_base", "batch": "sd15", "graph": _sd15_base, "files": [], "internal": True},
@@ -177,10 +274,59 @@ CASES: list[dict] = [
     {"name": "canny", "batch": "sd15", "files": [], "graph": canny_graph, "images_only": True,
      "about": "the Canny node at (0.4, 0.8) and (0.1, 0.3) on the pattern, (0.2, 0.5) on the wide image"},
 ]
-BATCH_BASE = {"sd15": "sd15_base"}
+CASES += [
+    {"name": "sdxl_base", "batch": "sdxl", "graph": _sdxl_base, "files": ["sdxl-vega"], "internal": True},
+    {"name": "sdxl_controlnet", "batch": "sdxl", "files": ["sdxl-vega", "cn-sdxl"],
+     "graph": lambda: sdxl_single_control("kiln-cn-sdxl-mid.safetensors", 0.9, 0.0, 0.8),
+     "about": "SDXL ControlNet (ComfyUI's SDXL_mid_cnet shape, diffusers' layout) on the Vega-shaped SDXL, "
+              "strength 0.9 for the first 80 %"},
+    {"name": "sdxl_controlnet_union", "batch": "sdxl", "files": ["sdxl-vega", "cn-sdxl-union"],
+     "graph": lambda: sdxl_single_control("kiln-cn-sdxl-union-promax.safetensors", 0.9,
+                                          union_type="canny/lineart/anime_lineart/mlsd", canny=True),
+     "about": "xinsir's ControlNet-union (promax) with SetUnionControlNetType canny on Canny edges"},
+    {"name": "sdxl_controlnet_union_auto", "batch": "sdxl", "files": ["sdxl-vega", "cn-sdxl-union"],
+     "graph": lambda: sdxl_single_control("kiln-cn-sdxl-union-promax.safetensors", 0.8, union_type="auto"),
+     "about": "the ControlNet-union with SetUnionControlNetType auto (no control type)"},
+    {"name": "sdxl_control_lora", "batch": "sdxl", "files": ["sdxl-vega", "control-lora-sdxl"],
+     "graph": lambda: sdxl_single_control("kiln-control-lora-sdxl-rank8.safetensors", 1.0),
+     "about": "a rank-8 Control-LoRA (Stability's layout) built on the sampled Vega-shaped SDXL"},
+    {"name": "sdxl_t2i_adapter", "batch": "sdxl", "files": ["sdxl-vega", "t2i-sdxl"],
+     "graph": lambda: sdxl_single_control("kiln-t2i-sdxl.safetensors", 1.0),
+     "about": "SDXL T2I-Adapter (full_adapter_xl), TencentARC's layout"},
+]
+CASES += [
+    {"name": "sd3_base", "batch": "sd3", "graph": _sd3_base, "files": [], "internal": True},
+    {"name": "sd3_controlnet", "batch": "sd3", "files": ["cn-sd3"], "graph": sd3_control,
+     "about": "SD3 ControlNet (diffusers' layout, one block) through ControlNetApplySD3 on the reduced SD3"},
+]
+CASES += [
+    {"name": "flux_base", "batch": "flux", "graph": _flux_base, "files": [], "internal": True},
+    {"name": "flux_controlnet_xlabs", "batch": "flux", "files": ["cn-flux-xlabs"], "graph": flux_xlabs_control,
+     "tolerances": T5_TOLERANCES,
+     "about": "an XLabs FLUX.1 ControlNet (one double block) on the reduced FLUX.1-dev, strength 0.7"},
+    {"name": "flux_controlnet_instantx", "batch": "flux", "files": ["cn-flux-instantx"],
+     "graph": flux_instantx_control, "tolerances": T5_TOLERANCES,
+     "about": "an InstantX FLUX.1 ControlNet (one double, one single block) with the VAE, strength 0.8 for the "
+              "first 80 %"},
+]
+BATCH_BASE = {"sd15": "sd15_base", "sdxl": "sdxl_base", "sd3": "sd3_base", "flux": "flux_base"}
 
 # --------------------------------------------------------------------------------------------------------------
 # the server
+
+
+ORACLE_PORTS = range(18500, 18600)  # the oracle servers' agreed port range on shared machines
+
+
+def _free_port() -> int:
+    for port in ORACLE_PORTS:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {ORACLE_PORTS}")
 
 
 class Server:
@@ -201,9 +347,7 @@ class Server:
             for folder in ("checkpoints", "diffusion_models", "text_encoders", "vae", "controlnet", "clip_vision",
                            "style_models", "gligen", "photomaker"):
                 handle.write(f"  {folder}: {folder}\n")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = _free_port()
         self.log_path = os.path.join(work, f"server-{tag}.log")
         self.url = f"http://127.0.0.1:{self.port}"
 
