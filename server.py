@@ -32,8 +32,8 @@ from comfy_execution.server_stand_in import installed_server_stand_in, progress_
 from protocol import BinaryEventTypes
 
 if TYPE_CHECKING:
-    from comfy_execution.prompt_queue import PromptQueue
     from app.webhook_delivery import WebhookDispatcher
+    from comfy_execution.prompt_queue import PromptQueue
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -381,13 +381,13 @@ class PromptServer:
         from app.file_routes import add_file_routes
         from app.frontend_routes import add_frontend_routes, add_template_routes, describe_frontend, frontend_root
         from app.generate_routes import add_generate_routes
-        from app.job_event_routes import add_job_event_routes
         from app.health_routes import add_health_routes
         from app.info_routes import add_extension_static_routes, add_info_routes
         from app.internal_routes import add_internal_routes
+        from app.job_event_routes import add_job_event_routes
         from app.mask_layer_routes import add_mask_layer_routes
-        from app.openapi import add_openapi_routes
         from app.model_routes import add_model_routes
+        from app.openapi import add_openapi_routes
         from app.prompt_routes import add_prompt_routes
         from app.system_routes import add_system_routes
         from app.user_routes import add_user_routes

@@ -120,10 +120,12 @@ class _PatchedProjection(torch.nn.Module):
 def hypernetwork_installed(network: torch.nn.Module, patch: HypernetworkPatch) -> Iterator[None]:
     """Wrap the key/value projections of every transformer block's attn1 and attn2 whose input width the
     hypernetwork has; restored on exit."""
+    from diffusers.models.attention import BasicTransformerBlock  # also the blocks comfy.diffusers_attention mixes
+
     swapped: list[tuple[torch.nn.Module, torch.nn.Module, torch.nn.Module]] = []
     try:
         for block in network.modules():
-            if type(block).__name__ != "BasicTransformerBlock":
+            if not isinstance(block, BasicTransformerBlock):
                 continue
             for attention in (getattr(block, "attn1", None), getattr(block, "attn2", None)):
                 if attention is None:

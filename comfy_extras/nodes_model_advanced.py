@@ -5,13 +5,20 @@ from __future__ import annotations
 import comfy.model_sampling
 from nodes import MAX_RESOLUTION
 
+
+def _implemented(name: str) -> type | None:
+    """comfy.model_sampling's class `name`, None when Kiln lacks it (absent, or only a face that raises)."""
+    value = getattr(comfy.model_sampling, name, None)
+    return None if value is None or getattr(value, "__kiln_unsupported__", None) else value
+
+
 # The parameterisation each `sampling` choice selects; None marks ComfyUI choices Kiln's model library lacks.
 _PARAMETERISATIONS: dict[str, type | None] = {
     "eps": comfy.model_sampling.EPS,
     "v_prediction": comfy.model_sampling.V_PREDICTION,
-    "lcm": getattr(comfy.model_sampling, "LCM", None),
+    "lcm": _implemented("LCM"),
     "x0": comfy.model_sampling.X0,
-    "img_to_img": getattr(comfy.model_sampling, "IMG_TO_IMG", None),
+    "img_to_img": _implemented("IMG_TO_IMG"),
 }
 
 

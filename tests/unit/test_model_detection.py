@@ -179,9 +179,11 @@ def test_sd2_unclip_label_embedding_is_not_mistaken_for_sdxl():
         model_family(layout)
 
 
-def test_instruct_pix2pix_channel_count_is_refused_clearly(tiny_checkpoints):
+def test_instruct_pix2pix_is_the_8_channel_variant_and_other_channel_counts_are_refused_clearly(tiny_checkpoints):
     state = dict(tiny_checkpoints["SD15"])
     weight = state["model.diffusion_model.input_blocks.0.0.weight"]
     state["model.diffusion_model.input_blocks.0.0.weight"] = torch.zeros(weight.shape[0], 8, 3, 3)
-    with pytest.raises(ModelDetectionError, match="8 input channels"):
+    assert model_family(state).name == "SD15_instructpix2pix"
+    state["model.diffusion_model.input_blocks.0.0.weight"] = torch.zeros(weight.shape[0], 7, 3, 3)
+    with pytest.raises(ModelDetectionError, match="7 input channels"):
         model_family(state)
