@@ -239,19 +239,6 @@ def test_front_end_root_serves_another_build_without_following_its_symlinks(cust
 # Templates, translations, example workflows, subgraphs, node replacements
 
 
-def test_templates_without_the_templates_package_answer_an_empty_index(server):
-    if importlib.util.find_spec("comfyui_workflow_templates") is not None:
-        pytest.skip("comfyui-workflow-templates is installed here; the empty index is for when it is not")
-    for target in ("/templates/index.json", "/templates/index.fr.json"):
-        answer = send(server, target)
-        assert answer.status == 200 and answer.json() == []
-        assert answer.headers["Cache-Control"] == "no-cache"
-    assert send(server, "/templates/index_logo.json").json() == {}
-    assert_json_error(send(server, "/templates/default.json"), 404)
-    for target in ("/templates/../index.json", "/templates/%2e%2e/%2e%2e/etc/passwd", "/templates/a%5cb.json"):
-        assert_refused(send(server, target))
-
-
 def test_i18n_merges_the_locales_of_every_loaded_pack(server):
     for prefix in ("", "/api"):
         translations = send(server, f"{prefix}/i18n").json()
@@ -471,7 +458,15 @@ def test_without_the_frontend_package_the_root_answers_in_plain_text(tmp_path, m
         assert answer.status == 200 and answer.headers["Content-Type"].startswith("text/plain")
         assert b"web frontend is not installed" in answer.body and answer.headers["Cache-Control"] == "no-cache"
         assert [url for url in send(kiln, "/api/extensions").json() if url.startswith("/extensions/core/")] == []
-        assert send(kiln, "/templates/index.json").json() == []
         assert_json_error(send(kiln, "/assets/app.js"), 404)
+        # without the templates package: an empty index in every language, no logos, no template files
+        for target in ("/templates/index.json", "/templates/index.fr.json"):
+            answer = send(kiln, target)
+            assert answer.status == 200 and answer.json() == []
+            assert answer.headers["Cache-Control"] == "no-cache"
+        assert send(kiln, "/templates/index_logo.json").json() == {}
+        assert_json_error(send(kiln, "/templates/default.json"), 404)
+        for target in ("/templates/../index.json", "/templates/%2e%2e/%2e%2e/etc/passwd", "/templates/a%5cb.json"):
+            assert_refused(send(kiln, target))
     finally:
         kiln.stop()

@@ -16,9 +16,13 @@ def app():
 
     loop = asyncio.new_event_loop()
     server = PromptServer(loop)
-    server.add_routes()
-    yield server.app
-    loop.close()
+    try:
+        server.add_routes()
+        yield server.app
+    finally:
+        # The process has no real server: later tests (the Ray worker's stand-in) rely on that.
+        PromptServer.created = None
+        loop.close()
 
 
 def test_the_document_is_valid_openapi_3_1(app):
