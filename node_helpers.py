@@ -23,6 +23,18 @@ from comfy.file_writing import whole_file
 
 T = TypeVar("T")
 
+
+class SavesToOutputFolder:
+    """Base of the nodes that save files: into the output folder, as type "output", with nothing added to the
+    file name prefix (the preview nodes set the temp folder and a random suffix in their own __init__)."""
+
+    def __init__(self):
+        import folder_paths  # deferred: custom nodes import node_helpers before the folders are configured
+
+        self.output_dir = folder_paths.get_output_directory()
+        self.type = "output"
+        self.prefix_append = ""
+
 # MPO "frames" are stereo views of one picture, not an animation: only the first is loaded.
 _MULTI_FRAME_FORMATS_SEEN_AS_ONE = {"MPO"}
 

@@ -47,16 +47,14 @@ def before_node_execution() -> None:
 # --- images --------------------------------------------------------------------------------------------------
 
 
-class SaveImage:
+class SaveImage(node_helpers.SavesToOutputFolder):
     """Write each image of a batch as a PNG in the output folder, with the prompt and workflow as text chunks.
 
     Subclasses (PreviewImage, and custom nodes) change `output_dir`, `type`, `prefix_append`, `compress_level`.
     """
 
     def __init__(self):
-        self.output_dir = folder_paths.get_output_directory()
-        self.type = "output"
-        self.prefix_append = ""
+        super().__init__()
         self.compress_level = 4
 
     @classmethod

@@ -209,13 +209,8 @@ def save_audio(self, audio: dict, filename_prefix: str = "ComfyUI", format: str 
 _HIDDEN = {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"}
 
 
-class SaveAudio:
+class SaveAudio(node_helpers.SavesToOutputFolder):
     """Save audio as FLAC in the output folder."""
-
-    def __init__(self):
-        self.output_dir = folder_paths.get_output_directory()
-        self.type = "output"
-        self.prefix_append = ""
 
     @classmethod
     def INPUT_TYPES(cls):
@@ -232,13 +227,8 @@ class SaveAudio:
         return save_audio(self, audio, filename_prefix, format, prompt, extra_pnginfo)
 
 
-class SaveAudioMP3:
+class SaveAudioMP3(node_helpers.SavesToOutputFolder):
     """Save audio as MP3 (V0 variable bit rate, or 128k / 320k constant)."""
-
-    def __init__(self):
-        self.output_dir = folder_paths.get_output_directory()
-        self.type = "output"
-        self.prefix_append = ""
 
     @classmethod
     def INPUT_TYPES(cls):
@@ -256,13 +246,8 @@ class SaveAudioMP3:
         return save_audio(self, audio, filename_prefix, format, prompt, extra_pnginfo, quality)
 
 
-class SaveAudioOpus:
+class SaveAudioOpus(node_helpers.SavesToOutputFolder):
     """Save audio as Opus (resampled up to the next rate Opus has, at most 48 kHz)."""
-
-    def __init__(self):
-        self.output_dir = folder_paths.get_output_directory()
-        self.type = "output"
-        self.prefix_append = ""
 
     @classmethod
     def INPUT_TYPES(cls):

@@ -19,6 +19,7 @@ from PIL.PngImagePlugin import PngInfo
 
 import comfy.utils
 import folder_paths
+import node_helpers
 from comfy.cli_args import args
 from comfy.file_writing import whole_file, write_bytes_whole
 from nodes import MAX_RESOLUTION
@@ -175,15 +176,10 @@ def _frames_as_pil(images: torch.Tensor) -> list[Image.Image]:
     return [Image.fromarray(np.clip(255.0 * image.cpu().numpy(), 0, 255).astype(np.uint8)) for image in images]
 
 
-class SaveAnimatedWEBP:
+class SaveAnimatedWEBP(node_helpers.SavesToOutputFolder):
     """Save the batch as one animated WebP; the prompt and workflow go in EXIF tags 0x0110 and 0x010f down."""
 
     methods = {"default": 4, "fastest": 0, "slowest": 6}
-
-    def __init__(self):
-        self.output_dir = folder_paths.get_output_directory()
-        self.type = "output"
-        self.prefix_append = ""
 
     @classmethod
     def INPUT_TYPES(cls):
@@ -233,13 +229,8 @@ class SaveAnimatedWEBP:
         return {"ui": {"images": results, "animated": (frames_per_file != 1,)}}
 
 
-class SaveAnimatedPNG:
+class SaveAnimatedPNG(node_helpers.SavesToOutputFolder):
     """Save the batch as one APNG; the prompt and workflow go in `comf` chunks after the image data."""
-
-    def __init__(self):
-        self.output_dir = folder_paths.get_output_directory()
-        self.type = "output"
-        self.prefix_append = ""
 
     @classmethod
     def INPUT_TYPES(cls):
@@ -299,15 +290,10 @@ def _svg_metadata_element(metadata_json: str) -> str:
             + "\n                ]]>\n            </metadata>\n            ")
 
 
-class SaveSVGNode:
+class SaveSVGNode(node_helpers.SavesToOutputFolder):
     """
     Save SVG files on disk.
     """
-
-    def __init__(self):
-        self.output_dir = folder_paths.get_output_directory()
-        self.type = "output"
-        self.prefix_append = ""
 
     RETURN_TYPES = ()
     DESCRIPTION = "Save SVG files on disk."
