@@ -55,7 +55,64 @@ def manual_stochastic_round_to_float8(x: torch.Tensor, dtype: torch.dtype,
 
 
 def _round_slice(values: torch.Tensor, dtype: torch.dtype, generator: torch.Generator) -> torch.Tensor:
-    return _round_half(values, dtype, generator).to(dtype)
+    """`values` (float32) stochastically rounded into `dtype` with one float16 draw each from `generator`.
+
+    The same arithmetic as `_round_half`, looked up instead of computed: a float16 value `h` has two fp8
+    neighbours that the rule can give (`floor(m)` and `floor(m) + 1` mantissa steps), and since float16(m + u) grows
+    with `u`, the upper one is taken exactly when the draw `u` reaches a threshold that depends on `h` alone. The
+    three tables over all 65536 float16 bit patterns are made once per format (`_rounding_tables`)."""
+    neighbours, threshold = _rounding_tables(dtype)
+    patterns = values.to(torch.float16).view(torch.int16).to(torch.int32) & 0xFFFF
+    uniform = torch.rand(values.shape, dtype=torch.float16, generator=generator)
+    take_upper = uniform >= threshold[patterns]
+    return neighbours[patterns * 2 + take_upper].view(dtype)
+
+
+_TABLES: dict[torch.dtype, tuple[torch.Tensor, torch.Tensor]] = {}
+
+
+def _rounding_tables(dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """For every float16 bit pattern `p`: its lower and upper stochastic neighbour in `dtype` (bytes, at 2p and
+    2p + 1) and the smallest float16 draw that picks the upper one (+inf where no draw does)."""
+    if dtype in _TABLES:
+        return _TABLES[dtype]
+    exponent_bits, mantissa_bits, bias = FP8_FORMATS[dtype]
+    half = torch.arange(65536, dtype=torch.int32).to(torch.int16).view(torch.float16)
+    magnitude = half.abs().double()
+    with torch.no_grad():
+        log2 = torch.log2(magnitude).to(torch.float16).double()
+    biased = (torch.floor(log2) + bias).clamp(0, 2**exponent_bits - 1)
+    normal = biased != 0
+    power = torch.pow(2.0, biased - bias)
+    mantissa = torch.where(normal, (magnitude / power - 1.0) * 2**mantissa_bits,
+                           magnitude * 2.0 ** (bias - 1 + mantissa_bits))
+    limit = float(torch.finfo(dtype).max)
+
+    def value(steps: torch.Tensor) -> torch.Tensor:
+        rounded = torch.where(normal, power * (1.0 + steps / 2**mantissa_bits),
+                              2.0 ** (1 - bias) * (steps / 2**mantissa_bits))
+        signed = torch.where(magnitude == 0, torch.zeros_like(rounded), torch.sign(half.double()) * rounded)
+        return signed.clamp(-limit, limit).to(torch.float16).to(dtype).view(torch.uint8)
+
+    def steps_for(draw: torch.Tensor) -> torch.Tensor:
+        return torch.floor((mantissa + draw.double()).to(torch.float16).double())
+
+    # every float16 draw in [0, 1), ascending; binary search for the first that gives floor(m) + 1 steps
+    draws = torch.arange(0, 0x3C00, dtype=torch.int32).to(torch.int16).view(torch.float16)
+    low_steps = steps_for(torch.zeros_like(half))
+    low = torch.zeros(65536, dtype=torch.long)
+    high = torch.full((65536,), len(draws), dtype=torch.long)
+    while bool((low < high).any()):
+        middle = (low + high) // 2
+        reaches = steps_for(draws[middle.clamp(max=len(draws) - 1)]) > low_steps
+        active = low < high
+        high = torch.where(active & reaches, middle, high)
+        low = torch.where(active & ~reaches, middle + 1, low)
+    threshold = torch.where(low < len(draws), draws[low.clamp(max=len(draws) - 1)],
+                            torch.tensor(float("inf"), dtype=torch.float16))
+    tables = (torch.stack([value(low_steps), value(low_steps + 1)], dim=1).reshape(-1), threshold)
+    _TABLES[dtype] = tables
+    return tables
 
 
 def _round_half(values: torch.Tensor, dtype: torch.dtype, generator: torch.Generator | None) -> torch.Tensor:

@@ -47,6 +47,19 @@ def test_stochastic_rounding_gives_comfyuis_bytes(probe, case):
     assert not torch.equal(_bytes(rounded), _bytes(values.to(torch.float16).to(dtype)))
 
 
+@pytest.mark.parametrize("dtype", [torch.float8_e4m3fn, torch.float8_e5m2])
+def test_the_lookup_tables_give_the_rules_arithmetic_for_every_float16_value(dtype):
+    """stochastic_rounding looks the rule up in tables over all float16 bit patterns; the rule computed value by
+    value (manual_stochastic_round_to_float8, with the same draws) agrees on every value, subnormals, the largest
+    values, zeros, infinities and NaN included, each drawn 8 times."""
+    every = torch.arange(65536, dtype=torch.int32).to(torch.int16).view(torch.float16).float()
+    values = every.repeat(8).reshape(8, -1)
+    generator = torch.Generator().manual_seed(comfy.float.string_to_seed("probe.weight"))
+    computed = comfy.float.manual_stochastic_round_to_float8(values, dtype, generator).to(dtype)
+    looked_up = comfy.float.stochastic_rounding(values, dtype, comfy.float.string_to_seed("probe.weight"))
+    assert torch.equal(_bytes(looked_up), _bytes(computed))
+
+
 def test_other_dtypes_are_a_plain_cast():
     values = torch.randn(5, 7)
     for dtype in (torch.float16, torch.bfloat16, torch.float32):
