@@ -11,22 +11,26 @@ import pytest
 from tests import model_factory
 
 from .client import KilnClient
-from .conftest import KilnServer
+from .conftest import TEST_CUSTOM_NODES, KilnServer
 from .graphs import link, node
 
 pytestmark = pytest.mark.asyncio
 
 CHECKPOINT = "tiny-SD15.safetensors"
+# Kept apart from the other test packs: it imports the model stack (comfy.sd, comfy.ldm) when it loads, as the
+# packs it imitates do, which would add seconds to the start of every other test's server.
+HOST_API_NODES = TEST_CUSTOM_NODES.parent / "custom_nodes_host_api"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """A server (with the test packs) whose models/checkpoints folder holds one tiny SD1.5 checkpoint."""
+    """A server (with the test packs and kiln-test-host-api) whose models/checkpoints folder holds one tiny SD1.5
+    checkpoint."""
     base = tmp_path_factory.mktemp("kiln-host-api")
     checkpoints = base / "models" / "checkpoints"
     checkpoints.mkdir(parents=True)
     model_factory.write_tiny_checkpoint(checkpoints / CHECKPOINT, "SD15", 0)
-    kiln = KilnServer(base, [])
+    kiln = KilnServer(base, [], [TEST_CUSTOM_NODES, HOST_API_NODES])
     kiln.start()
     yield kiln
     kiln.stop()
