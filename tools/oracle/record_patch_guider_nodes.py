@@ -22,10 +22,10 @@ import socket
 import subprocess
 import tempfile
 import time
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from record_loader_nodes import download, run  # this folder's HTTP helpers (the script's folder is on sys.path)
 from safetensors.numpy import load as load_safetensors_bytes
 from safetensors.numpy import save_file
 
@@ -165,31 +165,6 @@ def families() -> dict[str, tuple[dict, dict[str, str]]]:
     return {"model_patches": model_patch_family(), "custom_sampling": custom_sampling_family()}
 
 
-def _request(url: str, data: dict | None = None) -> bytes:
-    body = json.dumps(data).encode() if data is not None else None
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=900) as response:
-        return response.read()
-
-
-def _run(url: str, workflow: dict) -> dict:
-    prompt_id = json.loads(_request(f"{url}/prompt", {"prompt": workflow}))["prompt_id"]
-    while True:
-        history = json.loads(_request(f"{url}/history/{prompt_id}"))
-        if prompt_id in history and history[prompt_id]["status"].get("completed") is not None:
-            entry = history[prompt_id]
-            if entry["status"]["status_str"] != "success":
-                raise RuntimeError(json.dumps(entry["status"], indent=1))
-            return entry["outputs"]
-        time.sleep(1)
-
-
-def _download(url: str, item: dict) -> bytes:
-    query = urllib.parse.urlencode({"filename": item["filename"], "subfolder": item["subfolder"],
-                                    "type": item["type"]})
-    return _request(f"{url}/view?{query}")
-
-
 def _free_port() -> int:
     for port in range(18400, 18500):
         with socket.socket() as probe:
@@ -204,8 +179,8 @@ def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 180.0) -> 
         if process.poll() is not None:
             raise RuntimeError(f"the oracle exited with {process.returncode} during start-up")
         try:
-            _request(f"{url}/system_stats")
-            return
+            with urllib.request.urlopen(f"{url}/system_stats", timeout=10):
+                return
         except OSError:
             time.sleep(1)
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
@@ -229,13 +204,14 @@ def record(oracle: Path, checkpoint: Path) -> None:
                                        env={**os.environ, "OMP_NUM_THREADS": "1"})
         try:
             _wait_ready(url, process)
-            object_info = json.loads(_request(f"{url}/object_info"))
+            with urllib.request.urlopen(f"{url}/object_info", timeout=60) as response:
+                object_info = json.load(response)
             latents, recorded = {}, {}
             for family, (workflow, cases) in families().items():
                 started = time.monotonic()
-                outputs = _run(url, workflow)
+                outputs = run(url, workflow)
                 for case, node in cases.items():
-                    latent = load_safetensors_bytes(_download(url, outputs[node]["latents"][0]))["latent_tensor"]
+                    latent = load_safetensors_bytes(download(url, outputs[node]["latents"][0]))["latent_tensor"]
                     latents[case] = latent
                     print(f"{family}/{case}: shape {latent.shape}, max |x| {abs(latent).max():.4g}")
                 recorded[family] = {"workflow": workflow, "cases": cases}
