@@ -316,6 +316,57 @@ class ModelSamplingFlux(torch.nn.Module):
         return flux_time_shift(self.shift, 1.0, 1.0 - percent)
 
 
+class ModelSamplingContinuousEDM(torch.nn.Module):
+    """A continuous log-uniform schedule between sigma_min and sigma_max (EDM, Karras et al. 2022): the network's
+    timestep is EDM's c_noise = ln(sigma) / 4. `sigmas` holds 1000 log-spaced values, ascending, for the schedulers.
+    `model_config.sampling_settings` may set sigma_min (0.002), sigma_max (120) and sigma_data (1)."""
+
+    def __init__(self, model_config=None):
+        super().__init__()
+        settings = getattr(model_config, "sampling_settings", None) or {}
+        self.set_parameters(settings.get("sigma_min", 0.002), settings.get("sigma_max", 120.0),
+                            settings.get("sigma_data", 1.0))
+
+    def set_parameters(self, sigma_min: float, sigma_max: float, sigma_data: float) -> None:
+        self.sigma_data = sigma_data
+        sigmas = torch.linspace(math.log(sigma_min), math.log(sigma_max), 1000).exp()
+        self.register_buffer("sigmas", sigmas)
+        self.register_buffer("log_sigmas", torch.log(sigmas))
+
+    @property
+    def sigma_min(self) -> torch.Tensor:
+        return self.sigmas[0]
+
+    @property
+    def sigma_max(self) -> torch.Tensor:
+        return self.sigmas[-1]
+
+    def timestep(self, sigma: torch.Tensor) -> torch.Tensor:
+        return 0.25 * sigma.log()
+
+    def sigma(self, timestep: torch.Tensor) -> torch.Tensor:
+        return (timestep / 0.25).exp()
+
+    def percent_to_sigma(self, percent: float) -> float:
+        """Sigma at a fraction of sampling, log-linear from sigma_max (0) to sigma_min (just before 1)."""
+        if percent <= 0.0:
+            return 999999999.9
+        if percent >= 1.0:
+            return 0.0
+        log_sigma_min = math.log(self.sigma_min)
+        return math.exp((math.log(self.sigma_max) - log_sigma_min) * (1.0 - percent) + log_sigma_min)
+
+
+class ModelSamplingContinuousV(ModelSamplingContinuousEDM):
+    """The same log-spaced sigmas, with the timestep of continuous-time v-models: t = atan(sigma) · 2 / pi."""
+
+    def timestep(self, sigma: torch.Tensor) -> torch.Tensor:
+        return sigma.atan() / math.pi * 2
+
+    def sigma(self, timestep: torch.Tensor) -> torch.Tensor:
+        return (timestep * math.pi / 2).tan()
+
+
 _PARAMETERISATIONS = {"eps": EPS, "v_prediction": V_PREDICTION, "edm": EDM, "x0": X0}
 _COMBINED_CLASSES: dict[tuple[type, type], type] = {}
 
@@ -354,8 +405,6 @@ _REASON = 'Kiln does not support this model family'
 
 COSMOS_RFLOW = unsupported_class(__name__, 'COSMOS_RFLOW', None, _REASON)
 IMG_TO_IMG = unsupported_class(__name__, 'IMG_TO_IMG', None, _REASON)
-ModelSamplingContinuousEDM = unsupported_class(__name__, 'ModelSamplingContinuousEDM', 'model_config=', _REASON)
-ModelSamplingContinuousV = unsupported_class(__name__, 'ModelSamplingContinuousV', None, _REASON)
 ModelSamplingCosmosRFlow = unsupported_class(__name__, 'ModelSamplingCosmosRFlow', None, _REASON)
 ModelSamplingDiscreteEDM = unsupported_class(__name__, 'ModelSamplingDiscreteEDM', None, _REASON)
 StableCascadeSampling = unsupported_class(__name__, 'StableCascadeSampling', 'model_config=', _REASON)

@@ -2,11 +2,16 @@
 
 Align Your Steps (NVIDIA, https://research.nvidia.com/labs/toronto-ai/AlignYourSteps/howto.html) gives ten-step
 levels for SD1, SDXL and SVD; Optimal Steps (https://github.com/bebebe666/OptimalSteps) gives levels for FLUX,
-Wan and Chroma. Other step counts interpolate the levels linearly in log space; a partial denoise keeps the low
+Wan and Chroma; GITS (Chen et al. 2024, https://github.com/zju-pi/diff-sampler) gives SD1 levels for 2 to 20 steps
+per coefficient 0.80 to 1.50 (gits_noise_levels.json). Other step counts interpolate the levels linearly in log space; a partial denoise keeps the low
 end of the schedule; the last sigma is always 0.
 """
 
 from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,6 +32,15 @@ OPTIMAL_STEPS = {
                0.858, 0.832, 0.802, 0.769, 0.731, 0.69, 0.646, 0.599, 0.55, 0.501, 0.451, 0.402, 0.355, 0.311, 0.27,
                0.232, 0.199, 0.169, 0.143, 0.12, 0.101, 0.084, 0.07, 0.058, 0.048, 0.001],
 }
+
+GITS_NOISE_LEVELS_FILE = Path(__file__).with_name("gits_noise_levels.json")
+
+
+@functools.cache
+def gits_noise_levels() -> dict[float, list[list[float]]]:
+    """{coefficient: [the levels for 2 steps (3 values), 3 steps, ..., 20 steps (21 values)]}."""
+    table = json.loads(GITS_NOISE_LEVELS_FILE.read_text())
+    return {float(coefficient): levels for coefficient, levels in table.items()}
 
 
 def loglinear_interp(t_steps, num_steps: int) -> np.ndarray:

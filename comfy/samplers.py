@@ -721,8 +721,9 @@ class CFGGuider:
     def inner_sample(self, noise, latent_image, device, sampler, sigmas, denoise_mask, callback, disable_pbar,
                      seed):
         latent_format = self.inner_model.latent_format
-        if latent_image is not None:
-            # Always, even for an empty latent: with a shifted format (SD3, Flux) zeros become a constant.
+        if latent_image is not None and torch.count_nonzero(latent_image) > 0:
+            # An all-zero (empty) latent is not shifted into model space, as in ComfyUI: with a shifted format
+            # (SD3, Flux, Playground 2.5) it would become a constant.
             latent_image = latent_format.process_in(latent_image)
         self.conds = process_conds(self.inner_model, noise, self.conds)
         extra_args = {"model_options": dict(self.model_options), "seed": seed}

@@ -61,6 +61,44 @@ class Guider_Basic(comfy.samplers.CFGGuider):
         self.inner_set_conds({"positive": positive})
 
 
+class Guider_DualCFG(comfy.samplers.CFGGuider):  # noqa: N801 - ComfyUI's name
+    """Guidance by two conditionings against a negative: `set_conds(positive, middle, negative)`,
+    `set_cfg(cfg1, cfg2, nested)`.
+
+    Regular: CFG of `middle` against `negative` at cfg2, plus (positive - middle) · cfg1.
+    Nested: CFG of `positive` against `middle` at cfg1 (with the model's CFG hooks), then of that against
+    `negative` at cfg2."""
+
+    def set_conds(self, positive, middle, negative) -> None:  # type: ignore[override]
+        self.inner_set_conds({"positive": positive, "middle": middle, "negative": negative})
+
+    def set_cfg(self, cfg1: float, cfg2: float, nested: bool = False) -> None:  # type: ignore[override]
+        self.cfg1 = cfg1
+        self.cfg2 = cfg2
+        self.nested = nested
+
+    def predict_noise(self, x, timestep, model_options=None, seed=None):
+        model_options = model_options or {}
+        negative = self.conds.get("negative")
+        middle = self.conds.get("middle")
+        positive = self.conds.get("positive")
+        if self.nested:
+            out = comfy.samplers.calc_cond_batch(self.inner_model, [negative, middle, positive], x, timestep,
+                                                 model_options)
+            guided = comfy.samplers.cfg_function(self.inner_model, out[2], out[1], self.cfg1, x, timestep,
+                                                 model_options=model_options, cond=positive, uncond=middle)
+            return out[0] + self.cfg2 * (guided - out[0])
+        if not model_options.get("disable_cfg1_optimization", False) and math.isclose(self.cfg2, 1.0):
+            negative = None  # a cfg of 1 needs no negative pass
+            if math.isclose(self.cfg1, 1.0):
+                middle = None
+        out = comfy.samplers.calc_cond_batch(self.inner_model, [negative, middle, positive], x, timestep,
+                                             model_options)
+        guided = comfy.samplers.cfg_function(self.inner_model, out[1], out[0], self.cfg2, x, timestep,
+                                             model_options=model_options, cond=middle, uncond=negative)
+        return guided + (out[2] - out[1]) * self.cfg1
+
+
 # ---------------------------------------------------------------------------------------------- shared sampling
 
 
@@ -661,6 +699,63 @@ class CFGGuider:
         return (guider,)
 
 
+class DualCFGGuider:
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "model": ("MODEL",),
+            "cond1": ("CONDITIONING",),
+            "cond2": ("CONDITIONING",),
+            "negative": ("CONDITIONING",),
+            "cfg_conds": ("FLOAT", {"default": 8.0, "min": 0.0, "max": 100.0, "step": 0.1, "round": 0.01}),
+            "cfg_cond2_negative": ("FLOAT", {"default": 8.0, "min": 0.0, "max": 100.0, "step": 0.1, "round": 0.01}),
+            "style": (["regular", "nested"],),
+        }}
+
+    RETURN_TYPES = ("GUIDER",)
+    FUNCTION = "get_guider"
+    CATEGORY = "sampling/custom_sampling/guiders"
+
+    def get_guider(self, model, cond1, cond2, negative, cfg_conds, cfg_cond2_negative, style):
+        guider = Guider_DualCFG(model)
+        guider.set_conds(cond1, cond2, negative)
+        guider.set_cfg(cfg_conds, cfg_cond2_negative, nested=(style == "nested"))
+        return (guider,)
+
+
+class AddNoise:
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "model": ("MODEL",),
+            "noise": ("NOISE",),
+            "sigmas": ("SIGMAS",),
+            "latent_image": ("LATENT",),
+        }}
+
+    RETURN_TYPES = ("LATENT",)
+    FUNCTION = "add_noise"
+    CATEGORY = "_for_testing/custom_sampling/noise"
+
+    def add_noise(self, model, noise, sigmas, latent_image):
+        """The latent noised to the span of `sigmas` (first minus last, or the only one), as the model's
+        sampling adds noise; an all-zero latent is taken as empty and not shifted into model space."""
+        if len(sigmas) == 0:
+            return (latent_image,)
+        samples = latent_image["samples"]
+        unit_noise = noise.generate_noise(latent_image)
+        model_sampling = model.get_model_object("model_sampling")
+        process_latent_in = model.get_model_object("process_latent_in")
+        process_latent_out = model.get_model_object("process_latent_out")
+        scale = torch.abs(sigmas[0] - sigmas[-1]) if len(sigmas) > 1 else sigmas[0]
+        if torch.count_nonzero(samples) > 0:
+            samples = process_latent_in(samples)
+        noisy = process_latent_out(model_sampling.noise_scaling(scale, unit_noise, samples))
+        output = latent_image.copy()
+        output["samples"] = torch.nan_to_num(noisy, nan=0.0, posinf=0.0, neginf=0.0)
+        return (output,)
+
+
 NODE_CLASS_MAPPINGS = {
     "SamplerCustom": SamplerCustom,
     "SamplerCustomAdvanced": SamplerCustomAdvanced,
@@ -693,16 +788,9 @@ NODE_CLASS_MAPPINGS = {
     "DisableNoise": DisableNoise,
     "BasicGuider": BasicGuider,
     "CFGGuider": CFGGuider,
+    "DualCFGGuider": DualCFGGuider,
+    "AddNoise": AddNoise,
 }
 
 NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {"SamplerEulerAncestralCFGPP": "SamplerEulerAncestralCFG++"}
 
-
-# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
-from comfy.unsupported import unsupported_class  # noqa: E402
-
-_REASON = 'Kiln does not implement this `nodes_custom_sampler` node yet'
-
-AddNoise = unsupported_class(__name__, 'AddNoise', None, _REASON)
-DualCFGGuider = unsupported_class(__name__, 'DualCFGGuider', None, _REASON)
-Guider_DualCFG = unsupported_class(__name__, 'Guider_DualCFG', None, _REASON)

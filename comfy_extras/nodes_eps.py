@@ -1,14 +1,50 @@
-"""ComfyUI's `comfy_extras.nodes_eps`, as faces: Kiln does not implement this `nodes_eps` node yet.
+"""Epsilon Scaling (Ning et al. 2023, "Elucidating the Exposure Bias in Diffusion Models", arXiv 2308.15321): the
+guided noise prediction is divided by `scaling_factor` at every step, countering the exposure bias that makes a
+sampler's inputs noisier than those seen in training.
 
-Every name is importable with ComfyUI's kind and signature and raises UnsupportedError when used (comfy/unsupported.py).
+A `sampler_post_cfg_function` on a clone of the model; estimates are `[B, C, H, W]` denoised latents.
 """
 
-from comfy.unsupported import unsupported_class, unsupported_function
+from __future__ import annotations
 
-_REASON = 'Kiln does not implement this `nodes_eps` node yet'
+from typing import Any
 
-EpsilonScaling = unsupported_class(__name__, 'EpsilonScaling', None, _REASON)
-EpsilonScalingExtension = unsupported_class(__name__, 'EpsilonScalingExtension', None, _REASON)
-comfy_entrypoint = unsupported_function(__name__, 'comfy_entrypoint', '', _REASON)
+import torch
 
-__kiln_faces__ = True  # the node loader imports this module and registers none of its names
+from comfy_api.latest import ComfyExtension, io
+
+__all__ = ["EpsilonScaling", "EpsilonScalingExtension", "comfy_entrypoint"]
+
+
+class EpsilonScaling(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="Epsilon Scaling",
+            category="model_patches/unet",
+            inputs=[
+                io.Model.Input("model"),
+                io.Float.Input("scaling_factor", default=1.005, min=0.5, max=1.5, step=0.001,
+                               display_mode=io.NumberDisplay.number),
+            ],
+            outputs=[io.Model.Output()])
+
+    @classmethod
+    def execute(cls, model: Any, scaling_factor: float) -> io.NodeOutput:
+        def epsilon_scaling(args: dict) -> torch.Tensor:
+            x = args["input"]
+            noise_prediction = x - args["denoised"]
+            return x - noise_prediction / scaling_factor
+
+        patched = model.clone()
+        patched.set_model_sampler_post_cfg_function(epsilon_scaling)
+        return io.NodeOutput(patched)
+
+
+class EpsilonScalingExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [EpsilonScaling]
+
+
+async def comfy_entrypoint() -> EpsilonScalingExtension:
+    return EpsilonScalingExtension()

@@ -1,14 +1,63 @@
-"""ComfyUI's `comfy_extras.nodes_mahiro`, as faces: Kiln does not implement this `nodes_mahiro` node yet.
+"""Mahiro guidance: after CFG, lean the guided estimate towards the positive prompt's own direction, the more so
+the less the (sign-preserving square-rooted) unconditional leap agrees with the guided one.
 
-Every name is importable with ComfyUI's kind and signature and raises UnsupportedError when used (comfy/unsupported.py).
+A `sampler_post_cfg_function` on a clone of the model; estimates are `[B, C, H, W]` denoised latents.
 """
 
-from comfy.unsupported import unsupported_class, unsupported_function
+from __future__ import annotations
 
-_REASON = 'Kiln does not implement this `nodes_mahiro` node yet'
+from typing import Any
 
-Mahiro = unsupported_class(__name__, 'Mahiro', None, _REASON)
-MahiroExtension = unsupported_class(__name__, 'MahiroExtension', None, _REASON)
-comfy_entrypoint = unsupported_function(__name__, 'comfy_entrypoint', '', _REASON)
+import torch
+import torch.nn.functional as F
 
-__kiln_faces__ = True  # the node loader imports this module and registers none of its names
+from comfy_api.latest import ComfyExtension, io
+
+__all__ = ["Mahiro", "MahiroExtension", "comfy_entrypoint"]
+
+
+def _signed_sqrt(x: torch.Tensor) -> torch.Tensor:
+    return torch.sqrt(x.abs()) * x.sign()
+
+
+def mahiro_guidance(args: dict) -> torch.Tensor:
+    """The post-CFG estimate: a blend of the CFG result and the scaled conditional estimate, weighted by the
+    mean cosine similarity (over channels) of the unconditional leap and the CFG/leap average."""
+    scale = args["cond_scale"]
+    cond_denoised, uncond_denoised = args["cond_denoised"], args["uncond_denoised"]
+    leap = cond_denoised * scale
+    uncond_leap = uncond_denoised * scale
+    cfg = uncond_denoised + scale * (cond_denoised - uncond_denoised)
+    merge = (leap + cfg) / 2
+    similarity = F.cosine_similarity(_signed_sqrt(uncond_leap), _signed_sqrt(merge)).mean()
+    weight = 2 * (similarity + 1)  # in [0, 4]
+    return (weight * cfg + (4 - weight) * leap) / 4
+
+
+class Mahiro(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="Mahiro",
+            display_name="Mahiro is so cute that she deserves a better guidance function!! (。・ω・。)",
+            category="_for_testing",
+            description="Modify the guidance to scale more on the 'direction' of the positive prompt rather than "
+                        "the difference between the negative prompt.",
+            inputs=[io.Model.Input("model")],
+            outputs=[io.Model.Output(display_name="patched_model")],
+            is_experimental=True)
+
+    @classmethod
+    def execute(cls, model: Any) -> io.NodeOutput:
+        patched = model.clone()
+        patched.set_model_sampler_post_cfg_function(mahiro_guidance)
+        return io.NodeOutput(patched)
+
+
+class MahiroExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [Mahiro]
+
+
+async def comfy_entrypoint() -> MahiroExtension:
+    return MahiroExtension()

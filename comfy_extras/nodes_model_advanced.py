@@ -1,7 +1,11 @@
-"""Advanced model nodes: override how a model interprets its noise schedule and network output."""
+"""Advanced model nodes: override how a model interprets its noise schedule and network output, and rescale its
+classifier-free guidance (RescaleCFG)."""
 
 from __future__ import annotations
 
+import torch
+
+import comfy.latent_formats
 import comfy.model_sampling
 from nodes import MAX_RESOLUTION
 
@@ -118,10 +122,117 @@ class ModelSamplingFlux:
         return (_patched_with_sampling(model, model_sampling),)
 
 
+# sampling choice -> (parameterisation, sigma_data, latent format or None); None marks choices Kiln lacks
+_CONTINUOUS_EDM_CHOICES: dict[str, tuple[type, float, type | None] | None] = {
+    "v_prediction": (comfy.model_sampling.V_PREDICTION, 1.0, None),
+    "edm": (comfy.model_sampling.EDM, 0.5, None),
+    "edm_playground_v2.5": (comfy.model_sampling.EDM, 0.5, comfy.latent_formats.SDXL_Playground_2_5),
+    "eps": (comfy.model_sampling.EPS, 1.0, None),
+    "cosmos_rflow": None,
+}
+
+
+def _continuous_sampling(model, node: str, schedule: type, choice: tuple[type, float, type | None] | None,
+                         sampling: str, sigma_max: float, sigma_min: float):
+    if choice is None:
+        raise ValueError(f"{node}: sampling {sampling!r} is not supported by Kiln yet (it needs the Cosmos "
+                         f"rectified-flow schedule); choose another sampling.")
+    parameterisation, sigma_data, latent_format = choice
+    model_sampling = comfy.model_sampling.model_sampling_class(parameterisation, schedule)(
+        getattr(model.model, "model_config", None))
+    model_sampling.set_parameters(sigma_min, sigma_max, sigma_data)
+    patched = _patched_with_sampling(model, model_sampling)
+    if latent_format is not None:
+        patched.add_object_patch("latent_format", latent_format())
+    return patched
+
+
+class ModelSamplingContinuousEDM:
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "model": ("MODEL",),
+            "sampling": (list(_CONTINUOUS_EDM_CHOICES),),
+            "sigma_max": ("FLOAT", {"default": 120.0, "min": 0.0, "max": 1000.0, "step": 0.001, "round": False}),
+            "sigma_min": ("FLOAT", {"default": 0.002, "min": 0.0, "max": 1000.0, "step": 0.001, "round": False}),
+        }}
+
+    RETURN_TYPES = ("MODEL",)
+    FUNCTION = "patch"
+    CATEGORY = "advanced/model"
+
+    def patch(self, model, sampling, sigma_max, sigma_min):
+        return (_continuous_sampling(model, "ModelSamplingContinuousEDM",
+                                     comfy.model_sampling.ModelSamplingContinuousEDM,
+                                     _CONTINUOUS_EDM_CHOICES.get(sampling), sampling, sigma_max, sigma_min),)
+
+
+class ModelSamplingContinuousV:
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "model": ("MODEL",),
+            "sampling": (["v_prediction"],),
+            "sigma_max": ("FLOAT", {"default": 500.0, "min": 0.0, "max": 1000.0, "step": 0.001, "round": False}),
+            "sigma_min": ("FLOAT", {"default": 0.03, "min": 0.0, "max": 1000.0, "step": 0.001, "round": False}),
+        }}
+
+    RETURN_TYPES = ("MODEL",)
+    FUNCTION = "patch"
+    CATEGORY = "advanced/model"
+
+    def patch(self, model, sampling, sigma_max, sigma_min):
+        choice = (comfy.model_sampling.V_PREDICTION, 1.0, None) if sampling == "v_prediction" else None
+        return (_continuous_sampling(model, "ModelSamplingContinuousV", comfy.model_sampling.ModelSamplingContinuousV,
+                                     choice, sampling, sigma_max, sigma_min),)
+
+
+def rescaled_cfg(args: dict, multiplier: float) -> torch.Tensor:
+    """The `sampler_cfg_function` of RescaleCFG (Lin et al. 2024, "Common Diffusion Noise Schedules and Sample
+    Steps are Flawed", section 3.4): CFG done on v-predictions, its result rescaled per sample to the standard
+    deviation of the conditional v-prediction, blended with the plain result by `multiplier`. Returns the noise
+    prediction (x - denoised) that CFG expects, `[B, C, H, W]`."""
+    cond, uncond = args["cond"], args["uncond"]
+    cond_scale = args["cond_scale"]
+    x_orig = args["input"]
+    sigma = args["sigma"]
+    sigma = sigma.view(sigma.shape[:1] + (1,) * (cond.ndim - 1))
+    # the eps-model's input scaled to unit variance, and the v-predictions of both passes
+    x = x_orig / (sigma * sigma + 1.0)
+    cond = ((x - (x_orig - cond)) * (sigma ** 2 + 1.0) ** 0.5) / sigma
+    uncond = ((x - (x_orig - uncond)) * (sigma ** 2 + 1.0) ** 0.5) / sigma
+    guided = uncond + cond_scale * (cond - uncond)
+    dims = list(range(1, cond.ndim))
+    rescaled = guided * (cond.std(dim=dims, keepdim=True) / guided.std(dim=dims, keepdim=True))
+    blended = multiplier * rescaled + (1.0 - multiplier) * guided
+    return x_orig - (x - blended * sigma / (sigma * sigma + 1.0) ** 0.5)
+
+
+class RescaleCFG:
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "model": ("MODEL",),
+            "multiplier": ("FLOAT", {"default": 0.7, "min": 0.0, "max": 1.0, "step": 0.01}),
+        }}
+
+    RETURN_TYPES = ("MODEL",)
+    FUNCTION = "patch"
+    CATEGORY = "advanced/model"
+
+    def patch(self, model, multiplier):
+        patched = model.clone()
+        patched.set_model_sampler_cfg_function(lambda args: rescaled_cfg(args, multiplier))
+        return (patched,)
+
+
 NODE_CLASS_MAPPINGS = {
     "ModelSamplingDiscrete": ModelSamplingDiscrete,
     "ModelSamplingSD3": ModelSamplingSD3,
     "ModelSamplingFlux": ModelSamplingFlux,
+    "ModelSamplingContinuousEDM": ModelSamplingContinuousEDM,
+    "ModelSamplingContinuousV": ModelSamplingContinuousV,
+    "RescaleCFG": RescaleCFG,
 }
 
 NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {}
@@ -136,8 +247,5 @@ from comfy.model_sampling import LCM, ModelSamplingDiscreteDistilled  # noqa: E4
 
 ModelComputeDtype = unsupported_class(__name__, 'ModelComputeDtype', None, _REASON)
 ModelSamplingAuraFlow = unsupported_class(__name__, 'ModelSamplingAuraFlow', None, _REASON)
-ModelSamplingContinuousEDM = unsupported_class(__name__, 'ModelSamplingContinuousEDM', None, _REASON)
-ModelSamplingContinuousV = unsupported_class(__name__, 'ModelSamplingContinuousV', None, _REASON)
 
 ModelSamplingStableCascade = unsupported_class(__name__, 'ModelSamplingStableCascade', None, _REASON)
-RescaleCFG = unsupported_class(__name__, 'RescaleCFG', None, _REASON)

@@ -193,14 +193,17 @@ def test_every_sampler_lands_on_the_data_of_a_point_mass_flow_model(name):
     assert max(model.sigmas_seen) <= 1.0
 
 
-def test_an_empty_latent_is_still_shifted_into_model_space():
+@pytest.mark.parametrize(("value", "expected_in"), [(0.0, 0.0), (1.0, (1.0 - 0.0609) * 1.5305)])
+def test_only_a_non_empty_latent_is_shifted_into_model_space(value, expected_in):
+    """As in ComfyUI (measured on its Playground 2.5 format, tests/e2e/test_patch_guider_nodes_recorded.py): an
+    all-zero latent stays zero instead of becoming the shifted format's constant."""
     model = FlowPointMass()
-    latent = torch.zeros(1, 4, 8, 8)
+    latent = torch.full((1, 4, 8, 8), value)
     cond = [[torch.zeros(1, 77, 8), {}]]
     seen = []
     model.apply_model = lambda x, sigma, **kwargs: seen.append((x.clone(), float(sigma[0]))) or x.clone()
     comfy.sample.sample(Patcher(model), torch.zeros(1, 4, 8, 8), 2, 1.0, "euler", "simple", cond, cond, latent,
                         denoise=0.5, seed=1, disable_pbar=True)
     x, sigma = seen[0]
-    # CONST start: sigma·noise + (1 - sigma)·latent_in, with zero noise and latent_in = (0 - 0.0609)·1.5305
-    assert sigma < 1.0 and torch.allclose(x, torch.full_like(x, (1 - sigma) * -0.0609 * 1.5305))
+    # CONST start: sigma·noise + (1 - sigma)·latent_in, with zero noise
+    assert sigma < 1.0 and torch.allclose(x, torch.full_like(x, (1 - sigma) * expected_in))
