@@ -129,6 +129,43 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KilnServer]:
     kiln.stop()
 
 
+@pytest.fixture(scope="session")
+def flow_server(tmp_path_factory: pytest.TempPathFactory, flow_reference_models: Path) -> Iterator[KilnServer]:
+    """One server for the flow families' recorded replays (SD3 and FLUX.1: plain runs, guidance, LoRAs), its
+    model folders linking every reference flow file under its recorded name; each module adds the files it builds
+    (guidance nets, LoRAs) to `base_dir` and asks for the server through `running()`. It caches by RAM pressure
+    (`--cache-ram`), so an encoding made for one module is reused by the next: every FLUX.1 case encodes its
+    prompt through the full-size T5-XXL, about a minute on one CPU thread."""
+    base = tmp_path_factory.mktemp("kiln-flow")
+    for source in flow_reference_models.glob("*/*.safetensors"):
+        target = base / "models" / source.parent.name / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(source)
+    kiln = KilnServer(base, ["--cache-ram", "6"])
+    kiln.start()
+    _FLOW_SERVERS.append(kiln)
+    yield kiln
+    kiln.stop()
+
+
+_FLOW_SERVERS: list[KilnServer] = []
+
+
+def running(kiln: KilnServer) -> KilnServer:
+    """`kiln`, started again if it was stopped (see `pytest_runtest_teardown`)."""
+    if not kiln.is_alive():
+        kiln.start()
+    return kiln
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop the shared flow server after the last test of a run of tests that use it: it holds several GB of
+    models and cached results that the rest of the suite should not have to share the machine with."""
+    if "flow_server" in item.fixturenames and (nextitem is None or "flow_server" not in nextitem.fixturenames):
+        for kiln in _FLOW_SERVERS:
+            kiln.stop()
+
+
 @pytest_asyncio.fixture
 async def client(server: KilnServer) -> AsyncIterator[KilnClient]:
     """A client with its WebSocket open (the initial `status` already received)."""

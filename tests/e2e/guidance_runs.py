@@ -49,8 +49,17 @@ def link(source: Path, target: Path) -> None:
 
 def start_guidance_server(base: Path, case_names: list[str], references: dict[str, Path],
                           extra_files: tuple[str, ...] = ()) -> KilnServer:
-    """A server whose models folder holds the cases' guidance files and `extra_files` (built) and reference files
-    (linked from `references`: "folder/name" -> path), and whose input folder holds the hint images."""
+    """A server whose folders `add_guidance_files` filled."""
+    add_guidance_files(base, case_names, references, extra_files)
+    server = KilnServer(base, [])
+    server.start()
+    return server
+
+
+def add_guidance_files(base: Path, case_names: list[str], references: dict[str, Path],
+                       extra_files: tuple[str, ...] = ()) -> None:
+    """Put the cases' guidance files and `extra_files` (built) and reference files (linked from `references`:
+    "folder/name" -> path) in `base`/models, and the hint images in `base`/input."""
     models = base / "models"
     file_ids: list[str] = list(extra_files)
     for case in case_names:
@@ -65,9 +74,6 @@ def start_guidance_server(base: Path, case_names: list[str], references: dict[st
     (base / "input").mkdir(parents=True, exist_ok=True)
     for image in (GUIDANCE / "inputs").iterdir():
         shutil.copy(image, base / "input" / image.name)
-    server = KilnServer(base, [])
-    server.start()
-    return server
 
 
 async def replay(client: KilnClient, case: str, timeout: float = 900) -> str:

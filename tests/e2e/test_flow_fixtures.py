@@ -13,28 +13,22 @@ from safetensors.numpy import load_file
 
 from tests.conftest import FIXTURES
 
-from .conftest import KilnServer
+from .conftest import running
 from .recorded_runs import replay_and_compare
 
 pytestmark = pytest.mark.asyncio
 
-CASES = [case["name"] for case in json.loads((FIXTURES / "e2e_flow" / "cases.json").read_text())["cases"]]
+# SD3 first, FLUX.1 last: the next module on the shared server (test_flow_guidance.py) encodes the same FLUX.1
+# prompt through the same T5 and finds it cached.
+CASES = sorted((case["name"] for case in json.loads((FIXTURES / "e2e_flow" / "cases.json").read_text())["cases"]),
+               key=lambda name: name.startswith("flux"))
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, flow_reference_models):
-    """A server whose model folders link to the reference flow files under their recorded names."""
-    base = tmp_path_factory.mktemp("kiln-flow-reference")
-    for case in CASES:
-        for model in json.loads((FIXTURES / "e2e_flow" / f"{case}.json").read_text())["model_files"]:
-            folder = base / "models" / model["folder"]
-            folder.mkdir(parents=True, exist_ok=True)
-            if not (folder / model["name"]).exists():
-                (folder / model["name"]).symlink_to(flow_reference_models / model["folder"] / model["name"])
-    kiln = KilnServer(base, [])
-    kiln.start()
-    yield kiln
-    kiln.stop()
+def server(flow_server):
+    """The flow families' shared server (tests/e2e/conftest.py): its model folders link the reference flow files
+    under their recorded names."""
+    return running(flow_server)
 
 
 @pytest.mark.parametrize("case", CASES)

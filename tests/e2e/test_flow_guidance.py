@@ -11,22 +11,19 @@ import os
 
 import pytest
 
-from .guidance_runs import cases, replay, start_guidance_server
+from .conftest import running
+from .guidance_runs import add_guidance_files, cases, replay
 
 pytestmark = pytest.mark.asyncio
 
 CASES = cases(("sd3_", "flux_"))
-REFERENCE_FILES = ("diffusion_models/ref-sd3-mmdit.safetensors", "diffusion_models/ref-flux-dev.safetensors",
-                   "text_encoders/ref-clip_l.safetensors", "text_encoders/ref-clip_g.safetensors",
-                   "text_encoders/ref-t5xxl_fp8_e4m3fn.safetensors", "vae/ref-vae16.safetensors")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, flow_reference_models):
-    base = tmp_path_factory.mktemp("kiln-guidance-flow")
-    kiln = start_guidance_server(base, CASES, {path: flow_reference_models / path for path in REFERENCE_FILES})
-    yield kiln
-    kiln.stop()
+def server(flow_server):
+    """The flow families' shared server (tests/e2e/conftest.py), with the cases' guidance files and hint images."""
+    add_guidance_files(flow_server.base_dir, CASES, {})
+    return running(flow_server)
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -16,18 +16,18 @@ from safetensors.numpy import load_file
 
 from tests import model_factory
 
-from .conftest import KilnServer
+from .conftest import running
 from .recorded_runs import replay_and_compare
 
 pytestmark = pytest.mark.asyncio
 
 LORA_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_lora"
 RECORDED = json.loads((LORA_FIXTURES / "cases.json").read_text())["cases"]
-# SD3 first (fast), then the Flux cases that share the plain T5, then the scaled T5, and the XLabs case last: its
-# prompt encoding (the plain T5, no LoRA on it) is then still cached for the two tests after it, which replay the
-# same text encoder and prompt. A T5-XXL encoding is about a minute on one CPU thread.
+# The tests whose T5 carries no LoRA come first (the two below, then the XLabs case): their prompt encoding is the
+# one the previous module on the shared server made (a T5-XXL encoding is about a minute on one thread). Then SD3,
+# the Flux cases on the plain T5, and those on the scaled T5.
 CASES = sorted((case["name"] for case in RECORDED if not case.get("expect_no_effect")),
-               key=lambda name: (not name.startswith("sd3"), name == "flux_dev_lora_xlabs", "scaled" in name, name))
+               key=lambda name: (name != "flux_dev_lora_xlabs", not name.startswith("sd3"), "scaled" in name, name))
 SCALED_T5 = "ref-t5xxl_fp8_e4m3fn_scaled.safetensors"
 
 
@@ -41,26 +41,15 @@ def _make(*arguments: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, flow_reference_models):
-    """A server with the reference flow files linked under their recorded names, the LoRA files, and the
-    scaled-fp8 T5 derived from the reference T5 (about 30 s, 4.7 GB, in the test's temporary folder)."""
-    base = tmp_path_factory.mktemp("kiln-lora-reference")
-    models = base / "models"
-    for case in CASES + ["flux_dev_lora_xlabs"]:
-        for model in _recorded(case)["model_files"]:
-            folder = models / model["folder"]
-            folder.mkdir(parents=True, exist_ok=True)
-            source = flow_reference_models / model["folder"] / model["name"]
-            if not (folder / model["name"]).exists() and source.exists():
-                (folder / model["name"]).symlink_to(source)
+def server(flow_server, flow_reference_models):
+    """The flow families' shared server (tests/e2e/conftest.py), with the LoRA files and the scaled-fp8 T5 derived
+    from the reference T5 (about 30 s, 4.7 GB, in the test's temporary folder)."""
+    models = flow_server.base_dir / "models"
     _make(str(models / "loras"))
     model_factory.write_safetensors(models / "loras" / "sd1-lora.safetensors", model_factory.tiny_lora_sd1_state_dict(0))
     _make("--scaled-t5", str(flow_reference_models / "text_encoders" / "ref-t5xxl_fp8_e4m3fn.safetensors"),
           str(models / "text_encoders" / SCALED_T5))
-    kiln = KilnServer(base, [])
-    kiln.start()
-    yield kiln
-    kiln.stop()
+    return running(flow_server)
 
 
 async def _replay(client, workflow: dict, reference_case: str) -> str:
@@ -69,12 +58,6 @@ async def _replay(client, workflow: dict, reference_case: str) -> str:
     return await replay_and_compare(client, workflow, reference, latent_rtol=tolerances["latent_rtol"],
                                     image_max_abs=tolerances["image_max_abs"],
                                     image_mean_abs=tolerances["image_mean_abs"], timeout=1200)
-
-
-@pytest.mark.parametrize("case", CASES)
-async def test_recorded_lora_workflow_reproduces_comfyuis_latent_and_image(client, case):
-    summary = await _replay(client, _recorded(case)["workflow"], case)
-    print(f"{case}: {summary} (threads {os.environ.get('OMP_NUM_THREADS')})")
 
 
 async def test_an_xlabs_lora_applies_without_the_full_size_marker_keys(client):
@@ -94,3 +77,9 @@ async def test_an_sd1_lora_on_sd3_or_flux_is_an_execution_error_naming_the_lora(
     assert error["node_id"] == "17" and error["node_type"] in ("LoraLoader", "LoraLoaderModelOnly")
     assert "sd1-lora.safetensors does not fit this model" in error["exception_message"]
     assert "another model family" in error["exception_message"]
+
+
+@pytest.mark.parametrize("case", CASES)
+async def test_recorded_lora_workflow_reproduces_comfyuis_latent_and_image(client, case):
+    summary = await _replay(client, _recorded(case)["workflow"], case)
+    print(f"{case}: {summary} (threads {os.environ.get('OMP_NUM_THREADS')})")
