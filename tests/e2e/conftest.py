@@ -143,12 +143,29 @@ def flow_server(tmp_path_factory: pytest.TempPathFactory, flow_reference_models:
         target.symlink_to(source)
     kiln = KilnServer(base, ["--cache-ram", "6"])
     kiln.start()
-    _FLOW_SERVERS.append(kiln)
+    _SHARED_SERVERS["flow_server"] = kiln
     yield kiln
     kiln.stop()
 
 
-_FLOW_SERVERS: list[KilnServer] = []
+@pytest.fixture(scope="session")
+def reference_server(tmp_path_factory: pytest.TempPathFactory, reference_checkpoint: Path) -> Iterator[KilnServer]:
+    """One server for the modules that replay ComfyUI's runs on the reference SD1.5 checkpoint (linked in its
+    checkpoints folder under its recorded name, ref-sd15.safetensors): test_reference_*.py, named to run one after
+    another, load it once."""
+    base = tmp_path_factory.mktemp("kiln-reference")
+    checkpoints = base / "models" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    (checkpoints / "ref-sd15.safetensors").symlink_to(reference_checkpoint)
+    kiln = KilnServer(base, [])
+    kiln.start()
+    _SHARED_SERVERS["reference_server"] = kiln
+    yield kiln
+    kiln.stop()
+
+
+# session servers by fixture name, stopped after the last test of a run of tests that use them
+_SHARED_SERVERS: dict[str, KilnServer] = {}
 
 
 def running(kiln: KilnServer) -> KilnServer:
@@ -159,10 +176,10 @@ def running(kiln: KilnServer) -> KilnServer:
 
 
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """Stop the shared flow server after the last test of a run of tests that use it: it holds several GB of
-    models and cached results that the rest of the suite should not have to share the machine with."""
-    if "flow_server" in item.fixturenames and (nextitem is None or "flow_server" not in nextitem.fixturenames):
-        for kiln in _FLOW_SERVERS:
+    """Stop a shared session server after the last test of a run of tests that use it: it holds GBs of models and
+    cached results that the rest of the suite should not have to share the machine with."""
+    for name, kiln in _SHARED_SERVERS.items():
+        if name in item.fixturenames and (nextitem is None or name not in nextitem.fixturenames):
             kiln.stop()
 
 

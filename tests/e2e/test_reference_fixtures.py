@@ -11,7 +11,7 @@ from safetensors.numpy import load_file
 
 from tests.conftest import FIXTURES
 
-from .conftest import KilnServer
+from .conftest import running
 from .recorded_runs import replay_and_compare
 
 pytestmark = pytest.mark.asyncio
@@ -20,16 +20,9 @@ CASES = [case["name"] for case in json.loads((FIXTURES / "e2e" / "cases.json").r
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, reference_checkpoint):
-    """A server whose checkpoints folder links to the reference checkpoint under its recorded name."""
-    base = tmp_path_factory.mktemp("kiln-reference")
-    checkpoints = base / "models" / "checkpoints"
-    checkpoints.mkdir(parents=True)
-    (checkpoints / "ref-sd15.safetensors").symlink_to(reference_checkpoint)
-    kiln = KilnServer(base, [])
-    kiln.start()
-    yield kiln
-    kiln.stop()
+def server(reference_server):
+    """The shared reference SD1.5 server (tests/e2e/conftest.py)."""
+    return running(reference_server)
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -19,7 +19,7 @@ import pytest
 from safetensors.numpy import load as load_safetensors_bytes
 from safetensors.numpy import load_file
 
-from .conftest import KilnServer
+from .conftest import KilnServer, running
 
 RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_nodes" / "patches_guiders"
 FAMILIES = json.loads((RECORDED / "workflows.json").read_text())
@@ -29,15 +29,9 @@ LATENT_RTOL = 1e-4
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, reference_checkpoint):
-    base = tmp_path_factory.mktemp("kiln-patches-guiders")
-    checkpoints = base / "models" / "checkpoints"
-    checkpoints.mkdir(parents=True)
-    (checkpoints / "ref-sd15.safetensors").symlink_to(reference_checkpoint)
-    kiln = KilnServer(base, [])
-    kiln.start()
-    yield kiln
-    kiln.stop()
+def server(reference_server):
+    """The shared reference SD1.5 server (tests/e2e/conftest.py)."""
+    return running(reference_server)
 
 
 def _request(url: str, data: dict | None = None) -> bytes:
