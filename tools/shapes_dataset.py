@@ -57,17 +57,41 @@ class ShapeScene:
     jitter: tuple[float, float, float, float]  # dx, dy (pixels), radius scale, rotation (degrees)
 
 
+# How people phrase such a picture. Each form names the shape's colour and the background's colour, in different
+# orders and word positions ("red circle, blue background", "a blue background with a red circle", "circle, red,
+# on blue"), so that the model learns which colour belongs to what from the sentence's meaning rather than from
+# where a colour word stands. {c}/{b}: shape and background colour, {a_c}/{a_b}: their articles, {s}: shape,
+# {size}: "small"/"large", {where}: "in the centre", "at the top left", ...
+CAPTION_TEMPLATES = (
+    "{a_c} {c} {s} on {a_b} {b} background",
+    "a {size} {c} {s} on {a_b} {b} background",
+    "{a_c} {c} {s} {where} on {a_b} {b} background",
+    "a {size} {c} {s} {where} on {a_b} {b} background",
+    "{c} {s}, {b} background",
+    "{a_b} {b} background with {a_c} {c} {s}",
+    "{s}, {c}, on {b}",
+    "a {s} in {c} on {a_b} {b} background",
+    "{b} background, {c} {s}",
+    "{a_c} {c} {s} on {b}",
+    "a {size} {s}, {c}, {where}, {b} background",
+    "{a_b} {b} background with a {size} {c} {s} {where}",
+)
+CAPTION_FORMS = len(CAPTION_TEMPLATES)
+# The forms the demo model's semantic test asks for (the original sentence first): the phrasings of issue 22.
+TEST_FORMS = (0, 4, 5, 6)
+
+
 def caption(scene: ShapeScene, form: int) -> str:
-    """The scene in words; `form` 0..3 picks how much is said (0: colours and shape only)."""
+    """The scene in words, phrased as `CAPTION_TEMPLATES[form]`."""
     where = "in the centre" if scene.position == "centre" else f"at the {scene.position}"
-    background = f"on {article(scene.background)} {scene.background} background"
-    if form == 0:
-        return f"{article(scene.colour)} {scene.colour} {scene.shape} {background}"
-    if form == 1:
-        return f"a {scene.size} {scene.colour} {scene.shape} {background}"
-    if form == 2:
-        return f"{article(scene.colour)} {scene.colour} {scene.shape} {where} {background}"
-    return f"a {scene.size} {scene.colour} {scene.shape} {where} {background}"
+    return phrase(form, scene.colour, scene.shape, scene.background, size=scene.size, where=where)
+
+
+def phrase(form: int, colour: str, shape: str, background: str, size: str = "small",
+           where: str = "in the centre") -> str:
+    """A caption of form `form` from its words."""
+    return CAPTION_TEMPLATES[form].format(c=colour, b=background, s=shape, a_c=article(colour),
+                                          a_b=article(background), size=size, where=where)
 
 
 def article(word: str) -> str:
@@ -75,7 +99,18 @@ def article(word: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
 
 
-CAPTION_FORMS = 4
+def semantic_prompts() -> list[tuple[str, str, str, str]]:
+    """What the demo model's semantic test asks for: (shape colour, shape, background colour, prompt) for 32
+    colour pairs (every colour with every shape) in each of the `TEST_FORMS` phrasings."""
+    colours = list(COLOURS)
+    prompts = []
+    for form in TEST_FORMS:
+        for index in range(32):
+            colour = colours[index % len(colours)]
+            shape = SHAPES[index // len(colours) % len(SHAPES)]
+            background = colours[(index + 1 + 2 * (index // len(colours))) % len(colours)]
+            prompts.append((colour, shape, background, phrase(form, colour, shape, background)))
+    return prompts
 
 
 def scene(index: int, seed: int = 0) -> ShapeScene:

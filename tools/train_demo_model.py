@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime
+import hashlib
 import math
 import sys
 import time
@@ -36,6 +37,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from diffusers import AutoencoderKL, UNet2DConditionModel  # noqa: E402
+from safetensors import safe_open  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
 from transformers import CLIPTextConfig, CLIPTextModel  # noqa: E402
 
@@ -214,12 +216,14 @@ def sd1_alphas_cumprod() -> torch.Tensor:
 
 def train_diffusion(latents: torch.Tensor, tokens: torch.Tensor, empty: torch.Tensor, steps: int, batch_size: int,
                     seed: int, drop_rate: float = 0.1, snapshot: Callable[[int, UNet2DConditionModel, CLIPTextModel], None]
-                    | None = None, snapshot_every: int = 0) -> tuple[UNet2DConditionModel, CLIPTextModel, float]:
-    """UNet + text encoder trained jointly on eps prediction; returns their EMA copies and the mean loss of the
-    last 500 steps. `snapshot(step, ema_unet, ema_text)` is called every `snapshot_every` steps if given."""
+                    | None = None, snapshot_every: int = 0, init: tuple[UNet2DConditionModel, CLIPTextModel] | None
+                    = None, peak_lr: float = 1e-3, warmup: int = 200
+                    ) -> tuple[UNet2DConditionModel, CLIPTextModel, float]:
+    """UNet + text encoder trained jointly on eps prediction (from `init` if given, else from a seeded random
+    start); returns their EMA copies and the mean loss of the last 500 steps. `snapshot(step, ema_unet, ema_text)`
+    is called every `snapshot_every` steps if given."""
     torch.manual_seed(seed)
-    unet = UNet2DConditionModel(**UNET_CONFIG)
-    text_encoder = CLIPTextModel(TEXT_CONFIG)
+    unet, text_encoder = init if init is not None else (UNet2DConditionModel(**UNET_CONFIG), CLIPTextModel(TEXT_CONFIG))
     parameters = list(unet.parameters()) + list(text_encoder.parameters())
     optimizer = torch.optim.AdamW(parameters, lr=1e-3, weight_decay=0.01)
     ema_unet, ema_text = copy.deepcopy(unet).eval(), copy.deepcopy(text_encoder).eval()
@@ -235,7 +239,7 @@ def train_diffusion(latents: torch.Tensor, tokens: torch.Tensor, empty: torch.Te
     started = time.time()
     for step in range(steps):
         for group in optimizer.param_groups:
-            group["lr"] = cosine_lr(step, steps, 1e-3, 200)
+            group["lr"] = cosine_lr(step, steps, peak_lr, warmup)
         if position + batch_size > count:
             order, position = torch.randperm(count, generator=generator), 0
         indices = order[position:position + batch_size]
@@ -266,6 +270,31 @@ def train_diffusion(latents: torch.Tensor, tokens: torch.Tensor, empty: torch.Te
     return ema_unet, ema_text, float(np.mean(running[-500:]))
 
 
+def load_demo_checkpoint(path: Path) -> tuple[UNet2DConditionModel, CLIPTextModel, AutoencoderKL]:
+    """The UNet, text encoder and VAE of a demo checkpoint written by this script, read through Kiln's own loader
+    and copied into fresh float32 modules of this script's configurations."""
+    import comfy.sd
+
+    model, clip, vae, _ = comfy.sd.load_checkpoint_guess_config(str(path))
+    unet = UNet2DConditionModel(**UNET_CONFIG)
+    unet.load_state_dict({k: v.float() for k, v in model.model.diffusion_model.state_dict().items()})
+    text_encoder = CLIPTextModel(TEXT_CONFIG)
+    loaded = {k.removeprefix("text_model."): v for k, v in clip.cond_stage_model.clip_l.transformer.state_dict().items()}
+    text_encoder.load_state_dict({k: loaded[k.removeprefix("text_model.")].float() for k in text_encoder.state_dict()})
+    autoencoder = AutoencoderKL(**VAE_CONFIG)
+    autoencoder.load_state_dict({k: v.float() for k, v in vae.first_stage_model.state_dict().items()})
+    return unet, text_encoder, autoencoder.eval()
+
+
+def earlier_stages(path: Path) -> str:
+    """How the checkpoint at `path` was made, from its metadata: its own earlier stages, then its command."""
+    with safe_open(str(path), "pt") as handle:
+        info = handle.metadata() or {}
+    made = f"{info.get('kiln.training_command', 'unknown command')} ({info.get('kiln.unet_stage', 'from scratch')})"
+    before = info.get("kiln.earlier_stages", "none")
+    return made if before == "none" else f"{before}; then {made}"
+
+
 # --- stage 4: the checkpoint ----------------------------------------------------------------------------
 
 
@@ -283,18 +312,24 @@ def metadata(args: argparse.Namespace, seconds: float, losses: dict[str, float])
         "modelspec.title": "Kiln demo shapes (tiny SD1.x)",
         "modelspec.architecture": "stable-diffusion-v1",
         "modelspec.description": (
-            "A tiny Stable Diffusion 1.x-architecture model trained from scratch on 64x64 synthetic pictures of one "
-            "shape (circle, square, triangle, star) in a named colour on a plain background of another colour. "
-            "Prompts like 'a red circle on a blue background' or 'a small yellow star at the top left on a black "
-            "background'. 64x64 output, eps prediction, SD1 noise schedule, latent scale 0.18215."),
+            "A tiny Stable Diffusion 1.x-architecture model trained by Kiln on 64x64 synthetic pictures of one "
+            "shape (circle, square, triangle, star) in a named colour on a plain background of another colour, "
+            "captioned in 12 phrasings. Prompts like 'a red circle on a blue background', 'red circle, blue "
+            "background', 'a blue background with a red circle', 'circle, red, on blue' or 'a small yellow star at "
+            "the top left on a black background'. 64x64 output, eps prediction, SD1 noise schedule, latent scale "
+            "0.18215."),
         "modelspec.license": "MIT (same as Kiln); trained only on procedurally drawn data",
         "modelspec.date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "kiln.training_script": "tools/train_demo_model.py",
         "kiln.training_command": " ".join(["python", "tools/train_demo_model.py", *sys.argv[1:]]),
         "kiln.seed": str(args.seed),
         "kiln.vae_steps": str(args.vae_steps),
-        "kiln.vae_stage": (f"reused from {args.vae_cache.name}, written by this script with the same seed and steps"
+        "kiln.vae_stage": (f"from {args.init_from.name}" if args.init_from is not None else
+                           f"reused from {args.vae_cache.name}, written by this script with the same seed and steps"
                            if args.vae_reused else "trained in this run"),
+        "kiln.unet_stage": (f"fine-tuned from {args.init_from.name} (sha256 {args.init_sha256}) at peak learning rate "
+                            f"{args.peak_lr}" if args.init_from is not None else "trained from scratch in this run"),
+        "kiln.earlier_stages": args.earlier_stages,
         "kiln.unet_steps": str(args.unet_steps),
         "kiln.train_images": str(args.train_images),
         "kiln.training_seconds": f"{seconds:.0f}",
@@ -319,7 +354,8 @@ def check_text_encoder_matches_kiln(path: Path, text_encoder: CLIPTextModel) -> 
 
 
 def score_through_kiln(path: Path, cfg: float, empty_prompt: bool) -> float:
-    """Share of 32 prompts whose generated shape and background colours match (Kiln's nodes, 20 euler steps)."""
+    """Share of `shapes_dataset.semantic_prompts()` whose generated shape and background colours match, made as
+    tests/unit/test_demo_model.py makes them (Kiln's nodes, 20 euler steps, seed 1234 + prompt index)."""
     import comfy.sd
     import nodes
 
@@ -329,23 +365,15 @@ def score_through_kiln(path: Path, cfg: float, empty_prompt: bool) -> float:
     decoder = nodes.NODE_CLASS_MAPPINGS["VAEDecode"]()
     latent = nodes.NODE_CLASS_MAPPINGS["EmptyLatentImage"]().generate(64, 64, 1)[0]
     negative = encode.encode(clip, "")[0]
-    colours = list(shapes_dataset.COLOURS)
+    prompts = shapes_dataset.semantic_prompts()[:32] if empty_prompt else shapes_dataset.semantic_prompts()
     hits = 0
-    prompts = 32
-    for index in range(prompts):
-        colour = colours[index % len(colours)]
-        background = colours[(index * 3 + 1 + index // len(colours)) % len(colours)]
-        if background == colour:
-            background = colours[(colours.index(colour) + 1) % len(colours)]
-        shape = shapes_dataset.SHAPES[index % len(shapes_dataset.SHAPES)]
-        text = "" if empty_prompt else (f"{shapes_dataset.article(colour)} {colour} {shape} on "
-                                        f"{shapes_dataset.article(background)} {background} background")
-        positive = encode.encode(clip, text)[0]
+    for index, (colour, _shape, background, text) in enumerate(prompts):
+        positive = encode.encode(clip, "" if empty_prompt else text)[0]
         with torch.inference_mode():
-            samples = sampler.sample(model, 1000 + index, 20, cfg, "euler", "normal", positive, negative, latent)[0]
+            samples = sampler.sample(model, 1234 + index, 20, cfg, "euler", "normal", positive, negative, latent)[0]
             image = decoder.decode(vae, samples)[0][0].numpy()
         hits += shapes_dataset.dominant_colours(image) == (colour, background)
-    return hits / prompts
+    return hits / len(prompts)
 
 
 def main() -> None:
@@ -363,12 +391,24 @@ def main() -> None:
                         help="development aid: write the EMA model here every --snapshot-every UNet steps")
     parser.add_argument("--snapshot-every", type=int, default=500)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--init-from", type=Path, default=None,
+                        help="start from this earlier demo checkpoint (its VAE, UNet and text encoder) instead of from "
+                             "scratch: the VAE stage is skipped and the UNet stage fine-tunes")
+    parser.add_argument("--peak-lr", type=float, default=1e-3)
+    parser.add_argument("--warmup", type=int, default=200)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     started = time.time()
 
     args.vae_reused = args.vae_cache is not None and args.vae_cache.exists()
-    if args.vae_reused:
+    args.earlier_stages = "none"
+    init = None
+    if args.init_from is not None:
+        args.init_sha256 = hashlib.sha256(args.init_from.read_bytes()).hexdigest()
+        args.earlier_stages = earlier_stages(args.init_from)
+        *init, vae = load_demo_checkpoint(args.init_from)
+        log(f"UNet, text encoder and VAE from {args.init_from} (sha256 {args.init_sha256})")
+    elif args.vae_reused:
         vae = AutoencoderKL(**VAE_CONFIG)
         vae.load_state_dict(torch.load(args.vae_cache))
         vae.eval()
@@ -394,7 +434,8 @@ def main() -> None:
 
     unet, text_encoder, diffusion_loss = train_diffusion(
         latents, tokens, empty, args.unet_steps, args.unet_batch, args.seed,
-        snapshot=snapshot if args.snapshot is not None else None, snapshot_every=args.snapshot_every)
+        snapshot=snapshot if args.snapshot is not None else None, snapshot_every=args.snapshot_every,
+        init=tuple(init) if init is not None else None, peak_lr=args.peak_lr, warmup=args.warmup)
     seconds = time.time() - started
     losses = {"vae_l1": vae_losses["vae_l1"], "diffusion_mse": diffusion_loss}
     state = checkpoint_state_dict(unet, vae, text_encoder)

@@ -24,24 +24,7 @@ from tools import shapes_dataset
 CHECKPOINT = Path(__file__).resolve().parents[2] / "models" / "checkpoints" / "kiln-demo-shapes.safetensors"
 STEPS = 20
 SEED = 1234
-PASS_BAR = 0.9
-
-
-def prompts() -> list[tuple[str, str, str]]:
-    """32 (shape colour, shape, background colour): every colour with every shape, 32 distinct colour pairs."""
-    colours = list(shapes_dataset.COLOURS)
-    chosen = []
-    for index in range(32):
-        colour = colours[index % len(colours)]
-        shape = shapes_dataset.SHAPES[index // len(colours) % len(shapes_dataset.SHAPES)]
-        background = colours[(index + 1 + 2 * (index // len(colours))) % len(colours)]
-        chosen.append((colour, shape, background))
-    return chosen
-
-
-def prompt_text(colour: str, shape: str, background: str) -> str:
-    return (f"{shapes_dataset.article(colour)} {colour} {shape} on "
-            f"{shapes_dataset.article(background)} {background} background")
+PASS_BAR = 0.95
 
 
 @pytest.fixture(scope="module")
@@ -64,14 +47,25 @@ def generate(demo_model, text: str, seed: int, cfg: float) -> np.ndarray:
 
 
 def colour_agreement(demo_model, cfg: float, empty_prompt: bool) -> tuple[float, list[str]]:
-    """Share of `prompts()` whose picture has the asked shape and background colours, and the misses."""
+    """Share of `shapes_dataset.semantic_prompts()` (32 colour pairs in 4 phrasings; with `empty_prompt`, the 32
+    pairs once, as the phrasing is not used) whose picture has the asked shape and background colours, and the
+    misses."""
     misses = []
-    for index, (colour, shape, background) in enumerate(prompts()):
-        text = "" if empty_prompt else prompt_text(colour, shape, background)
-        seen = shapes_dataset.dominant_colours(generate(demo_model, text, SEED + index, cfg))
+    prompts = shapes_dataset.semantic_prompts()[:32] if empty_prompt else shapes_dataset.semantic_prompts()
+    for index, (colour, _shape, background, text) in enumerate(prompts):
+        seen = shapes_dataset.dominant_colours(generate(demo_model, "" if empty_prompt else text, SEED + index, cfg))
         if seen != (colour, background):
-            misses.append(f"{prompt_text(colour, shape, background)!r}: got shape {seen[0]}, background {seen[1]}")
-    return 1 - len(misses) / len(prompts()), misses
+            misses.append(f"{text!r}: got shape {seen[0]}, background {seen[1]}")
+    return 1 - len(misses) / len(prompts), misses
+
+
+def test_the_semantic_prompts_are_four_phrasings_of_32_colour_pairs_the_original_sentence_among_them():
+    prompts = shapes_dataset.semantic_prompts()
+    pairs = {(colour, background) for colour, _shape, background, _text in prompts}
+    assert len(pairs) == 32 and len(prompts) == 4 * 32
+    texts = {text for *_, text in prompts}
+    assert {"a red circle on a green background", "red circle, green background",
+            "a green background with a red circle", "circle, red, on green"} <= texts
 
 
 def test_the_colour_classifier_reads_the_drawn_training_pictures_correctly():
@@ -93,8 +87,9 @@ def test_the_demo_checkpoint_is_a_small_sd1_file_that_says_how_it_was_made():
     assert model_family(state_dict).name == "SD15"
 
 
-def test_the_prompt_decides_the_colours_of_shape_and_background(demo_model):
+def test_the_prompt_decides_the_colours_of_shape_and_background_however_it_is_phrased(demo_model):
     score, misses = colour_agreement(demo_model, cfg=5.0, empty_prompt=False)
+    print(f"demo model colour agreement at cfg 5: {score:.3f} over {len(shapes_dataset.semantic_prompts())} prompts")
     assert score >= PASS_BAR, f"colour agreement {score:.2f} < {PASS_BAR}; misses:\n" + "\n".join(misses)
 
 
