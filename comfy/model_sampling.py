@@ -142,7 +142,25 @@ def rescale_zero_terminal_snr_sigmas(sigmas: torch.Tensor) -> torch.Tensor:
     return ((1 - alphas_bar) / alphas_bar) ** 0.5
 
 
-class ModelSamplingDiscrete(torch.nn.Module):
+class SigmaTable(torch.nn.Module):
+    """A model-sampling object whose schedule is an ascending `sigmas` buffer (`sigmas[0]` = sigma_min,
+    `sigmas[-1]` = sigma_max)."""
+
+    def set_sigmas(self, sigmas: torch.Tensor) -> None:
+        """Store the table as float32 `sigmas` and `log_sigmas` buffers."""
+        self.register_buffer("sigmas", sigmas.float())
+        self.register_buffer("log_sigmas", sigmas.log().float())
+
+    @property
+    def sigma_min(self) -> torch.Tensor:
+        return self.sigmas[0]
+
+    @property
+    def sigma_max(self) -> torch.Tensor:
+        return self.sigmas[-1]
+
+
+class ModelSamplingDiscrete(SigmaTable):
     """A discrete-time schedule of `timesteps` sigmas, ascending (`sigmas[0]` = sigma_min, `sigmas[-1]` = sigma_max).
 
     `model_config.sampling_settings` may set beta_schedule, linear_start, linear_end, timesteps and zsnr
@@ -173,19 +191,6 @@ class ModelSamplingDiscrete(torch.nn.Module):
         if zsnr:
             sigmas = rescale_zero_terminal_snr_sigmas(sigmas)
         self.set_sigmas(sigmas)
-
-    def set_sigmas(self, sigmas: torch.Tensor) -> None:
-        """Store the table as float32 `sigmas` and `log_sigmas` buffers."""
-        self.register_buffer("sigmas", sigmas.float())
-        self.register_buffer("log_sigmas", sigmas.log().float())
-
-    @property
-    def sigma_min(self) -> torch.Tensor:
-        return self.sigmas[0]
-
-    @property
-    def sigma_max(self) -> torch.Tensor:
-        return self.sigmas[-1]
 
     def timestep(self, sigma: torch.Tensor) -> torch.Tensor:
         """The index of the table entry nearest to each sigma in log space (same shape as `sigma`, int64)."""
@@ -246,7 +251,7 @@ def flux_time_shift(mu: float, sigma: float, t):
     return math.exp(mu) / (math.exp(mu) + (1 / t - 1) ** sigma)
 
 
-class ModelSamplingDiscreteFlow(torch.nn.Module):
+class ModelSamplingDiscreteFlow(SigmaTable):
     """Rectified-flow schedule (SD3, Flux schnell): sigma = shifted t on a `timesteps`-entry grid of (0, 1];
     the network's timestep is sigma · multiplier. `model_config.sampling_settings` may set shift, multiplier."""
 
@@ -259,14 +264,6 @@ class ModelSamplingDiscreteFlow(torch.nn.Module):
         self.shift = shift
         self.multiplier = multiplier
         self.register_buffer("sigmas", self.sigma((torch.arange(1, timesteps + 1, 1) / timesteps) * multiplier))
-
-    @property
-    def sigma_min(self) -> torch.Tensor:
-        return self.sigmas[0]
-
-    @property
-    def sigma_max(self) -> torch.Tensor:
-        return self.sigmas[-1]
 
     def timestep(self, sigma):
         return sigma * self.multiplier
@@ -282,7 +279,7 @@ class ModelSamplingDiscreteFlow(torch.nn.Module):
         return time_snr_shift(self.shift, 1.0 - percent)
 
 
-class ModelSamplingFlux(torch.nn.Module):
+class ModelSamplingFlux(SigmaTable):
     """Flux dev's schedule: sigma = flux_time_shift(shift, 1, t) on a 10000-entry grid; timestep = sigma."""
 
     def __init__(self, model_config=None):
@@ -293,14 +290,6 @@ class ModelSamplingFlux(torch.nn.Module):
     def set_parameters(self, shift: float = 1.15, timesteps: int = 10000) -> None:
         self.shift = shift
         self.register_buffer("sigmas", self.sigma(torch.arange(1, timesteps + 1, 1) / timesteps))
-
-    @property
-    def sigma_min(self) -> torch.Tensor:
-        return self.sigmas[0]
-
-    @property
-    def sigma_max(self) -> torch.Tensor:
-        return self.sigmas[-1]
 
     def timestep(self, sigma):
         return sigma
@@ -316,7 +305,7 @@ class ModelSamplingFlux(torch.nn.Module):
         return flux_time_shift(self.shift, 1.0, 1.0 - percent)
 
 
-class ModelSamplingContinuousEDM(torch.nn.Module):
+class ModelSamplingContinuousEDM(SigmaTable):
     """A continuous log-uniform schedule between sigma_min and sigma_max (EDM, Karras et al. 2022): the network's
     timestep is EDM's c_noise = ln(sigma) / 4. `sigmas` holds 1000 log-spaced values, ascending, for the schedulers.
     `model_config.sampling_settings` may set sigma_min (0.002), sigma_max (120) and sigma_data (1)."""
@@ -329,17 +318,7 @@ class ModelSamplingContinuousEDM(torch.nn.Module):
 
     def set_parameters(self, sigma_min: float, sigma_max: float, sigma_data: float) -> None:
         self.sigma_data = sigma_data
-        sigmas = torch.linspace(math.log(sigma_min), math.log(sigma_max), 1000).exp()
-        self.register_buffer("sigmas", sigmas)
-        self.register_buffer("log_sigmas", torch.log(sigmas))
-
-    @property
-    def sigma_min(self) -> torch.Tensor:
-        return self.sigmas[0]
-
-    @property
-    def sigma_max(self) -> torch.Tensor:
-        return self.sigmas[-1]
+        self.set_sigmas(torch.linspace(math.log(sigma_min), math.log(sigma_max), 1000).exp())
 
     def timestep(self, sigma: torch.Tensor) -> torch.Tensor:
         return 0.25 * sigma.log()
