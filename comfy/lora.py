@@ -306,6 +306,13 @@ def weight_delta(delta: Any, strength: float, shape: torch.Size | tuple[int, ...
     return ((strength * scale) * product).reshape(shape)
 
 
+def _is_full_delta(delta: Any) -> bool:
+    """Whether a patch's delta is a full one (a tensor, `(tensor,)` or `("diff", (tensor,))`), not low-rank."""
+    if isinstance(delta, torch.Tensor):
+        return True
+    return len(delta) == 1 or (len(delta) == 2 and isinstance(delta[0], str) and delta[0] == "diff")
+
+
 def add_weight_patches(patches: Iterable[tuple], value: torch.Tensor, shape: torch.Size | tuple[int, ...],
                        rows: slice | None = None) -> torch.Tensor:
     """`value` (float32: the weight, or its rows `rows` of a weight of `shape`) with `patches` added in order,
@@ -320,12 +327,15 @@ def add_weight_patches(patches: Iterable[tuple], value: torch.Tensor, shape: tor
         target = value if offset is None else value.narrow(*offset)
         if strength_model != 1.0:
             target = target * strength_model
-        update = weight_delta(delta, strength, target.shape if offset is not None or rows is None else shape)
-        update = update.to(value.device, torch.float32)
-        if rows is not None:
-            update = update[rows]
-        update = update.reshape(target.shape)
-        target = target + (function(update) if function is not None else update)
+        # a full delta at strength 0 adds nothing and is never read: (None,) with strength 0 and strength_model m
+        # is ComfyUI's way to only scale a weight by m (the attention-multiply nodes)
+        if strength != 0.0 or not _is_full_delta(delta):
+            update = weight_delta(delta, strength, target.shape if offset is not None or rows is None else shape)
+            update = update.to(value.device, torch.float32)
+            if rows is not None:
+                update = update[rows]
+            update = update.reshape(target.shape)
+            target = target + (function(update) if function is not None else update)
         if offset is None:
             value = target
         else:
