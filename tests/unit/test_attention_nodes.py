@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import torch
 
+import comfy.ldm.modules.attention as attention
 import comfy.lora
 from comfy.model_patcher import ModelPatcher
-from comfy_extras import nodes_attention_multiply
+from comfy_extras import nodes_attention_multiply, nodes_hypertile
 
 
 class _Attention(torch.nn.Module):
@@ -63,3 +64,47 @@ def test_temporal_attention_multiply_treats_an_image_unet_as_all_structural():
     factors = {key: patches[0][2] for key, patches in patched.patches.items()}
     assert factors == {"diffusion_model.attn1.to_out.0.weight": 0.8, "diffusion_model.attn1.to_out.0.bias": 0.8,
                        "diffusion_model.attn2.to_out.0.weight": 1.2, "diffusion_model.attn2.to_out.0.bias": 1.2}
+
+
+def test_keys_of_a_smaller_batch_are_viewed_with_the_queries_batch():
+    """ComfyUI's attention functions view k and v as `[q's batch, -1, heads, d]`: a query batch split in tiles
+    attends to consecutive slices of the key tokens."""
+    q, k, v = torch.randn(4, 3, 8), torch.randn(2, 6, 8), torch.randn(2, 6, 8)
+    expected = attention.attention_basic(q, k.reshape(4, 3, 8), v.reshape(4, 3, 8), 2)
+    for function in (attention.attention_basic, attention.attention_pytorch, attention.attention_split,
+                     attention.attention_sub_quad):
+        assert torch.allclose(function(q, k, v, 2), expected, atol=1e-6), function.__name__
+
+
+def test_hypertile_tiles_are_the_tokens_of_each_tile_and_untile_back():
+    tokens = torch.arange(2 * 4 * 6, dtype=torch.float32).reshape(2, 24, 1)  # batch 2 of a 4x6 grid
+    tiles = nodes_hypertile._tile(tokens, 2, 3, 4, 6)
+    assert tiles.shape == (12, 4, 1)
+    assert tiles[1, :, 0].tolist() == [2.0, 3.0, 8.0, 9.0]  # first row of tiles, second tile: columns 2-3
+    assert torch.equal(nodes_hypertile._untile(tiles, 2, 3, 4, 6), tokens)
+
+
+def test_random_divisor_draws_from_the_global_generator_and_never_picks_the_last_option():
+    torch.manual_seed(3)
+    draws = [nodes_hypertile.random_divisor(16, 4, 3) for _ in range(40)]
+    assert set(draws) == {4, 2}  # of the options 4, 2 and 1 tiles per side
+    torch.manual_seed(3)
+    assert [nodes_hypertile.random_divisor(16, 4, 3) for _ in range(40)] == draws
+    assert nodes_hypertile.random_divisor(8, 4, 2) == 2  # options 2 and 1: the draw gives the first
+    state = torch.get_rng_state()
+    assert nodes_hypertile.random_divisor(8, 8, 2) == 1  # one option: no draw
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_hypertile_patches_tile_full_resolution_queries_and_restore_the_output():
+    patched = nodes_hypertile.HyperTile.execute(_patcher(), 32, 1, 0, False).result[0]
+    patches = patched.model_options["transformer_options"]["patches"]
+    (tile,), (untile,) = patches["attn1_patch"], patches["attn1_output_patch"]
+    extra = {"original_shape": [2, 4, 8, 8]}
+    q = torch.randn(2, 64, 5)
+    tiled, k, v = tile(q, q, q, extra)
+    assert tiled.shape == (8, 16, 5) and k is q and v is q  # 2x2 tiles of 4x4 latent pixels
+    assert torch.equal(untile(tiled, extra), q)
+    smaller = torch.randn(2, 16, 5)  # a lower resolution: left alone
+    assert tile(smaller, smaller, smaller, extra)[0] is smaller
+    assert untile(smaller, extra) is smaller

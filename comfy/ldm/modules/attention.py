@@ -4,7 +4,9 @@
 skip_output_reshape=False, transformer_options=...)` takes queries, keys and values projected by the layer:
 - `[B, N, heads * dim_head]` each (or `[B, heads, N, dim_head]` with `skip_reshape`),
 - an optional additive or boolean `mask` `[Nq, Nk]`, `[B, Nq, Nk]` or `[B, heads, Nq, Nk]`,
-and gives `[B, Nq, heads * dim_head]` (or `[B, heads, Nq, dim_head]` with `skip_output_reshape`).
+and gives `[B, Nq, heads * dim_head]` (or `[B, heads, Nq, dim_head]` with `skip_output_reshape`). B is the
+queries' batch: keys and values of a smaller batch are viewed as B entries of fewer tokens, as ComfyUI views them
+(HyperTile splits only the queries into tiles).
 
 Kiln's diffusion networks are diffusers modules; `comfy.diffusers_attention` gives their attention layers
 processors that call this module's `optimized_attention` at call time. So a pack that assigns
@@ -108,12 +110,22 @@ def wrap_attn(func: Callable) -> Callable:
 
 # -- the layout every attention function shares ------------------------------------------------------------------
 
-def _to_heads(t: torch.Tensor, heads: int, skip_reshape: bool) -> torch.Tensor:
-    """`[B, N, heads * d]` (or already `[B, heads, N, d]`) as `[B, heads, N, d]`."""
+def _to_heads(t: torch.Tensor, heads: int, skip_reshape: bool, batch: int | None = None) -> torch.Tensor:
+    """`[B, N, heads * d]` (or already `[B, heads, N, d]`) as `[B, heads, N, d]`. With `batch` (the queries'
+    batch), keys and values are viewed as that many batch entries, as ComfyUI's attention functions view them:
+    a patch that splits the queries into tiles along the batch (HyperTile) leaves the keys whole, and each tile
+    then attends to its own consecutive slice of the key tokens."""
     if skip_reshape:
         return t
-    batch, tokens, width = t.shape
-    return t.view(batch, tokens, heads, width // heads).transpose(1, 2)
+    width = t.shape[-1]
+    return t.reshape(t.shape[0] if batch is None else batch, -1, heads, width // heads).transpose(1, 2)
+
+
+def _qkv_to_heads(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, skip_reshape: bool
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """q, k and v as `[B, heads, N, d]`, B being the queries' batch (see `_to_heads`)."""
+    batch = q.shape[0]
+    return tuple(_to_heads(t, heads, skip_reshape, batch) for t in (q, k, v))
 
 
 def _from_heads(out: torch.Tensor, skip_output_reshape: bool) -> torch.Tensor:
@@ -159,7 +171,7 @@ def attention_basic(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: in
                     skip_output_reshape: bool = False, **kwargs: Any) -> torch.Tensor:
     """Attention as written: softmax(q kᵀ / √d + mask) v, the scores in `attn_precision` when given."""
     precision = get_attn_precision(attn_precision, q.dtype)
-    q, k, v = (_to_heads(t, heads, skip_reshape) for t in (q, k, v))
+    q, k, v = _qkv_to_heads(q, k, v, heads, skip_reshape)
     weights = _scores(q, k, _mask_4d(mask), precision).softmax(dim=-1)
     return _from_heads(weights.to(v.dtype) @ v, skip_output_reshape)
 
@@ -170,7 +182,7 @@ def attention_split(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: in
                     skip_output_reshape: bool = False, **kwargs: Any) -> torch.Tensor:
     """`attention_basic` computed a slice of queries at a time (less memory for the score matrix)."""
     precision = get_attn_precision(attn_precision, q.dtype)
-    q, k, v = (_to_heads(t, heads, skip_reshape) for t in (q, k, v))
+    q, k, v = _qkv_to_heads(q, k, v, heads, skip_reshape)
     mask = _mask_4d(mask)
     pieces = []
     for start in range(0, q.shape[2], _QUERY_CHUNK):
@@ -189,7 +201,7 @@ def attention_sub_quad(query: torch.Tensor, key: torch.Tensor, value: torch.Tens
     memory", 2021): each chunk's scores are exponentiated against the running maximum and the partial sums
     rescaled when it grows, so the full score matrix never exists."""
     precision = get_attn_precision(attn_precision, query.dtype) or torch.float32
-    q, k, v = (_to_heads(t, heads, skip_reshape) for t in (query, key, value))
+    q, k, v = _qkv_to_heads(query, key, value, heads, skip_reshape)
     mask = _mask_4d(mask)
     running_max = running_sum = weighted = None
     for start in range(0, k.shape[2], _KEY_CHUNK):
@@ -215,7 +227,7 @@ def attention_pytorch(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: 
                       attn_precision: torch.dtype | None = None, skip_reshape: bool = False,
                       skip_output_reshape: bool = False, **kwargs: Any) -> torch.Tensor:
     """torch's `scaled_dot_product_attention` (its choice of kernel; the scores in the inputs' dtype)."""
-    q, k, v = (_to_heads(t, heads, skip_reshape) for t in (q, k, v))
+    q, k, v = _qkv_to_heads(q, k, v, heads, skip_reshape)
     out = comfy.ops.scaled_dot_product_attention(q, k, v, attn_mask=_mask_4d(mask), dropout_p=0.0, is_causal=False)
     return _from_heads(out, skip_output_reshape)
 
