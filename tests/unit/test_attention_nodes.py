@@ -4,12 +4,13 @@ ComfyUI's in tests/e2e/test_reference_attention_nodes.py."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 import comfy.ldm.modules.attention as attention
 import comfy.lora
 from comfy.model_patcher import ModelPatcher
-from comfy_extras import nodes_attention_multiply, nodes_hypertile
+from comfy_extras import nodes_attention_multiply, nodes_hypertile, nodes_pag, nodes_sag
 
 
 class _Attention(torch.nn.Module):
@@ -108,3 +109,62 @@ def test_hypertile_patches_tile_full_resolution_queries_and_restore_the_output()
     smaller = torch.randn(2, 16, 5)  # a lower resolution: left alone
     assert tile(smaller, smaller, smaller, extra)[0] is smaller
     assert untile(smaller, extra) is smaller
+
+
+def test_attention_with_weights_gives_attention_and_its_softmax_weights():
+    q, k, v = torch.randn(2, 5, 8), torch.randn(2, 7, 8), torch.randn(2, 7, 8)
+    out, weights = nodes_sag.attention_basic_with_sim(q, k, v, heads=2)
+    assert torch.allclose(out, attention.attention_basic(q, k, v, 2), atol=1e-6)
+    assert weights.shape == (4, 5, 7) and torch.allclose(weights.sum(-1), torch.ones(4, 5))
+    keep = torch.tensor([[True] * 6 + [False], [True] * 7])
+    _, masked = nodes_sag.attention_basic_with_sim(q, k, v, heads=2, mask=keep)
+    assert masked[:2, :, 6].abs().max() == 0 and masked[2:, :, 6].min() > 0
+
+
+def test_blur_map_blurs_where_attention_is_received_and_refuses_a_one_token_map():
+    x0 = torch.randn(1, 4, 16, 16)
+    attn = torch.zeros(2, 4, 4)  # 2 heads, a 2x2 map: every query attends to token 1 (top right)
+    attn[:, :, 1] = 1.0
+    blurred = nodes_sag.create_blur_map(x0, attn, sigma=2.0)
+    full_blur = nodes_sag.gaussian_blur_2d(x0, 9, 2.0)
+    assert torch.equal(blurred[..., :8, 8:], full_blur[..., :8, 8:])
+    assert torch.equal(blurred[..., 8:, :], x0[..., 8:, :]) and torch.equal(blurred[..., :8, :8], x0[..., :8, :8])
+    with pytest.raises(ValueError, match="larger image"):
+        nodes_sag.create_blur_map(torch.randn(1, 4, 8, 8), torch.ones(2, 1, 1))
+
+
+def test_gaussian_blur_keeps_a_constant_image():
+    image = torch.full((1, 3, 10, 12), 0.7)
+    assert torch.allclose(nodes_sag.gaussian_blur_2d(image, 9, 2.0), image, atol=1e-6)
+
+
+def test_sag_replaces_the_middle_self_attention_and_records_the_uncond_weights():
+    patched = nodes_sag.SelfAttentionGuidance.execute(_patcher(), 0.5, 2.0).result[0]
+    options = patched.model_options
+    assert options["disable_cfg1_optimization"] is True
+    record = options["transformer_options"]["patches_replace"]["attn1"][("middle", 0, 0)]
+    q, k, v = torch.randn(4, 3, 8), torch.randn(4, 3, 8), torch.randn(4, 3, 8)
+    out = record(q, k, v, {"n_heads": 2, "cond_or_uncond": [1, 0], "attn_precision": None})
+    assert torch.allclose(out, attention.attention_basic(q, k, v, 2), atol=1e-6)
+
+
+def test_pag_reruns_the_cond_with_identity_middle_self_attention(monkeypatch):
+    seen = {}
+
+    def calc_cond_batch(model, conds, x, sigma, model_options):
+        seen["conds"], seen["options"] = conds, model_options
+        return [x * 0.25]
+
+    monkeypatch.setattr(nodes_pag.comfy.samplers, "calc_cond_batch", calc_cond_batch)
+    patched = nodes_pag.PerturbedAttentionGuidance.execute(_patcher(), 2.0).result[0]
+    (guide,) = patched.model_options["sampler_post_cfg_function"]
+    x = torch.ones(1, 4, 2, 2)
+    model_options = patched.model_options
+    result = guide({"model": None, "cond_denoised": x * 0.5, "cond": ["cond"], "denoised": x, "sigma": None,
+                    "model_options": model_options, "input": x})
+    assert torch.allclose(result, x + (0.5 - 0.25) * 2.0 * x)
+    assert seen["conds"] == [["cond"]]
+    identity = seen["options"]["transformer_options"]["patches_replace"]["attn1"][("middle", 0)]
+    value = torch.randn(1, 3, 4)
+    assert identity(None, None, value, {}) is value
+    assert "patches_replace" not in model_options["transformer_options"]  # the model's own options are untouched
