@@ -1,0 +1,68 @@
+"""The attention-level patch nodes of issue 18 (UNetSelfAttentionMultiply, UNetCrossAttentionMultiply,
+CLIPAttentionMultiply, UNetTemporalAttentionMultiply, HyperTile, SelfAttentionGuidance, PerturbedAttentionGuidance)
+give ComfyUI 0.3.64's recorded final latents (tests/fixtures/comfyui_nodes/attention, recorded by
+tools/oracle/record_attention_nodes.py) on the reference SD1.5 checkpoint, within 1e-4 of each latent's largest
+value, and serve ComfyUI's /object_info.
+
+One prompt holds every case as a branch of one checkpoint loader (64x64 images; 128x128 for HyperTile, whose
+random tiling needs a latent side with several divisors, and SAG, whose middle-block map must be at least 2x2).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors.numpy import load as load_safetensors_bytes
+from safetensors.numpy import load_file
+
+from .conftest import KilnServer, running
+from .test_reference_patch_guider_nodes import _request, _run
+
+RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_nodes" / "attention"
+FAMILIES = json.loads((RECORDED / "workflows.json").read_text())
+CASES = [(family, case) for family, recorded in FAMILIES.items() for case in recorded["cases"]]
+OBJECT_INFO = json.loads((RECORDED / "object_info.json").read_text())
+LATENT_RTOL = 1e-4
+
+
+@pytest.fixture(scope="module")
+def server(reference_server):
+    """The shared reference SD1.5 server (tests/e2e/conftest.py)."""
+    return running(reference_server)
+
+
+@pytest.fixture(scope="module")
+def latents(server: KilnServer) -> dict[str, np.ndarray]:
+    """{case: Kiln's final latent}, from one run of the recorded prompt."""
+    result = {}
+    for recorded in FAMILIES.values():
+        outputs = _run(server.url, recorded["workflow"])
+        for case, node in recorded["cases"].items():
+            item = outputs[node]["latents"][0]
+            query = urllib.parse.urlencode({key: item[key] for key in ("filename", "subfolder", "type")})
+            result[case] = load_safetensors_bytes(_request(f"{server.url}/view?{query}"))["latent_tensor"]
+    return result
+
+
+def test_every_node_of_the_part_has_a_recorded_run():
+    used = {node["class_type"] for recorded in FAMILIES.values() for node in recorded["workflow"].values()}
+    assert set(OBJECT_INFO) <= used
+
+
+@pytest.mark.parametrize(("family", "case"), CASES, ids=[case for _, case in CASES])
+def test_the_branch_reproduces_comfyuis_latent(latents, family, case):
+    expected = load_file(str(RECORDED / "latents.safetensors"))[case]
+    actual = latents[case]
+    assert actual.shape == expected.shape
+    scale = np.abs(expected).max()
+    error = np.abs(actual - expected).max()
+    assert error <= LATENT_RTOL * scale, f"{family}/{case}: latent max |d| = {error} of max {scale}"
+
+
+def test_object_info_entries_equal_comfyuis(server):
+    served = json.loads(_request(f"{server.url}/object_info"))
+    assert {name: served.get(name) for name in OBJECT_INFO} == OBJECT_INFO
