@@ -303,6 +303,10 @@ class SD3(BaseModel):
         pass  # the UNet speed-ups do not apply to the transformer
 
     def extra_conds(self, cond: torch.Tensor, options: dict[str, Any], noise: torch.Tensor) -> dict[str, torch.Tensor]:
+        if options.get("attention_mask") is not None:
+            raise NotImplementedError("Kiln's FLUX.1 does not apply attention masks from the conditioning yet "
+                                      "(StyleModelApply's attn_bias at a strength other than 1 makes one): use "
+                                      "strength_type multiply")
         pooled = options.get("pooled_output")
         if pooled is None:
             pooled = torch.zeros((1, int(self.diffusion_model.config.pooled_projection_dim)))
@@ -344,6 +348,10 @@ class Flux(BaseModel):
         return bool(self.diffusion_model.config.guidance_embeds)
 
     def extra_conds(self, cond: torch.Tensor, options: dict[str, Any], noise: torch.Tensor) -> dict[str, torch.Tensor]:
+        if options.get("attention_mask") is not None:
+            raise NotImplementedError("Kiln's FLUX.1 does not apply attention masks from the conditioning yet "
+                                      "(StyleModelApply's attn_bias at a strength other than 1 makes one): use "
+                                      "strength_type multiply")
         pooled = options.get("pooled_output")
         if pooled is None:
             pooled = torch.zeros((1, int(self.diffusion_model.config.pooled_projection_dim)))

@@ -330,16 +330,15 @@ def load_lora_for_models(model: ModelPatcher | None, clip: CLIP | None, lora: di
 
 
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+from comfy.guidance.style_models import StyleModel, load_style_model  # noqa: E402,F401  ComfyUI's names
 from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
 
-_REASON = "Kiln has no style models, GLIGEN, or these loaders and detectors"
+_REASON = "Kiln has no GLIGEN, or these loaders and detectors"
 
-StyleModel = unsupported_class(__name__, 'StyleModel', 'model, device=', _REASON)
 TEModel = unsupported_class(__name__, 'TEModel', None, _REASON)
 detect_te_model = unsupported_function(__name__, 'detect_te_model', 'sd', _REASON)
 llama_detect = unsupported_function(__name__, 'llama_detect', 'clip_data', _REASON)
 load_gligen = unsupported_function(__name__, 'load_gligen', 'ckpt_path', _REASON)
-load_style_model = unsupported_function(__name__, 'load_style_model', 'ckpt_path', _REASON)
 
 
 def load_unet(unet_path: str, dtype: torch.dtype | None = None) -> ModelPatcher:

@@ -53,6 +53,8 @@ STABLE_CASCADE_CONTROL_MARKERS = ("backbone.0.0.weight", "backbone.10.blocks.0.w
 CLIP_VISION_PREFIX = "vision_model."  # transformers' CLIP / SigLIP vision layout (ComfyUI's clip_vision files)
 OPEN_CLIP_VISUAL_PREFIX = "visual."  # OpenCLIP's layout (`visual.transformer.resblocks.N.*`)
 OPEN_CLIP_VISUAL_MARKER = "visual.transformer.resblocks.0.attn.in_proj_weight"
+LLAVA_PROJECTOR_MARKER = "multi_modal_projector.linear_1.bias"  # LLaVA's ViT-L/14-336 with its projector
+DINO_MARKER = ".layer_scale2.lambda1"  # DINOv2 image encoders
 UNCLIP_CLIP_VISION_PREFIX = "embedder.model.visual."  # where SD2.1 unCLIP checkpoints keep their image encoder
 UNCLIP_NOISE_AUGMENTOR_PREFIX = "noise_augmentor."
 STYLE_T2I_MARKER = "style_embedding"
@@ -163,3 +165,30 @@ def family_group(family_name: str | None) -> str | None:
     if family_name is None:
         return None
     return _FAMILY_GROUPS.get(family_name)
+
+
+def detect_clip_vision(sd: Mapping[str, Any]) -> str:
+    """The configuration name (`comfy.guidance.clip_vision_models.CONFIGS`) of a transformers-layout image encoder,
+    by ComfyUI's rules: layer count, width, position count; `GuidanceFormatError` for others."""
+    def has_layer(index: int) -> bool:
+        return f"{CLIP_VISION_PREFIX}encoder.layers.{index}.layer_norm1.weight" in sd
+
+    if has_layer(47):
+        return "vit_g"
+    if has_layer(30):
+        return "vit_h"
+    if has_layer(22):
+        positions = sd[f"{CLIP_VISION_PREFIX}embeddings.position_embedding.weight"].shape[0]
+        if sd[f"{CLIP_VISION_PREFIX}encoder.layers.0.layer_norm1.weight"].shape[0] == 1152:
+            by_positions = {729: "siglip_384", 1024: "siglip_512"}
+            if positions in by_positions:
+                return by_positions[positions]
+        elif positions == 577:
+            if LLAVA_PROJECTOR_MARKER in sd:
+                raise GuidanceFormatError("LLaVA's ViT-L/14-336 projector is not supported yet")
+            return "vit_l_336"
+        else:
+            return "vit_l"
+    if any(DINO_MARKER in key for key in sd):
+        raise GuidanceFormatError("DINOv2 image encoders are not supported yet")
+    raise GuidanceFormatError("not a CLIP vision model Kiln knows (ViT-L/14, ViT-H/14, ViT-bigG/14, SigLIP 384/512)")

@@ -1,12 +1,6 @@
-"""ComfyUI's `comfy.ldm.flux.redux`, as faces: Kiln does not carry ComfyUI's `flux` network code (Kiln's models are diffusers modules).
-
-Every name is importable with ComfyUI's kind and signature and raises UnsupportedError when used (comfy/unsupported.py).
-"""
+"""ComfyUI's `comfy.ldm.flux.redux`: the FLUX.1 Redux image encoder, a face over comfy/guidance/style_models.py."""
 
 import comfy.ops
-from comfy.unsupported import unsupported_class
+from comfy.guidance.style_models import ReduxImageEncoder  # noqa: F401  ComfyUI's name
 
-_REASON = "Kiln does not carry ComfyUI's `flux` network code (Kiln's models are diffusers modules)"
-
-ReduxImageEncoder = unsupported_class(__name__, 'ReduxImageEncoder', 'redux_dim=, txt_in_features=, device=, dtype=', _REASON)
 ops = comfy.ops.disable_weight_init
