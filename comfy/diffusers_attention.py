@@ -16,9 +16,9 @@ reports its input shape (`activations_shape`) and counts itself (`transformer_in
 (torch's `scaled_dot_product_attention`) the numbers are those of diffusers' own processor.
 
 The UNet-level patches (`input_block_patch`, `input_block_patch_after_skip`, `output_block_patch`: FreeU, Kohya
-Deep Shrink and the like) sit between ComfyUI's LDM blocks, inside diffusers' down and up blocks; when a patch set
-holds them, `comfy.unet_blocks` runs the UNet block by block in ComfyUI's order and calls them there. Not
-honoured: `emb_patch` and `forward_timestep_embed_patch`.
+Deep Shrink and the like; and `emb_patch`) sit between ComfyUI's LDM blocks, inside diffusers' down and up
+blocks; when a patch set holds them, `comfy.unet_blocks` runs the UNet block by block in ComfyUI's order and calls
+them there. Not honoured: `forward_timestep_embed_patch` (keyed by ComfyUI's LDM layer classes).
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ BackupEntry = collections.namedtuple("Dimension", ["weight", "inplace_update"])
 # The transformer_options patches Kiln's networks run: the transformer-block ones (`comfy.diffusers_attention`)
 # and, on the UNet families, the UNet-level ones (`comfy.unet_blocks`).
 HONOURED_PATCHES = ("attn1_patch", "attn2_patch", "attn1_output_patch", "attn2_output_patch", "middle_patch",
-                    "input_block_patch", "input_block_patch_after_skip", "output_block_patch")
+                    "input_block_patch", "input_block_patch_after_skip", "output_block_patch", "emb_patch")
 
 
 def create_model_options_clone(orig_model_options: dict) -> dict:

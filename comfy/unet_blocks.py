@@ -9,7 +9,8 @@ connection and then calls each `input_block_patch_after_skip(h, transformer_opti
 sets `("output", id)`, takes the last skip `hsp` (plus the control's "output" residual), calls each
 `output_block_patch(h, hsp, transformer_options) -> (h, hsp)`, concatenates `[h, hsp]` on channels and runs the
 block, whose upsampler resizes to the next skip's height and width. FreeU, Kohya Deep Shrink
-(PatchModelAddDownscale) and packs' custom patches hook in there.
+(PatchModelAddDownscale) and packs' custom patches hook in there; `emb_patch`es rewrite the time embedding.
+ComfyUI 0.3.64 has no patch at the middle block.
 
 diffusers' down and up blocks run several of these blocks in one call, so `forward` walks their submodules
 instead (`conv_in`, `resnets`, `attentions`, `downsamplers`, `mid_block`, `upsamplers`, the output convolution)
@@ -26,7 +27,7 @@ from typing import Any
 import torch
 
 # The transformer_options["patches"] entries that need the block walk.
-BLOCK_PATCHES = ("input_block_patch", "input_block_patch_after_skip", "output_block_patch")
+BLOCK_PATCHES = ("input_block_patch", "input_block_patch_after_skip", "output_block_patch", "emb_patch")
 
 
 def has_block_patches(transformer_options: dict | None) -> bool:
@@ -36,10 +37,14 @@ def has_block_patches(transformer_options: dict | None) -> bool:
 
 
 def _embedding(unet: Any, sample: torch.Tensor, timestep: torch.Tensor, encoder_hidden_states: torch.Tensor,
-               added_cond_kwargs: dict | None) -> tuple[torch.Tensor, torch.Tensor]:
+               added_cond_kwargs: dict | None, options: dict) -> tuple[torch.Tensor, torch.Tensor]:
     """The time embedding (with class and added embeddings, SDXL's text_time) and the sample, as diffusers'
-    forward makes them; the sample changes only for "image_hint" models."""
+    forward makes them; the sample changes only for "image_hint" models. ComfyUI's `emb_patch`es
+    (`patch(emb, model_channels, transformer_options) -> emb`) see the timestep's embedding before the added ones
+    join it."""
     emb = unet.time_embedding(unet.get_time_embed(sample=sample, timestep=timestep), None)
+    for patch in (options.get("patches") or {}).get("emb_patch", ()):
+        emb = patch(emb, int(unet.config.block_out_channels[0]), options)
     class_emb = unet.get_class_embed(sample=sample, class_labels=None)
     if class_emb is not None:
         emb = torch.cat([emb, class_emb], dim=-1) if unet.config.class_embeddings_concat else emb + class_emb
@@ -88,7 +93,7 @@ def forward(unet: Any, sample: torch.Tensor, timestep: torch.Tensor, encoder_hid
 
     if unet.config.center_input_sample:
         sample = 2 * sample - 1.0
-    emb, sample = _embedding(unet, sample, timestep, encoder_hidden_states, added_cond_kwargs)
+    emb, sample = _embedding(unet, sample, timestep, encoder_hidden_states, added_cond_kwargs, options)
     context = unet.process_encoder_hidden_states(encoder_hidden_states=encoder_hidden_states,
                                                  added_cond_kwargs=added_cond_kwargs)
 

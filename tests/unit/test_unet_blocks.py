@@ -190,3 +190,18 @@ def test_model_patcher_setters_store_the_patches_where_the_walk_reads_them():
             stored["output_block_patch"]) == ([patches[0]], [patches[1]], [patches[2]])
     assert comfy.unet_blocks.has_block_patches(patcher.model_options["transformer_options"])
     assert not comfy.unet_blocks.has_block_patches({"patches": {"attn1_patch": [print]}})
+
+
+def test_emb_patches_see_the_time_embedding_and_the_base_width(tiny):
+    _, unet = tiny
+    inputs = _inputs(unet)
+    seen = []
+
+    def emb_patch(emb, model_channels, options):
+        seen.append((tuple(emb.shape), model_channels, options["block"] if "block" in options else None))
+        return emb
+
+    assert torch.equal(_walk(unet, inputs, {"emb_patch": [emb_patch]}), _diffusers(unet, inputs))
+    assert seen == [((2, unet.config.block_out_channels[0] * 4), unet.config.block_out_channels[0], None)]
+    shifted = _walk(unet, inputs, {"emb_patch": [lambda emb, channels, options: emb + 1]})
+    assert not torch.equal(shifted, _diffusers(unet, inputs))
