@@ -15,9 +15,10 @@ reports its input shape (`activations_shape`) and counts itself (`transformer_in
 `cross_attention_kwargs={"transformer_options": ...}`. With no patches and the default `optimized_attention`
 (torch's `scaled_dot_product_attention`) the numbers are those of diffusers' own processor.
 
-Not honoured: the UNet-level patches (`input_block_patch`, `input_block_patch_after_skip`, `output_block_patch`,
-`emb_patch`, `forward_timestep_embed_patch`), whose places in ComfyUI's LDM UNet have no counterpart inside
-diffusers' down/up blocks (FreeU, Kohya Deep Shrink and the like).
+The UNet-level patches (`input_block_patch`, `input_block_patch_after_skip`, `output_block_patch`: FreeU, Kohya
+Deep Shrink and the like; and `emb_patch`) sit between ComfyUI's LDM blocks, inside diffusers' down and up
+blocks; when a patch set holds them, `comfy.unet_blocks` runs the UNet block by block in ComfyUI's order and calls
+them there. Not honoured: `forward_timestep_embed_patch` (keyed by ComfyUI's LDM layer classes).
 """
 
 from __future__ import annotations

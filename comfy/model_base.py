@@ -19,6 +19,7 @@ import comfy.diffusers_attention
 import comfy.latent_formats
 import comfy.model_sampling
 import comfy.patcher_extension
+import comfy.unet_blocks
 import comfy.utils
 
 
@@ -179,11 +180,13 @@ class BaseModel(torch.nn.Module):
     def run_network(self, model_input: torch.Tensor, timestep: torch.Tensor, conds: dict[str, Any],
                     dtype: torch.dtype) -> torch.Tensor:
         """The raw network output for `model_input` [B,C,H,W] at the network's `timestep` [B]."""
+        kwargs = {**self.unet_kwargs(conds, dtype), **self.control_residual_kwargs(conds, model_input.shape[0]),
+                  **self.attention_kwargs(model_input, conds)}
         with comfy.cpu_speedups.onednn_convolutions(comfy.cpu_speedups.use_onednn_convolutions(model_input)):
-            return self.diffusion_model(model_input, timestep, **self.unet_kwargs(conds, dtype),
-                                        **self.control_residual_kwargs(conds, model_input.shape[0]),
-                                        **self.attention_kwargs(model_input, conds),
-                                        return_dict=False)[0]
+            # The UNet-level patches (FreeU, Deep Shrink) need ComfyUI's block walk; diffusers' forward otherwise.
+            if comfy.unet_blocks.has_block_patches(kwargs["cross_attention_kwargs"]["transformer_options"]):
+                return comfy.unet_blocks.forward(self.diffusion_model, model_input, timestep, **kwargs)
+            return self.diffusion_model(model_input, timestep, **kwargs, return_dict=False)[0]
 
     def attention_kwargs(self, model_input: torch.Tensor, conds: dict[str, Any]) -> dict[str, Any]:
         """The UNet's `cross_attention_kwargs`: the sampler's transformer_options (ComfyUI's per-call facts and

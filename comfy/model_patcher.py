@@ -35,8 +35,10 @@ Patch = tuple[float, Any, float, Any, Any]
 # A weight `patch_weight_to_device` replaced, and whether it was overwritten in place (ComfyUI's record).
 BackupEntry = collections.namedtuple("Dimension", ["weight", "inplace_update"])
 
-# The transformer_options patches Kiln's networks run (`comfy.diffusers_attention`).
-HONOURED_PATCHES = ("attn1_patch", "attn2_patch", "attn1_output_patch", "attn2_output_patch", "middle_patch")
+# The transformer_options patches Kiln's networks run: the transformer-block ones (`comfy.diffusers_attention`)
+# and, on the UNet families, the UNet-level ones (`comfy.unet_blocks`).
+HONOURED_PATCHES = ("attn1_patch", "attn2_patch", "attn1_output_patch", "attn2_output_patch", "middle_patch",
+                    "input_block_patch", "input_block_patch_after_skip", "output_block_patch", "emb_patch")
 
 
 def create_model_options_clone(orig_model_options: dict) -> dict:
@@ -213,6 +215,19 @@ class ModelPatcher:
 
     def set_model_attn2_output_patch(self, patch: Callable) -> None:
         self.set_model_patch(patch, "attn2_output_patch")
+
+    def set_model_input_block_patch(self, patch: Callable) -> None:
+        """`patch(h, transformer_options) -> h` after each UNet input block, before its skip connection is kept."""
+        self.set_model_patch(patch, "input_block_patch")
+
+    def set_model_input_block_patch_after_skip(self, patch: Callable) -> None:
+        """`patch(h, transformer_options) -> h` after each UNet input block's skip connection is kept."""
+        self.set_model_patch(patch, "input_block_patch_after_skip")
+
+    def set_model_output_block_patch(self, patch: Callable) -> None:
+        """`patch(h, hsp, transformer_options) -> (h, hsp)` before each UNet output block joins `h` and its skip
+        connection `hsp`."""
+        self.set_model_patch(patch, "output_block_patch")
 
     def model_patches_to(self, device: torch.device | torch.dtype) -> None:
         """Move (or cast) the patch objects that can be (those with a `to` method) to `device` / a dtype."""

@@ -726,7 +726,10 @@ class CFGGuider:
             # (SD3, Flux, Playground 2.5) it would become a constant.
             latent_image = latent_format.process_in(latent_image)
         self.conds = process_conds(self.inner_model, noise, self.conds)
-        extra_args = {"model_options": dict(self.model_options), "seed": seed}
+        # The run's schedule is a fact patches read (transformer_options["sample_sigmas"]), as in ComfyUI.
+        model_options = comfy.model_patcher.create_model_options_clone(self.model_options)
+        model_options.setdefault("transformer_options", {})["sample_sigmas"] = sigmas
+        extra_args = {"model_options": model_options, "seed": seed}
         samples = sampler.sample(self, sigmas, extra_args, callback, noise, latent_image, denoise_mask, disable_pbar)
         return latent_format.process_out(samples.to(torch.float32))
 
