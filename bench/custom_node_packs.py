@@ -14,7 +14,8 @@ nodes it adds to `/object_info`, how many of those entries are identical to Comf
 files it serves (`/extensions`), and its smoke prompt: weight-free nodes of the pack fed by core nodes, whose
 previewed pixels (or `ui` text) are hashed; with ComfyUI the hashes are compared. GGUF and UltimateSDUpscale run on random weights
 the bench generates (a tiny SD1.5 checkpoint, its UNet as an fp16 `.gguf` written with the `gguf` package, a
-random 4x ESRGAN); IPAdapter and the Subpack's detectors have no smoke prompt yet ("-"). Entries whose defaults are random per start (WAS's Cache Node) never
+random 4x ESRGAN; IPAdapter_plus an SD1.5 IP-Adapter shaped after that checkpoint's cross-attention layers with a
+random ViT-L/14 CLIP vision encoder); the Subpack's detectors have no smoke prompt yet ("-"). Entries whose defaults are random per start (WAS's Cache Node) never
 match; paths under the base directory are compared as "<base>".
 
 The packs must be complete as their installers leave them: git submodules checked out (UltimateSDUpscale's
@@ -91,6 +92,8 @@ SMOKE_PROMPTS: dict[str, tuple[dict, list[str]]] = {
 SMOKE_CHECKPOINT = "kiln-smoke-sd15.safetensors"
 SMOKE_GGUF = "kiln-smoke-sd15-unet.gguf"
 SMOKE_ESRGAN = "kiln-smoke-esrgan-x4.safetensors"
+SMOKE_CLIP_VISION = "kiln-smoke-vit-l.safetensors"
+SMOKE_IPADAPTER = "kiln-smoke-ip-adapter_sd15.safetensors"
 
 
 def _text_to_image(model: list, seed: int) -> dict:
@@ -123,12 +126,49 @@ SMOKE_PROMPTS["ComfyUI_UltimateSDUpscale"] = ({
                 batch_size=1),
     "13": _preview(["12", 0]),
 }, ["13"])
+SMOKE_PROMPTS["ComfyUI_IPAdapter_plus"] = ({
+    **_text_to_image(["12", 0], 4),
+    "10": _node("LoadImage", image=SMOKE_IMAGE),
+    "11": _node("IPAdapterModelLoader", ipadapter_file=SMOKE_IPADAPTER),
+    "13": _node("CLIPVisionLoader", clip_name=SMOKE_CLIP_VISION),
+    "12": _node("IPAdapterAdvanced", model=["1", 0], ipadapter=["11", 0], image=["10", 0], weight=1.0,
+                weight_type="linear", combine_embeds="concat", start_at=0.0, end_at=1.0, embeds_scaling="V only",
+                clip_vision=["13", 0]),
+}, ["8"])
+
+
+def ip_adapter_weights(checkpoint: dict, image_embedding_width: int, seed: int = 0) -> dict:
+    """A random plain IP-Adapter for an SD1.x checkpoint: `image_proj` maps a CLIP image embedding to 4 context
+    tokens; `ip_adapter.{2n+1}.to_k_ip/to_v_ip` give the n-th cross-attention layer (input blocks, then output
+    blocks, then the middle block, as IPAdapter_plus numbers them) keys and values of that layer's shapes."""
+    import torch
+
+    def order(key: str) -> tuple:
+        kind, number = key.split(".")[2:4]
+        return ({"input_blocks": 0, "output_blocks": 1, "middle_block": 2}[kind], int(number), key)
+
+    layers = sorted((key for key in checkpoint if key.startswith("model.diffusion_model.")
+                     and key.endswith(".attn2.to_k.weight")), key=order)
+    generator = torch.Generator().manual_seed(seed)
+
+    def random(*shape: int) -> torch.Tensor:
+        return (torch.randn(*shape, generator=generator) * 0.02).half()
+
+    context = checkpoint[layers[0]].shape[1]
+    weights = {"image_proj.proj.weight": random(4 * context, image_embedding_width),
+               "image_proj.proj.bias": random(4 * context),
+               "image_proj.norm.weight": torch.ones(context).half(), "image_proj.norm.bias": random(context)}
+    for number, key in enumerate(layers):
+        for name in ("to_k_ip", "to_v_ip"):
+            weights[f"ip_adapter.{2 * number + 1}.{name}.weight"] = random(*checkpoint[key].shape)
+    return weights
 
 
 def write_smoke_models(models: Path, deps: Path | None, checkpoint_file: Path | None) -> None:
-    """The weights the smoke prompts load, under `models/` (checkpoints, unet, upscale_models): `checkpoint_file`
-    (an SD1.5 checkpoint; by default a tiny random one, which only Kiln can detect), its UNet as a GGUF file, a
-    random 4x ESRGAN."""
+    """The weights the smoke prompts load, under `models/` (checkpoints, unet, upscale_models, clip_vision,
+    ipadapter): `checkpoint_file` (an SD1.5 checkpoint; by default a tiny random one, which only Kiln can detect),
+    its UNet as a GGUF file, a random 4x ESRGAN, a random ViT-L/14 CLIP vision encoder and an IP-Adapter for the
+    checkpoint."""
     sys.path.insert(0, str(REPO_ROOT))
     if deps is not None:
         sys.path.append(str(deps))  # for `gguf`; after Kiln's own packages, which it must not shadow
@@ -143,7 +183,7 @@ def write_smoke_models(models: Path, deps: Path | None, checkpoint_file: Path | 
 
     from tests import model_factory
 
-    for folder in ("checkpoints", "unet", "upscale_models"):
+    for folder in ("checkpoints", "unet", "upscale_models", "clip_vision", "ipadapter"):
         (models / folder).mkdir(parents=True, exist_ok=True)
     checkpoint = models / "checkpoints" / SMOKE_CHECKPOINT
     if checkpoint_file is None:
@@ -164,6 +204,13 @@ def write_smoke_models(models: Path, deps: Path | None, checkpoint_file: Path | 
     upscale_models = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(upscale_models)
     model_factory.write_safetensors(models / "upscale_models" / SMOKE_ESRGAN, upscale_models.esrgan(4, 0))
+    sys.path.insert(0, str(REPO_ROOT / "tests" / "fixtures" / "comfyui_nodes"))
+    import make_clip_vision_files
+
+    vit_l = make_clip_vision_files.state_dict("vit_l")
+    model_factory.write_safetensors(models / "clip_vision" / SMOKE_CLIP_VISION, vit_l)
+    model_factory.write_safetensors(models / "ipadapter" / SMOKE_IPADAPTER,
+                                    ip_adapter_weights(load_file(checkpoint), vit_l["visual_projection.weight"].shape[0]))
 
 
 def smoke_picture() -> Image.Image:

@@ -78,10 +78,12 @@ _FILE_RULES: list[tuple[str, str, str, str]] = [
     (r"^clip_l", "text_encoders", "flux_clip_l", "FLUX.1"),
     (r"^t5xxl", "text_encoders", "flux_t5", "FLUX.1"),
     (r"ESRGAN.*x4|4x", "upscale_models", "esrgan_x4", "upscale"),
+    (r"^sigclip_vision_patch14_384", "clip_vision", "siglip_384", "SigLIP"),
+    (r"^flux1-redux", "style_models", "flux_redux", "FLUX.1 Redux"),
 ]
 _WRITABLE = {"sd15", "sd21_v", "sd2_inpaint", "sdxl", "sdxl_refiner", "flux_schnell_checkpoint", "flux_dev_checkpoint",
              "flux_schnell_model", "flux_dev_model", "vae16", "sd_vae", "flux_clip_l", "flux_t5", "sd3_checkpoint",
-             "sd15_lora", "esrgan_x4", "sd15_controlnet"}
+             "sd15_lora", "esrgan_x4", "sd15_controlnet", "siglip_384", "flux_redux"}
 _LOADER_INPUTS = {  # class -> {input: models folder}
     "CheckpointLoaderSimple": {"ckpt_name": "checkpoints"},
     "UNETLoader": {"unet_name": "diffusion_models"},
@@ -93,6 +95,8 @@ _LOADER_INPUTS = {  # class -> {input: models folder}
     "UpscaleModelLoader": {"model_name": "upscale_models"},
     "ControlNetLoader": {"control_net_name": "controlnet"},
     "DiffControlNetLoader": {"control_net_name": "controlnet"},
+    "CLIPVisionLoader": {"clip_name": "clip_vision"},
+    "StyleModelLoader": {"style_model_name": "style_models"},
 }
 
 
@@ -158,12 +162,31 @@ def write_model(file: ModelFile, models_dir: Path) -> None:
         factory.write_safetensors(path, factory.tiny_vae16_state_dict(0))
     elif kind == "esrgan_x4":  # a random 4x RRDBNet (ESRGAN's layout), as the upscale-model tests build them
         factory.write_safetensors(path, _upscale_models().esrgan(4, 0))
+    elif kind == "siglip_384":  # full size: image encoders are recognised by their width and depth
+        factory.write_safetensors(path, _clip_vision_files().state_dict("siglip_384"))
+    elif kind == "flux_redux":  # SigLIP's 1152 features to the reduced FLUX.1's text width
+        text_width = factory.tiny_flow_model_state_dict("Flux", 0)["txt_in.weight"].shape[1]
+        generator = torch.Generator().manual_seed(0)
+        shapes = {"redux_up.weight": (3 * text_width, 1152), "redux_up.bias": (3 * text_width,),
+                  "redux_down.weight": (text_width, 3 * text_width), "redux_down.bias": (text_width,)}
+        factory.write_safetensors(path, {key: torch.randn(*shape, generator=generator) * 0.02
+                                         for key, shape in shapes.items()})
     elif kind in ("flux_clip_l", "flux_t5"):
         encoders = factory.tiny_flow_text_encoder_state_dicts("Flux", 0)
         factory.write_safetensors(path, encoders["clip_l" if kind == "flux_clip_l" else "t5xxl"])
     else:
         raise ValueError(f"no writer for {file}")
     del torch
+
+
+def _clip_vision_files():
+    import importlib.util
+
+    script = Path(__file__).resolve().parent / "fixtures" / "comfyui_nodes" / "make_clip_vision_files.py"
+    spec = importlib.util.spec_from_file_location("make_clip_vision_files", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _upscale_models():
