@@ -1,0 +1,58 @@
+"""InstructPixToPixConditioning on an SD1.5 instruct-pix2pix checkpoint (the reference SD1.5 with 4 more UNet
+input channels, tests/fixtures/comfyui_nodes/make_ip2p_checkpoint.py) gives ComfyUI 0.3.64's recorded final latent
+(tools/oracle/record_ip2p.py) within 1e-4 of its largest value, through the shared reference server; the picture is
+76x68, so the node's crop to multiples of 8 is part of the case."""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.parse
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors.numpy import load as load_safetensors_bytes
+from safetensors.numpy import load_file
+
+from .conftest import KilnServer, running
+from .test_reference_patch_guider_nodes import _request, _run
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_nodes"
+RECORDED = FIXTURES / "ip2p"
+sys.path.insert(0, str(FIXTURES))
+import make_ip2p_checkpoint  # noqa: E402
+
+WORKFLOW = json.loads((RECORDED / "workflow.json").read_text())
+OBJECT_INFO = json.loads((RECORDED / "object_info.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def server(reference_server: KilnServer, reference_checkpoint: Path, tmp_path_factory) -> KilnServer:
+    """The shared reference server, with the instruct-pix2pix checkpoint beside ref-sd15 and the picture in its
+    input folder."""
+    kiln = running(reference_server)
+    checkpoint_name = WORKFLOW["1"]["inputs"]["ckpt_name"]
+    built = make_ip2p_checkpoint.build(reference_checkpoint, tmp_path_factory.mktemp("ip2p") / checkpoint_name)
+    link = kiln.base_dir / "models" / "checkpoints" / checkpoint_name
+    if not link.exists():
+        link.symlink_to(built)
+    (kiln.base_dir / "input").mkdir(exist_ok=True)
+    make_ip2p_checkpoint.picture().save(kiln.base_dir / "input" / WORKFLOW["4"]["inputs"]["image"])
+    return kiln
+
+
+def test_instruct_pix2pix_reproduces_comfyuis_latent(server):
+    outputs = _run(server.url, WORKFLOW)
+    item = outputs["7"]["latents"][0]
+    query = urllib.parse.urlencode({key: item[key] for key in ("filename", "subfolder", "type")})
+    actual = load_safetensors_bytes(_request(f"{server.url}/view?{query}"))["latent_tensor"]
+    expected = load_file(str(RECORDED / "latent.safetensors"))["latent"]
+    assert actual.shape == expected.shape == (1, 4, 8, 9)  # 68x76 cropped to 64x72
+    scale = np.abs(expected).max()
+    assert np.abs(actual - expected).max() <= 1e-4 * scale
+
+
+def test_object_info_entry_equals_comfyuis(server):
+    served = json.loads(_request(f"{server.url}/object_info/InstructPixToPixConditioning"))
+    assert served == OBJECT_INFO

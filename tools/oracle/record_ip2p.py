@@ -1,0 +1,99 @@
+"""Record ComfyUI 0.3.64's final latent for InstructPixToPixConditioning on an SD1.5 instruct-pix2pix checkpoint
+(the reference SD1.5 with 4 more UNet input channels, tests/fixtures/comfyui_nodes/make_ip2p_checkpoint.py) and
+the node's /object_info entry.
+
+    flock /tmp/kiln-heavy.lock python tools/oracle/record_ip2p.py --oracle /root/.cache/kiln-oracle \\
+        --checkpoint $KILN_REF_SD15
+
+The oracle gets a scratch folder whose checkpoints/ holds ref-sd15-ip2p.safetensors and whose input/ holds the
+fixture's 76x68 picture; one prompt (the picture through InstructPixToPixConditioning, a 2-step euler KSampler at
+cfg 7, SaveLatent). Writes tests/fixtures/comfyui_nodes/ip2p/: workflow.json, latent.safetensors,
+object_info.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+from record_loader_nodes import download, run  # this folder's HTTP helpers (the script's folder is on sys.path)
+from record_patch_guider_nodes import _free_port, _wait_ready
+from safetensors.numpy import load as load_safetensors_bytes
+from safetensors.numpy import save_file
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "comfyui_nodes"
+OUT = FIXTURES / "ip2p"
+CHECKPOINT = "ref-sd15-ip2p.safetensors"
+PICTURE = "kiln-ip2p.png"
+
+
+def workflow() -> dict:
+    def node(class_type: str, **inputs: object) -> dict:
+        return {"class_type": class_type, "inputs": inputs}
+
+    return {
+        "1": node("CheckpointLoaderSimple", ckpt_name=CHECKPOINT),
+        "2": node("CLIPTextEncode", text="make it snowy", clip=["1", 1]),
+        "3": node("CLIPTextEncode", text="blurry", clip=["1", 1]),
+        "4": node("LoadImage", image=PICTURE),
+        "5": node("InstructPixToPixConditioning", positive=["2", 0], negative=["3", 0], vae=["1", 2],
+                  pixels=["4", 0]),
+        "6": node("KSampler", model=["1", 0], seed=5, steps=2, cfg=7.0, sampler_name="euler", scheduler="normal",
+                  positive=["5", 0], negative=["5", 1], latent_image=["5", 2], denoise=1.0),
+        "7": node("SaveLatent", samples=["6", 0], filename_prefix="kiln_ip2p"),
+    }
+
+
+def record(oracle: Path, reference: Path) -> None:
+    sys.path.insert(0, str(FIXTURES))
+    import make_ip2p_checkpoint
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kiln-record-ip2p-") as scratch:
+        scratch_path = Path(scratch)
+        make_ip2p_checkpoint.build(reference, scratch_path / "checkpoints" / CHECKPOINT)
+        (scratch_path / "input").mkdir()
+        make_ip2p_checkpoint.picture().save(scratch_path / "input" / PICTURE)
+        yaml_path = scratch_path / "extra_model_paths.yaml"
+        yaml_path.write_text(f"kiln:\n    base_path: {scratch_path}\n    checkpoints: checkpoints\n")
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        command = [str(oracle / "venv" / "bin" / "python"), "main.py", "--cpu", "--listen", "127.0.0.1", "--port",
+                   str(port), "--disable-auto-launch", "--output-directory", str(scratch_path / "output"),
+                   "--input-directory", str(scratch_path / "input"), "--temp-directory", str(scratch_path / "temp"),
+                   "--extra-model-paths-config", str(yaml_path)]
+        with open(scratch_path / "oracle.log", "wb") as log:
+            process = subprocess.Popen(command, cwd=oracle / "ComfyUI", stdout=log, stderr=subprocess.STDOUT,
+                                       env={**os.environ, "OMP_NUM_THREADS": "1"})
+        try:
+            _wait_ready(url, process)
+            with urllib.request.urlopen(f"{url}/object_info/InstructPixToPixConditioning", timeout=60) as response:
+                object_info = json.load(response)
+            outputs = run(url, workflow())
+            latent = load_safetensors_bytes(download(url, outputs["7"]["latents"][0]))["latent_tensor"]
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    print("latent", latent.shape, float(abs(latent).max()))
+    save_file({"latent": latent}, str(OUT / "latent.safetensors"))
+    (OUT / "workflow.json").write_text(json.dumps(workflow(), indent=1) + "\n")
+    (OUT / "object_info.json").write_text(json.dumps(object_info, indent=1) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--oracle", type=Path, required=True, help="the oracle folder (ComfyUI/ and venv/)")
+    parser.add_argument("--checkpoint", type=Path, required=True, help="the reference SD1.5 checkpoint")
+    options = parser.parse_args()
+    record(options.oracle, options.checkpoint)
+
+
+if __name__ == "__main__":
+    main()
