@@ -633,6 +633,7 @@ NODE_CLASS_MAPPINGS: dict[str, type] = {
 from core_nodes import clip_vision as _clip_vision  # noqa: E402
 from core_nodes import conditioning as _conditioning  # noqa: E402
 from core_nodes import controlnet as _controlnet  # noqa: E402
+from core_nodes import gligen as _gligen  # noqa: E402
 from core_nodes import latent_transforms as _latent_transforms  # noqa: E402
 from core_nodes import loaders as _loaders  # noqa: E402
 from core_nodes import sampling as _sampling  # noqa: E402
@@ -641,7 +642,7 @@ from core_nodes import vae_nodes as _vae_nodes  # noqa: E402
 from core_nodes.sampling import common_ksampler  # noqa: E402,F401  ComfyUI's public name
 
 for _module in (_loaders, _conditioning, _sampling, _vae_nodes, _latent_transforms, _controlnet, _clip_vision,
-                _style_models):
+                _style_models, _gligen):
     NODE_CLASS_MAPPINGS.update(_module.NODE_CLASS_MAPPINGS)
 
 # ComfyUI's display names, including those of nodes defined elsewhere (comfy_extras), which it keeps here too.
@@ -774,10 +775,8 @@ def init_extra_nodes(init_custom_nodes: bool = True, init_api_nodes: bool = True
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
 
-_REASON = "Kiln has no GLIGEN or unCLIP nodes yet"
+_REASON = "Kiln has no unCLIP nodes yet"
 
-GLIGENLoader = unsupported_class(__name__, 'GLIGENLoader', None, _REASON)
-GLIGENTextBoxApply = unsupported_class(__name__, 'GLIGENTextBoxApply', None, _REASON)
 init_public_apis = unsupported_function(__name__, 'init_public_apis', '', _REASON)
 unCLIPCheckpointLoader = unsupported_class(__name__, 'unCLIPCheckpointLoader', None, _REASON)
 unCLIPConditioning = unsupported_class(__name__, 'unCLIPConditioning', None, _REASON)

@@ -308,6 +308,7 @@ def process_conds(model, noise: torch.Tensor, conds: dict[str, list[dict]]) -> d
     if "positive" in conds and "negative" in conds:
         apply_to_uncond = [c for c in conds["positive"] if c.get("control_apply_to_uncond", False)]
         apply_empty_x_to_equal_area(apply_to_uncond, conds["negative"], "control")
+        apply_empty_x_to_equal_area(conds["positive"], conds["negative"], "gligen")
     return conds
 
 
@@ -385,6 +386,7 @@ class CondRun(NamedTuple):
     area: tuple | None
     uuid: Any
     control: Any = None
+    patches: dict | None = None  # transformer patches of this entry alone (GLIGEN's middle_patch)
 
 
 def _area_fade(mult: torch.Tensor, area: list[int], full: tuple) -> None:
@@ -432,7 +434,20 @@ def get_area_and_mult(cond: dict, x_in: torch.Tensor, sigma: torch.Tensor) -> Co
         _area_fade(mult, area, dims)
     conditioning = {k: _batch_model_cond(v, x_in, area) for k, v in cond["model_conds"].items()}
     return CondRun(input_x, mult, conditioning, tuple(area) if area is not None else None, cond.get("uuid"),
-                   cond.get("control"))
+                   cond.get("control"), _gligen_patches(cond, input_x))
+
+
+def _gligen_patches(cond: dict, input_x: torch.Tensor) -> dict | None:
+    """The `middle_patch` of an entry's `gligen` ("position", GLIGEN patcher, boxes) at this crop of x."""
+    gligen = cond.get("gligen")
+    if gligen is None:
+        return None
+    kind, patcher = gligen[0], gligen[1]
+    if kind == "position":
+        patch = patcher.model.set_position(input_x.shape, gligen[2], input_x.device)
+    else:
+        patch = patcher.model.set_empty(input_x.shape, input_x.device)
+    return {"middle_patch": [patch]}
 
 
 def _batch_model_cond(value, x_in: torch.Tensor, area):
@@ -449,7 +464,7 @@ def _batch_model_cond(value, x_in: torch.Tensor, area):
 def _can_concat(a: CondRun, b: CondRun) -> bool:
     if a.input_x.shape != b.input_x.shape or a.conditioning.keys() != b.conditioning.keys():
         return False
-    if a.control is not b.control:
+    if a.control is not b.control or a.patches is not b.patches:
         return False
     for k, v in a.conditioning.items():
         w = b.conditioning[k]
@@ -497,6 +512,11 @@ def calc_cond_batch(model, conds: list, x_in: torch.Tensor, timestep: torch.Tens
         transformer_options["cond_or_uncond"] = cond_or_uncond[:]
         transformer_options["uuids"] = [r.uuid for r in runs]
         transformer_options["sigmas"] = timestep
+        if runs[-1].patches is not None:  # an entry with patches of its own runs alone
+            patches = dict(transformer_options.get("patches", {}))
+            for name, entry_patches in runs[-1].patches.items():
+                patches[name] = patches.get(name, []) + entry_patches
+            transformer_options["patches"] = patches
         c["transformer_options"] = transformer_options
         control = runs[0].control
         if control is not None:

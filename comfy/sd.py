@@ -330,15 +330,23 @@ def load_lora_for_models(model: ModelPatcher | None, clip: CLIP | None, lora: di
 
 
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
+def load_gligen(ckpt_path: str) -> ModelPatcher:
+    """A GLIGEN file as a ModelPatcher around its `comfy.gligen.Gligen` (what GLIGENLoader gives)."""
+    from comfy.guidance.gligen import load_gligen as build_gligen
+
+    gligen = build_gligen(comfy.utils.load_torch_file(ckpt_path, safe_load=True))
+    return ModelPatcher(gligen, load_device=comfy.model_management.get_torch_device(),
+                        offload_device=comfy.model_management.unet_offload_device())
+
+
 from comfy.guidance.style_models import StyleModel, load_style_model  # noqa: E402,F401  ComfyUI's names
 from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
 
-_REASON = "Kiln has no GLIGEN, or these loaders and detectors"
+_REASON = "Kiln has none of these loaders and detectors yet"
 
 TEModel = unsupported_class(__name__, 'TEModel', None, _REASON)
 detect_te_model = unsupported_function(__name__, 'detect_te_model', 'sd', _REASON)
 llama_detect = unsupported_function(__name__, 'llama_detect', 'clip_data', _REASON)
-load_gligen = unsupported_function(__name__, 'load_gligen', 'ckpt_path', _REASON)
 
 
 def load_unet(unet_path: str, dtype: torch.dtype | None = None) -> ModelPatcher:

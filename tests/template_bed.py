@@ -80,10 +80,11 @@ _FILE_RULES: list[tuple[str, str, str, str]] = [
     (r"ESRGAN.*x4|4x", "upscale_models", "esrgan_x4", "upscale"),
     (r"^sigclip_vision_patch14_384", "clip_vision", "siglip_384", "SigLIP"),
     (r"^flux1-redux", "style_models", "flux_redux", "FLUX.1 Redux"),
+    (r"gligen", "gligen", "sd15_gligen", "GLIGEN"),
 ]
 _WRITABLE = {"sd15", "sd21_v", "sd2_inpaint", "sdxl", "sdxl_refiner", "flux_schnell_checkpoint", "flux_dev_checkpoint",
              "flux_schnell_model", "flux_dev_model", "vae16", "sd_vae", "flux_clip_l", "flux_t5", "sd3_checkpoint",
-             "sd15_lora", "esrgan_x4", "sd15_controlnet", "siglip_384", "flux_redux"}
+             "sd15_lora", "esrgan_x4", "sd15_controlnet", "siglip_384", "flux_redux", "sd15_gligen"}
 _LOADER_INPUTS = {  # class -> {input: models folder}
     "CheckpointLoaderSimple": {"ckpt_name": "checkpoints"},
     "UNETLoader": {"unet_name": "diffusion_models"},
@@ -97,6 +98,7 @@ _LOADER_INPUTS = {  # class -> {input: models folder}
     "DiffControlNetLoader": {"control_net_name": "controlnet"},
     "CLIPVisionLoader": {"clip_name": "clip_vision"},
     "StyleModelLoader": {"style_model_name": "style_models"},
+    "GLIGENLoader": {"gligen_name": "gligen"},
 }
 
 
@@ -108,7 +110,10 @@ def model_files(prompt: dict) -> list[ModelFile]:
             if not isinstance(name, str):
                 continue
             if folder == "loras":
-                files[(folder, name)] = ModelFile(folder, name, "sd15_lora", "SD1.x")
+                if re.search(r"^flux1-(depth|canny)-dev-lora", name):  # widens FLUX.1's input: not built yet
+                    files[(folder, name)] = ModelFile(folder, name, "flux_control_lora", "FLUX.1 Depth/Canny LoRA")
+                else:
+                    files[(folder, name)] = ModelFile(folder, name, "sd15_lora", "SD1.x")
                 continue
             for pattern, _, kind, family in _FILE_RULES:
                 if re.search(pattern, name):
@@ -171,12 +176,60 @@ def write_model(file: ModelFile, models_dir: Path) -> None:
                   "redux_down.weight": (text_width, 3 * text_width), "redux_down.bias": (text_width,)}
         factory.write_safetensors(path, {key: torch.randn(*shape, generator=generator) * 0.02
                                          for key, shape in shapes.items()})
+    elif kind == "sd15_gligen":
+        factory.write_safetensors(path, _tiny_gligen(factory))
     elif kind in ("flux_clip_l", "flux_t5"):
         encoders = factory.tiny_flow_text_encoder_state_dicts("Flux", 0)
         factory.write_safetensors(path, encoders["clip_l" if kind == "flux_clip_l" else "t5xxl"])
     else:
         raise ValueError(f"no writer for {file}")
     del torch
+
+
+def _tiny_gligen(factory) -> dict:
+    """A random GLIGEN for the reduced SD1.x checkpoint: a fuser per transformer block of its UNet, phrases as
+    wide as its CLIP."""
+    import tempfile
+
+    import torch
+    from safetensors.torch import load_file
+
+    with tempfile.TemporaryDirectory() as scratch:
+        checkpoint = Path(scratch) / "sd15.safetensors"
+        factory.write_tiny_checkpoint(checkpoint, "SD15", 0)
+        sd = load_file(str(checkpoint))
+    phrase_width = sd["cond_stage_model.transformer.text_model.embeddings.token_embedding.weight"].shape[1]
+    generator = torch.Generator().manual_seed(0)
+    out = {}
+
+    def normal(key: str, *shape: int) -> None:
+        out[key] = torch.randn(shape, generator=generator) * 0.05
+
+    for key, value in sd.items():
+        if not key.endswith(".attn1.to_q.weight"):
+            continue
+        width = value.shape[0]
+        fuser = key.removeprefix("model.diffusion_model.").removesuffix("attn1.to_q.weight") + "fuser."
+        normal(fuser + "linear.weight", width, phrase_width)
+        for part in ("attn.to_q.weight", "attn.to_k.weight", "attn.to_v.weight", "attn.to_out.0.weight"):
+            normal(fuser + part, width, width)
+        normal(fuser + "ff.net.0.proj.weight", 8 * width, width)
+        normal(fuser + "ff.net.2.weight", width, 4 * width)
+        for bias, size in (("linear", width), ("attn.to_out.0", width), ("ff.net.0.proj", 8 * width),
+                           ("ff.net.2", width), ("norm1", width), ("norm2", width)):
+            normal(f"{fuser}{bias}.bias", size)
+        for norm in ("norm1", "norm2"):
+            out[f"{fuser}{norm}.weight"] = torch.ones(width)
+        out[fuser + "alpha_attn"] = torch.tensor(0.5)
+        out[fuser + "alpha_dense"] = torch.tensor(0.5)
+    normal("position_net.linears.0.weight", 512, phrase_width + 64)
+    normal("position_net.linears.2.weight", 512, 512)
+    normal("position_net.linears.4.weight", phrase_width, 512)
+    for index, size in ((0, 512), (2, 512), (4, phrase_width)):
+        normal(f"position_net.linears.{index}.bias", size)
+    normal("position_net.null_positive_feature", phrase_width)
+    normal("position_net.null_position_feature", 64)
+    return out
 
 
 def _clip_vision_files():

@@ -21,9 +21,11 @@ RECORDED = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "comfy
 # The nodes of issue 17 that Kiln has; the test fails when one is missing from Kiln or from the recording.
 GUIDANCE_NODES = ("ControlNetLoader", "DiffControlNetLoader", "ControlNetApply", "ControlNetApplyAdvanced",
                   "SetUnionControlNetType", "ControlNetInpaintingAliMamaApply", "Canny", "ControlNetApplySD3",
-                  "CLIPVisionLoader", "CLIPVisionEncode", "StyleModelLoader", "StyleModelApply")
+                  "CLIPVisionLoader", "CLIPVisionEncode", "StyleModelLoader", "StyleModelApply", "GLIGENLoader", "GLIGENTextBoxApply",
+                  "InstructPixToPixConditioning")
 FILE_LISTS = {("ControlNetLoader", "control_net_name"), ("DiffControlNetLoader", "control_net_name"),
-              ("CLIPVisionLoader", "clip_name"), ("StyleModelLoader", "style_model_name")}
+              ("CLIPVisionLoader", "clip_name"), ("StyleModelLoader", "style_model_name"),
+              ("GLIGENLoader", "gligen_name")}
 
 
 def _without_file_lists(name: str, info: dict) -> dict:

@@ -241,6 +241,68 @@ register_attention_function("sub_quad", attention_sub_quad)
 register_attention_function("split", attention_split)
 
 
+class GEGLU(torch.nn.Module):
+    """A gated GELU projection: one linear layer to twice `dim_out`, its second half (through GELU) gating the
+    first."""
+
+    def __init__(self, dim_in: int, dim_out: int, dtype: Any = None, device: Any = None, operations: Any = ops):
+        super().__init__()
+        self.proj = operations.Linear(dim_in, dim_out * 2, dtype=dtype, device=device)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x, gate = self.proj(x).chunk(2, dim=-1)
+        return x * torch.nn.functional.gelu(gate)
+
+
+class FeedForward(torch.nn.Module):
+    """The transformer MLP: `net` = (GEGLU or linear + GELU to `mult` x `dim`, dropout, linear to `dim_out`)."""
+
+    def __init__(self, dim: int, dim_out: int | None = None, mult: float = 4, glu: bool = False,
+                 dropout: float = 0.0, dtype: Any = None, device: Any = None, operations: Any = ops):
+        super().__init__()
+        inner_dim = int(dim * mult)
+        if glu:
+            project_in = GEGLU(dim, inner_dim, dtype=dtype, device=device, operations=operations)
+        else:
+            project_in = torch.nn.Sequential(operations.Linear(dim, inner_dim, dtype=dtype, device=device),
+                                             torch.nn.GELU())
+        self.net = torch.nn.Sequential(project_in, torch.nn.Dropout(dropout),
+                                       operations.Linear(inner_dim, dim_out or dim, dtype=dtype, device=device))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class CrossAttention(torch.nn.Module):
+    """Multi-head attention with ComfyUI's layout (`to_q`, `to_k`, `to_v` without bias, `to_out.0`): queries
+    from `x`, keys from `context` (default `x`), values from `value` (default `context`), through the current
+    `optimized_attention` (looked up at call time, so a pack's replacement applies)."""
+
+    def __init__(self, query_dim: int, context_dim: int | None = None, heads: int = 8, dim_head: int = 64,
+                 dropout: float = 0.0, attn_precision: Any = None, dtype: Any = None, device: Any = None,
+                 operations: Any = ops):
+        super().__init__()
+        inner_dim = dim_head * heads
+        context_dim = context_dim or query_dim
+        self.attn_precision = attn_precision
+        self.heads = heads
+        self.dim_head = dim_head
+        self.to_q = operations.Linear(query_dim, inner_dim, bias=False, dtype=dtype, device=device)
+        self.to_k = operations.Linear(context_dim, inner_dim, bias=False, dtype=dtype, device=device)
+        self.to_v = operations.Linear(context_dim, inner_dim, bias=False, dtype=dtype, device=device)
+        self.to_out = torch.nn.Sequential(operations.Linear(inner_dim, query_dim, dtype=dtype, device=device),
+                                          torch.nn.Dropout(dropout))
+
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None, value: torch.Tensor | None = None,
+                mask: torch.Tensor | None = None, transformer_options: dict | None = None) -> torch.Tensor:
+        context = x if context is None else context
+        q, k = self.to_q(x), self.to_k(context)
+        v = self.to_v(context if value is None else value)
+        attention = optimized_attention if mask is None else optimized_attention_masked
+        out = attention(q, k, v, self.heads, mask, attn_precision=self.attn_precision)
+        return self.to_out(out)
+
+
 def optimized_attention_for_device(device: Any, mask: bool = False, small_input: bool = False) -> Callable:
     """The attention function for a model that runs its own attention on `device` (CLIP vision and the like):
     torch's kernel for small inputs and on every device (Kiln always has it)."""
@@ -259,9 +321,6 @@ from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E
 _REASON = "Kiln does not carry ComfyUI's `modules` network code (Kiln's models are diffusers modules)"
 
 BasicTransformerBlock = unsupported_class(__name__, 'BasicTransformerBlock', 'dim, n_heads, d_head, dropout=, context_dim=, gated_ff=, checkpoint=, ff_in=, inner_dim=, disable_self_attn=, disable_temporal_crossattention=, switch_temporal_ca_to_sa=, attn_precision=, dtype=, device=, operations=', _REASON)
-CrossAttention = unsupported_class(__name__, 'CrossAttention', 'query_dim, context_dim=, heads=, dim_head=, dropout=, attn_precision=, dtype=, device=, operations=', _REASON)
-FeedForward = unsupported_class(__name__, 'FeedForward', 'dim, dim_out=, mult=, glu=, dropout=, dtype=, device=, operations=', _REASON)
-GEGLU = unsupported_class(__name__, 'GEGLU', 'dim_in, dim_out, dtype=, device=, operations=', _REASON)
 SpatialTransformer = unsupported_class(__name__, 'SpatialTransformer', 'in_channels, n_heads, d_head, depth=, dropout=, context_dim=, disable_self_attn=, use_linear=, use_checkpoint=, attn_precision=, dtype=, device=, operations=', _REASON)
 SpatialVideoTransformer = unsupported_class(__name__, 'SpatialVideoTransformer', 'in_channels, n_heads, d_head, depth=, dropout=, use_linear=, context_dim=, use_spatial_context=, timesteps=, merge_strategy=, merge_factor=, time_context_dim=, ff_in=, checkpoint=, time_depth=, disable_self_attn=, disable_temporal_crossattention=, max_time_embed_period=, attn_precision=, dtype=, device=, operations=', _REASON)
 attention_flash = unsupported_function(__name__, 'attention_flash', 'q, k, v, heads, mask=, attn_precision=, skip_reshape=, skip_output_reshape=, **kwargs', "needs the flash_attn, sageattention or xformers CUDA packages, which Kiln does not use")

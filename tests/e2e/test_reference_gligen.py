@@ -1,0 +1,68 @@
+"""GLIGEN (GLIGENLoader, GLIGENTextBoxApply) gives ComfyUI 0.3.64's recorded final latents on the reference SD1.5
+with a random full-size GLIGEN file (tests/fixtures/comfyui_nodes/make_gligen_file.py; recorded by
+tools/oracle/record_gligen.py): one box, and two boxes from chained nodes, within 1e-4 of the largest value,
+through the shared reference server; /object_info equal."""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.parse
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors.numpy import load as load_safetensors_bytes
+from safetensors.numpy import load_file
+
+from .conftest import KilnServer, running
+from .test_reference_patch_guider_nodes import _request, _run
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_nodes"
+RECORDED = FIXTURES / "gligen"
+sys.path.insert(0, str(FIXTURES))
+import make_gligen_file  # noqa: E402
+
+RECORDING = json.loads((RECORDED / "workflow.json").read_text())
+OBJECT_INFO = json.loads((RECORDED / "object_info.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def latents(reference_server: KilnServer, tmp_path_factory) -> dict[str, np.ndarray]:
+    """Kiln's final latent per case, from one run of the recorded prompt (the GLIGEN file linked into the shared
+    server's gligen folder)."""
+    kiln = running(reference_server)
+    name = RECORDING["workflow"]["2"]["inputs"]["gligen_name"]
+    built = make_gligen_file.build(tmp_path_factory.mktemp("gligen") / name)
+    link = kiln.base_dir / "models" / "gligen" / name
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.exists():
+        link.symlink_to(built)
+    outputs = _run(kiln.url, RECORDING["workflow"])
+    result = {}
+    for case, node in RECORDING["cases"].items():
+        item = outputs[node]["latents"][0]
+        query = urllib.parse.urlencode({key: item[key] for key in ("filename", "subfolder", "type")})
+        result[case] = load_safetensors_bytes(_request(f"{kiln.url}/view?{query}"))["latent_tensor"]
+    return result
+
+
+@pytest.mark.parametrize("case", list(RECORDING["cases"]))
+def test_gligen_boxes_reproduce_comfyuis_latent(latents, case):
+    expected = load_file(str(RECORDED / "latents.safetensors"))[case]
+    assert latents[case].shape == expected.shape
+    scale = np.abs(expected).max()
+    assert np.abs(latents[case] - expected).max() <= 1e-4 * scale
+
+
+def test_the_boxes_change_the_picture(latents):
+    """Two boxes are not one: the second node's box reaches the model (and the fusers act at all)."""
+    assert np.abs(latents["one_box"] - latents["two_boxes"]).max() > 1e-2
+
+
+def test_object_info_entries_equal_comfyuis(reference_server):
+    served = json.loads(_request(f"{running(reference_server).url}/object_info"))
+    gligen_list = served["GLIGENLoader"]["input"]["required"]["gligen_name"]
+    expected = json.loads(json.dumps(OBJECT_INFO))
+    expected["GLIGENLoader"]["input"]["required"]["gligen_name"] = gligen_list  # the folder's files differ
+    assert {name: served[name] for name in OBJECT_INFO} == expected

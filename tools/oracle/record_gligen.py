@@ -1,0 +1,108 @@
+"""Record ComfyUI 0.3.64's final latents for GLIGEN (GLIGENLoader, GLIGENTextBoxApply) on the reference SD1.5 with
+the random GLIGEN file of tests/fixtures/comfyui_nodes/make_gligen_file.py, and the nodes' /object_info entries.
+
+    flock /tmp/kiln-heavy.lock python tools/oracle/record_gligen.py --oracle /root/.cache/kiln-oracle \\
+        --checkpoint $KILN_REF_SD15
+
+One prompt, two branches from one checkpoint loader (64x64, a 2-step euler KSampler at cfg 7, SaveLatent): one box,
+and two boxes chained (the second node adds to the first's). Writes tests/fixtures/comfyui_nodes/gligen/:
+workflow.json ({"workflow", "cases": {case: SaveLatent node}}), latents.safetensors, object_info.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+from record_loader_nodes import download, run  # this folder's HTTP helpers (the script's folder is on sys.path)
+from record_patch_guider_nodes import _free_port, _wait_ready
+from safetensors.numpy import load as load_safetensors_bytes
+from safetensors.numpy import save_file
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "comfyui_nodes"
+OUT = FIXTURES / "gligen"
+GLIGEN_FILE = "kiln-gligen-sd15.safetensors"
+NODES = ("GLIGENLoader", "GLIGENTextBoxApply")
+
+
+def workflow() -> tuple[dict, dict[str, str]]:
+    def node(class_type: str, **inputs: object) -> dict:
+        return {"class_type": class_type, "inputs": inputs}
+
+    def sample(positive: list) -> dict:
+        return node("KSampler", model=["1", 0], seed=3, steps=2, cfg=7.0, sampler_name="euler", scheduler="normal",
+                    positive=positive, negative=["4", 0], latent_image=["5", 0], denoise=1.0)
+
+    prompt = {
+        "1": node("CheckpointLoaderSimple", ckpt_name="ref-sd15.safetensors"),
+        "2": node("GLIGENLoader", gligen_name=GLIGEN_FILE),
+        "3": node("CLIPTextEncode", text="a park in the morning", clip=["1", 1]),
+        "4": node("CLIPTextEncode", text="blurry", clip=["1", 1]),
+        "5": node("EmptyLatentImage", width=64, height=64, batch_size=1),
+        "6": node("GLIGENTextBoxApply", conditioning_to=["3", 0], clip=["1", 1], gligen_textbox_model=["2", 0],
+                  text="a red ball", width=32, height=24, x=8, y=16),
+        "7": node("GLIGENTextBoxApply", conditioning_to=["6", 0], clip=["1", 1], gligen_textbox_model=["2", 0],
+                  text="a small dog", width=24, height=40, x=40, y=0),
+        "10": sample(["6", 0]),
+        "11": node("SaveLatent", samples=["10", 0], filename_prefix="kiln_gligen_one"),
+        "12": sample(["7", 0]),
+        "13": node("SaveLatent", samples=["12", 0], filename_prefix="kiln_gligen_two"),
+    }
+    return prompt, {"one_box": "11", "two_boxes": "13"}
+
+
+def record(oracle: Path, checkpoint: Path) -> None:
+    sys.path.insert(0, str(FIXTURES))
+    import make_gligen_file
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    prompt, cases = workflow()
+    with tempfile.TemporaryDirectory(prefix="kiln-record-gligen-") as scratch:
+        scratch_path = Path(scratch)
+        (scratch_path / "checkpoints").mkdir()
+        (scratch_path / "checkpoints" / "ref-sd15.safetensors").symlink_to(checkpoint.resolve())
+        make_gligen_file.build(scratch_path / "gligen" / GLIGEN_FILE)
+        yaml_path = scratch_path / "extra_model_paths.yaml"
+        yaml_path.write_text(f"kiln:\n    base_path: {scratch_path}\n    checkpoints: checkpoints\n    gligen: gligen\n")
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        command = [str(oracle / "venv" / "bin" / "python"), "main.py", "--cpu", "--listen", "127.0.0.1", "--port",
+                   str(port), "--disable-auto-launch", "--output-directory", str(scratch_path / "output"),
+                   "--temp-directory", str(scratch_path / "temp"), "--extra-model-paths-config", str(yaml_path)]
+        with open(scratch_path / "oracle.log", "wb") as log:
+            process = subprocess.Popen(command, cwd=oracle / "ComfyUI", stdout=log, stderr=subprocess.STDOUT,
+                                       env={**os.environ, "OMP_NUM_THREADS": "1"})
+        try:
+            _wait_ready(url, process)
+            with urllib.request.urlopen(f"{url}/object_info", timeout=60) as response:
+                object_info = json.load(response)
+            outputs = run(url, prompt)
+            latents = {case: load_safetensors_bytes(download(url, outputs[node]["latents"][0]))["latent_tensor"]
+                       for case, node in cases.items()}
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    for case, latent in latents.items():
+        print(case, latent.shape, float(abs(latent).max()))
+    save_file(latents, str(OUT / "latents.safetensors"))
+    (OUT / "workflow.json").write_text(json.dumps({"workflow": prompt, "cases": cases}, indent=1) + "\n")
+    (OUT / "object_info.json").write_text(json.dumps({name: object_info[name] for name in NODES}, indent=1) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--oracle", type=Path, required=True, help="the oracle folder (ComfyUI/ and venv/)")
+    parser.add_argument("--checkpoint", type=Path, required=True, help="the reference SD1.5 checkpoint")
+    options = parser.parse_args()
+    record(options.oracle, options.checkpoint)
+
+
+if __name__ == "__main__":
+    main()
