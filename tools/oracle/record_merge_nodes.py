@@ -185,7 +185,8 @@ def load_back(oracle: Path, checkpoint: Path, kiln_file: Path) -> None:
         _scratch_models(scratch_path, checkpoint)
         (scratch_path / "checkpoints" / "kiln-merged.safetensors").symlink_to(kiln_file.resolve())
         with oracle_server(oracle, scratch_path) as url:
-            run(url, workflow())  # ComfyUI's own file of the same merge, output/kiln/simple_00001_
+            simple_branch = {node: entry for node, entry in workflow().items() if node in ("4", "10", "20", "21", "30")}
+            run(url, simple_branch)  # ComfyUI's own file of the same merge, output/kiln/simple_00001_
             (scratch_path / "checkpoints" / "comfy-merged.safetensors").symlink_to(
                 scratch_path / "output" / SAVED["simple"])
             latents = {}
