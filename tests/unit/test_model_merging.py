@@ -117,3 +117,26 @@ def test_block_merge_weighs_each_weight_by_its_blocks_ratio():
 
 def test_the_sd2_merger_is_the_sd1_merger():
     assert model_specific.NODE_CLASS_MAPPINGS["ModelMergeSD2"] is model_specific.ModelMergeSD1
+
+
+@pytest.mark.parametrize(("family", "node", "block"), [("FluxSchnell", model_specific.ModelMergeFlux1, "double_blocks.0."),
+                                                        ("SD3", model_specific.ModelMergeSD3_2B, "joint_blocks.1.")])
+def test_a_flow_block_merger_takes_one_blocks_weights_from_the_second_model(family, node, block):
+    """FLUX.1's fused q/k/v and SD3's blocks are found by ComfyUI's names through the family's key table."""
+    import comfy.sd
+    from comfy.families import export
+    from tests import model_factory
+
+    first, second = (comfy.sd.load_diffusion_model_state_dict(model_factory.tiny_flow_model_state_dict(family, seed),
+                                                              {"dtype": torch.float32}) for seed in (0, 1))
+    ratios = {name: (0.0 if name == block else 1.0) for name in node.INPUT_TYPES()["required"] if name[0] != "m"}
+    (merged,) = node().merge(first, second, **ratios)
+    merged.patch_model()
+    try:
+        result = {key: value.clone() for key, value in export.diffusion_model_state_dict(merged.model).items()}
+    finally:
+        merged.unpatch_model()
+    firsts, seconds = (export.diffusion_model_state_dict(model.model) for model in (first, second))
+    assert any(key.startswith(block) for key in result)
+    for key, value in result.items():
+        assert torch.equal(value, (seconds if key.startswith(block) else firsts)[key]), key
