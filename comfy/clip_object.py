@@ -23,6 +23,8 @@ from comfy import families, model_management, sd1_clip, sd2_clip, sdxl_clip
 from comfy.text_encoders import clip_configs, flux_clip, sd3_clip, t5
 
 FLOW_CLIP_TYPES = ("flux", "sd3")
+# The logit scale ComfyUI's text-encoder wrapper holds (unused for encoding), which its CLIPSave files carry.
+COMFY_LOGIT_SCALE = 4.6055
 CLIP_LOADER_TYPES = tuple(families.built_clip_types())
 """The `type` values of CLIPLoader / DualCLIPLoader that Kiln builds (those some family description claims)."""
 
@@ -148,6 +150,30 @@ class CLIP:
 
     def get_sd(self) -> dict[str, torch.Tensor]:
         return self.cond_stage_model.state_dict()
+
+    def saved_state_dict(self) -> dict[str, torch.Tensor]:
+        """`get_sd()` in the dtype ComfyUI holds and saves text-encoder weights in (float16 unless a flag asks for
+        another): Kiln computes in float32, with the same values for a float16 file. fp8 weights stay as they
+        are."""
+        rounding = self.patcher.weight_rounding_dtype if self.patcher is not None else None
+        state = self.get_sd()
+        if rounding is None:
+            return state
+        return {key: value.to(rounding) if value.dtype == torch.float32 else value for key, value in state.items()}
+
+    def saved_text_encoders(self) -> dict[str, dict[str, torch.Tensor]]:
+        """Each text encoder's weights as ComfyUI's CLIPSave writes them, by encoder name (`clip_l`, `clip_g`,
+        `t5xxl`, ...): transformers' names without the `<name>.transformer.` prefix, ComfyUI's saved dtype
+        (`saved_state_dict`), no position ids, and the `logit_scale` ComfyUI's text-encoder wrapper carries."""
+        encoders: dict[str, dict[str, torch.Tensor]] = {}
+        for key, value in self.saved_state_dict().items():
+            encoder, _, name = key.partition(".")
+            if name.endswith("position_ids"):
+                continue
+            encoders.setdefault(encoder, {})[name.removeprefix("transformer.")] = value
+        for state in encoders.values():
+            state.setdefault("logit_scale", torch.tensor(COMFY_LOGIT_SCALE))
+        return encoders
 
     def get_key_patches(self) -> dict[str, Any]:
         return self.patcher.get_key_patches() if self.patcher is not None else {}

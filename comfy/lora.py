@@ -285,11 +285,15 @@ def unet_key_map(unet: torch.nn.Module, parameter_prefix: str = "diffusion_model
 
 def weight_delta(delta: Any, strength: float, shape: torch.Size | tuple[int, ...]) -> torch.Tensor:
     """`strength` times a patch's change to a weight of `shape`, in float32, as ComfyUI computes it: a full delta
-    (a tensor, or ComfyUI's `("diff", (tensor,))`), or a low-rank `(up, down, alpha)` triple (ComfyUI's
+    (a tensor, or ComfyUI's `("diff", (tensor,))`, or another model's `[(weight, convert), *patches]`), or a low-rank `(up, down, alpha)` triple (ComfyUI's
     `("lora", (up, down, alpha, None, None, None))` too) giving `(strength * alpha / rank) * (up @ down)`, where
     no alpha means alpha = rank."""
     if isinstance(delta, torch.Tensor):
         return strength * delta.float().reshape(shape)
+    if isinstance(delta, list):  # another model's weight and its patches (`ModelPatcher.get_key_patches`)
+        (weight, convert), *patches = delta
+        base = convert(weight.detach().to(torch.float32, copy=True), inplace=True)
+        return strength * add_weight_patches(patches, base, weight.shape, in_place=True).reshape(shape)
     if len(delta) == 1:
         return weight_delta(delta[0], strength, shape)
     if len(delta) == 2 and isinstance(delta[0], str):
@@ -306,18 +310,18 @@ def weight_delta(delta: Any, strength: float, shape: torch.Size | tuple[int, ...
     return ((strength * scale) * product).reshape(shape)
 
 
-def _is_full_delta(delta: Any) -> bool:
-    """Whether a patch's delta is a full one (a tensor, `(tensor,)` or `("diff", (tensor,))`), not low-rank."""
-    if isinstance(delta, torch.Tensor):
-        return True
-    return len(delta) == 1 or (len(delta) == 2 and isinstance(delta[0], str) and delta[0] == "diff")
-
-
 def add_weight_patches(patches: Iterable[tuple], value: torch.Tensor, shape: torch.Size | tuple[int, ...],
-                       rows: slice | None = None) -> torch.Tensor:
+                       rows: slice | None = None, in_place: bool = False) -> torch.Tensor:
     """`value` (float32: the weight, or its rows `rows` of a weight of `shape`) with `patches` added in order,
     ComfyUI's arithmetic: for each (strength, delta, strength_model[, offset, function]) the weight (or its
-    `offset` (dim, start, size) slice) is scaled by strength_model, then `function(strength * delta)` is added."""
+    `offset` (dim, start, size) slice) is scaled by strength_model, then `function(strength * delta)` is added.
+    The sums are made in a copy of `value` (in `value` itself with `in_place`), as ComfyUI patches its float32
+    copy of the weight: a merge's deltas may be this very weight."""
+    patches = list(patches)
+    if not patches:
+        return value
+    if not in_place:
+        value = value.clone()
     for patch in patches:
         strength, delta, strength_model = patch[:3]
         offset = patch[3] if len(patch) > 3 else None
@@ -326,21 +330,15 @@ def add_weight_patches(patches: Iterable[tuple], value: torch.Tensor, shape: tor
             raise NotImplementedError("a sliced patch on a weight Kiln splits over several parameters")
         target = value if offset is None else value.narrow(*offset)
         if strength_model != 1.0:
-            target = target * strength_model
-        # a full delta at strength 0 adds nothing and is never read: (None,) with strength 0 and strength_model m
-        # is ComfyUI's way to only scale a weight by m (the attention-multiply nodes)
-        if strength != 0.0 or not _is_full_delta(delta):
-            update = weight_delta(delta, strength, target.shape if offset is not None or rows is None else shape)
-            update = update.to(value.device, torch.float32)
-            if rows is not None:
-                update = update[rows]
-            update = update.reshape(target.shape)
-            target = target + (function(update) if function is not None else update)
-        if offset is None:
-            value = target
-        else:
-            value = value.clone()
-            value.narrow(*offset).copy_(target)
+            target.mul_(strength_model)
+        if strength == 0.0:  # adds nothing (ComfyUI skips it too): a merge at ratio 1 computes no other weights
+            continue
+        update = weight_delta(delta, strength, target.shape if offset is not None or rows is None else shape)
+        update = update.to(value.device, torch.float32)
+        if rows is not None:
+            update = update[rows]
+        update = update.reshape(target.shape)
+        target.add_(function(update) if function is not None else update)
     return value
 
 

@@ -85,6 +85,19 @@ class BaseModel(torch.nn.Module):
         comfy.cpu_speedups.speed_up_unet(network)
         comfy.diffusers_attention.install(network)
 
+    def comfy_weight_names(self) -> dict[str, str]:
+        """ComfyUI's name of each network parameter (`diffusion_model.` + Kiln's name -> `diffusion_model.` + the
+        family's original key, from the key table loading and CheckpointSave use). A parameter that holds rows of
+        a fused original weight (FLUX.1's q/k/v) has that weight's name."""
+        from comfy import families
+
+        table = families.key_table_of(families.get(self.family).architecture, self.diffusion_model)
+        names: dict[str, str] = {}
+        for original, entry in table.items():
+            for piece in entry.pieces:
+                names.setdefault("diffusion_model." + piece.parameter, "diffusion_model." + original)
+        return names
+
     def weight_units(self, parameters: list[str]) -> list[Any]:
         """The weights of the family's file layout that hold `parameters` (names under `diffusion_model.`), each
         as a `comfy.model_patcher.WeightUnit` named as ComfyUI names it (`diffusion_model.` + the original key),
@@ -93,17 +106,14 @@ class BaseModel(torch.nn.Module):
         from comfy.model_patcher import WeightUnit
 
         table = families.key_table_of(families.get(self.family).architecture, self.diffusion_model)
-        holder: dict[str, str] = {}
-        for original, entry in table.items():
-            for piece in entry.pieces:
-                holder.setdefault(piece.parameter, original)
+        names = self.comfy_weight_names()
         units: dict[str, WeightUnit] = {}
         for name in parameters:
-            original = holder.get(name.removeprefix("diffusion_model."))
-            if original is None or original in units:
+            comfy_name = names.get(name)
+            if comfy_name is None or comfy_name in units:
                 continue
-            entry = table[original]
-            units[original] = WeightUnit("diffusion_model." + original, entry.shape, tuple(
+            entry = table[comfy_name.removeprefix("diffusion_model.")]
+            units[comfy_name] = WeightUnit(comfy_name, entry.shape, tuple(
                 ("diffusion_model." + piece.parameter, piece.start, piece.stop) for piece in entry.pieces))
         return list(units.values())
 

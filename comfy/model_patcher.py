@@ -82,6 +82,11 @@ def set_model_options_pre_cfg_function(model_options: dict, pre_cfg_function: Ca
     return model_options
 
 
+def _unconverted(weight: torch.Tensor, **_: Any) -> torch.Tensor:
+    """The convert function of a weight Kiln stores as it is used (every weight: no quantised layouts)."""
+    return weight
+
+
 def get_key_weight(model: torch.nn.Module, key: str) -> tuple[torch.Tensor, None, None]:
     """(weight, set function, convert function) of parameter `key`: Kiln's layers need no conversion."""
     return comfy.utils.get_attr(model, key), None, None
@@ -282,6 +287,18 @@ class ModelPatcher:
             return state
         return {key: value for key, value in state.items() if key.startswith(filter_prefix)}
 
+    def get_key_patches(self, filter_prefix: str | None = None) -> dict[str, list]:
+        """Every weight (under `filter_prefix`) as ComfyUI's merge nodes take it: `[(weight, convert_function),
+        *patches]`, the unpatched weight followed by this clone's patches for it. As a patch on another clone
+        (`add_patches`) it adds the weight with those patches applied (`comfy.lora.weight_delta`)."""
+        patches: dict[str, list] = {}
+        for key, weight in self.model_state_dict(filter_prefix).items():
+            backup = self.backup.get(key)
+            if backup is not None:
+                weight = backup.weight
+            patches[key] = [(weight, _unconverted), *self.patches.get(key, ())]
+        return patches
+
     def add_patches(self, patches: dict[Any, Any], strength_patch: float = 1.0,
                     strength_model: float = 1.0) -> list[Any]:
         """Add weight deltas by parameter name, or by (name, (dim, start, size)[, function]) to patch a slice;
@@ -304,15 +321,21 @@ class ModelPatcher:
         return comfy.float.stochastic_rounding(self._add_patches(key, weight.float()), weight.dtype,
                                                comfy.float.string_to_seed(key))
 
-    def _add_patches(self, key: str, value: torch.Tensor, rows: slice | None = None) -> torch.Tensor:
-        """`value` (float32, the parameter's rows `rows`) plus the patches for `key`, with ComfyUI's arithmetic
-        (`comfy.lora.add_weight_patches`)."""
-        return comfy.lora.add_weight_patches(self.patches.get(key, ()), value, self._parameter_shape(key), rows)
+    def _add_patches(self, key: str, value: torch.Tensor, rows: slice | None = None,
+                     shape: torch.Size | None = None) -> torch.Tensor:
+        """`value` (float32, the parameter's rows `rows`; the parameter is `shape`d) plus the patches for `key`,
+        with ComfyUI's arithmetic (`comfy.lora.add_weight_patches`)."""
+        return comfy.lora.add_weight_patches(self.patches.get(key, ()), value,
+                                             shape if shape is not None else self._parameter_shape(key), rows)
 
-    def _parameter_shape(self, key: str) -> torch.Size:
+    def _parameters(self) -> dict[str, torch.Tensor]:
+        """The model's parameters and buffers by name."""
         parameters = dict(self.model.named_parameters())
         parameters.update(dict(self.model.named_buffers()))
-        return parameters[key].shape
+        return parameters
+
+    def _parameter_shape(self, key: str) -> torch.Size:
+        return self._parameters()[key].shape
 
     def patch_model(self, device_to: torch.device | None = None, lowvram_model_memory: int = 0,
                     load_weights: bool = True, force_patch_weights: bool = False) -> torch.nn.Module:
@@ -339,16 +362,20 @@ class ModelPatcher:
         """Write every patched weight (each through `patch_weight_to_device`, or whole when several parameters
         hold one of the file's weights) and move the model to `device_to`."""
         if self.patches:
-            parameters = dict(self.model.named_parameters())
-            parameters.update(dict(self.model.named_buffers()))
-            with torch.no_grad():
-                for unit in self._weight_units(parameters):
-                    if len(unit.pieces) == 1 and unit.pieces[0][0] == unit.comfy_key:
-                        self.patch_weight_to_device(unit.comfy_key, device_to)
-                        continue
-                    for name, _, _ in unit.pieces:
-                        self._backup_weight(name, parameters[name])
-                    self._patch_unit(unit, parameters)
+            parameters = self._parameters()
+            # looked up once for the whole load, not once per weight (a merge patches every weight)
+            self._loading_parameters = parameters
+            try:
+                with torch.no_grad():
+                    for unit in self._weight_units(parameters):
+                        if len(unit.pieces) == 1 and unit.pieces[0][0] == unit.comfy_key:
+                            self.patch_weight_to_device(unit.comfy_key, device_to)
+                            continue
+                        for name, _, _ in unit.pieces:
+                            self._backup_weight(name, parameters[name])
+                        self._patch_unit(unit, parameters)
+            finally:
+                self._loading_parameters = None
         if device_to is not None:
             self.model.to(device_to)
 
@@ -361,8 +388,7 @@ class ModelPatcher:
         """Write the patches of parameter `key` into it (in place), keeping the original in `backup`."""
         if key not in self.patches:
             return
-        parameters = dict(self.model.named_parameters())
-        parameters.update(dict(self.model.named_buffers()))
+        parameters = getattr(self, "_loading_parameters", None) or self._parameters()
         weight = parameters[key]
         with torch.no_grad():
             self._backup_weight(key, weight)
@@ -404,7 +430,8 @@ class ModelPatcher:
             value = part.float() if whole else part[start:stop].float()
             if scale is not None:
                 value = value * scale.to(value.device, torch.float32)
-            parts.append(self._add_patches(name, value, None if whole else slice(start, stop)))
+            parts.append(self._add_patches(name, value, None if whole else slice(start, stop),
+                                           parameters[name].shape))
         value = parts[0] if len(parts) == 1 else torch.cat([part.reshape(part.shape[0], -1) for part in parts])
         if scale is not None:
             value = value / scale.to(value.device, torch.float32)

@@ -417,6 +417,33 @@ def save_torch_file(sd: Mapping[str, torch.Tensor], ckpt: str, metadata: dict[st
         save_file(dict(sd), partial, metadata=metadata)
 
 
+def write_safetensors(path: str, tensors: Mapping[str, torch.Tensor], metadata: dict[str, str] | None = None
+                      ) -> None:
+    """Write `tensors` to `path` in the safetensors format, each streamed from its own memory: no copy of a
+    multi-GB state dict, and tensors may share memory (views of one block, tied weights), which
+    `safetensors.torch.save_file` refuses. Wider dtypes first, then by name, as safetensors orders them."""
+    names = {dtype: name for name, dtype in SAFETENSORS_DTYPES.items() if name not in SAFETENSORS_PACKED}
+    ordered = sorted(tensors.items(), key=lambda item: (-item[1].element_size(), item[0]))
+    header: dict[str, Any] = {"__metadata__": dict(metadata)} if metadata else {}
+    offset = 0
+    for key, tensor in ordered:
+        if tensor.dtype not in names:
+            raise ValueError(f"{key}: Kiln cannot write {tensor.dtype} to a safetensors file")
+        size = tensor.numel() * tensor.element_size()
+        header[key] = {"dtype": names[tensor.dtype], "shape": list(tensor.shape),
+                       "data_offsets": [offset, offset + size]}
+        offset += size
+    encoded = json.dumps(header, separators=(",", ":")).encode()
+    encoded += b" " * (-len(encoded) % 8)
+    with open(path, "wb") as file:
+        file.write(struct.pack("<Q", len(encoded)))
+        file.write(encoded)
+        for _, tensor in ordered:
+            data = tensor.detach().to("cpu").contiguous().reshape(-1)
+            if data.numel():
+                file.write(data.view(torch.uint8).numpy().data)
+
+
 def calculate_parameters(sd: Mapping[str, torch.Tensor], prefix: str = "") -> int:
     """How many values the tensors under `prefix` hold."""
     return sum(tensor.nelement() for key, tensor in sd.items() if key.startswith(prefix))

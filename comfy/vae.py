@@ -32,6 +32,14 @@ class VAE:
         self.downscale_ratio = 2 ** (len(autoencoder.config.block_out_channels) - 1)
         self.upscale_ratio = self.downscale_ratio
 
+    def get_sd(self) -> dict[str, torch.Tensor]:
+        """The autoencoder's weights in the original (LDM) VAE names, as VAE files and ComfyUI's VAESave keep
+        them (`encoder.*`, `decoder.*`, `quant_conv.*`, `post_quant_conv.*`)."""
+        from comfy.families import import_network_libraries, vae
+
+        import_network_libraries()
+        return vae.vae_diffusers_to_ldm(self.autoencoder.state_dict())
+
     def spacial_compression_decode(self) -> int:
         return self.upscale_ratio
 

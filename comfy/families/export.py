@@ -47,6 +47,8 @@ def text_encoders_state_dict(family_name: str, clip_state: dict[str, torch.Tenso
             raise ValueError(f"the CLIP has no {part.kind} text encoder, which a {family.name} checkpoint needs "
                              f"(it has: {sorted({key.split('.')[0] for key in clip_state})})")
         converted = text_encoders.from_transformers(part.layout, encoder_state)
+        # ComfyUI's text encoders hold no position ids, so the checkpoints it saves have none
+        converted.pop(text_encoders.POSITION_IDS, None)
         if part.layout == "t5" and any(key.endswith(SCALE_WEIGHT_SUFFIX) for key in converted):
             fp8 = next(value.dtype for key, value in converted.items() if value.dtype.itemsize == 1
                        and value.is_floating_point())
