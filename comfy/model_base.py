@@ -372,21 +372,70 @@ class Flux(BaseModel):
         guidance = options.get("guidance", self.DEFAULT_GUIDANCE)
         if guidance is not None:
             conds["guidance"] = torch.tensor([float(guidance)], dtype=torch.float32)
+        references = options.get("reference_latents")
+        if references is not None:  # FLUX.1 Kontext: latents read beside the one being denoised
+            conds["ref_latents"] = [self.process_latent_in(latent) for latent in references]
+            conds["ref_latents_method"] = options.get("reference_latents_method", "offset")
         return conds
+
+    @staticmethod
+    def _reference_offsets(references: list[torch.Tensor], method: str, rows: int, columns: int,
+                           patch: int) -> list[tuple[int, int, int]]:
+        """(index, row offset, column offset) in latent pixels per reference latent: "index" gives each its own
+        index; "uxo" puts them at index 0 after the picture and each other; "offset" (the default) puts them all
+        at index 1, each beside or below the ones before it, whichever keeps the block more square."""
+        placed, height, width, index = [], 0, 0, 0
+        for reference in references:
+            ref_height, ref_width = reference.shape[-2], reference.shape[-1]
+            if method == "index":
+                index += 1
+                placed.append((index, 0, 0))
+            elif method == "uxo":
+                placed.append((0, rows * patch + height, columns * patch + width))
+                height, width = height + ref_height, width + ref_width
+            else:
+                row_offset, column_offset = (0, width) if ref_height + height > ref_width + width else (height, 0)
+                placed.append((1, row_offset, column_offset))
+                height = max(height, ref_height + row_offset)
+                width = max(width, ref_width + column_offset)
+        return placed
+
+    def _tokens_and_ids(self, latent: torch.Tensor, index: int = 0, row_offset: int = 0,
+                        column_offset: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """A latent [B, C, H, W] as 2x2-patch tokens [B, h*w, C*4] with their RoPE positions [h*w, 3]:
+        (index, row + row_offset, column + column_offset), offsets in latent pixels rounded to patches."""
+        patch = self.PATCH_SIZE
+        batch, channels = latent.shape[:2]
+        padded = pad_to_patch_size(latent, patch)
+        rows, columns = padded.shape[-2] // patch, padded.shape[-1] // patch
+        # b c (h ph) (w pw) -> b (h w) (c ph pw)
+        tokens = (padded.reshape(batch, channels, rows, patch, columns, patch).permute(0, 2, 4, 1, 3, 5)
+                  .reshape(batch, rows * columns, channels * patch * patch))
+        first_row = (row_offset + patch // 2) // patch
+        first_column = (column_offset + patch // 2) // patch
+        ids = torch.zeros((rows, columns, 3), device=latent.device)
+        ids[..., 0] = float(index)
+        ids[..., 1] = torch.arange(first_row, first_row + rows, device=latent.device, dtype=torch.float32)[:, None]
+        ids[..., 2] = torch.arange(first_column, first_column + columns, device=latent.device,
+                                   dtype=torch.float32)[None, :]
+        return tokens, ids.reshape(rows * columns, 3)
 
     def run_network(self, model_input: torch.Tensor, timestep: torch.Tensor, conds: dict[str, Any],
                     dtype: torch.dtype) -> torch.Tensor:
         batch, channels, height, width = model_input.shape
         patch = self.PATCH_SIZE
-        padded = pad_to_patch_size(model_input, patch)
-        rows, columns = padded.shape[-2] // patch, padded.shape[-1] // patch
-        # b c (h ph) (w pw) -> b (h w) (c ph pw)
-        tokens = (padded.reshape(batch, channels, rows, patch, columns, patch).permute(0, 2, 4, 1, 3, 5)
-                  .reshape(batch, rows * columns, channels * patch * patch))
+        rows, columns = -(-height // patch), -(-width // patch)
+        tokens, image_ids = self._tokens_and_ids(model_input)
+        image_tokens = tokens.shape[1]
+        references = conds.get("ref_latents") or []
+        placements = self._reference_offsets(references, conds.get("ref_latents_method", "offset"), rows, columns,
+                                             patch)
+        for reference, (index, row_offset, column_offset) in zip(references, placements, strict=True):
+            reference_tokens, reference_ids = self._tokens_and_ids(reference.to(model_input), index, row_offset,
+                                                                   column_offset)
+            tokens = torch.cat([tokens, reference_tokens], dim=1)
+            image_ids = torch.cat([image_ids, reference_ids])
         context = conds["c_crossattn"].to(dtype)
-        image_ids = torch.zeros((rows, columns, 3), device=model_input.device)
-        image_ids[..., 1] = torch.arange(rows, device=model_input.device, dtype=torch.float32)[:, None]
-        image_ids[..., 2] = torch.arange(columns, device=model_input.device, dtype=torch.float32)[None, :]
         text_ids = torch.zeros((context.shape[1], 3), device=model_input.device)
         guidance = conds.get("guidance") if self.has_guidance else None
         if self.has_guidance and guidance is None:
@@ -398,8 +447,9 @@ class Flux(BaseModel):
         output = self.diffusion_model(
             hidden_states=tokens, encoder_hidden_states=context,
             pooled_projections=conds["y"][:, :int(self.diffusion_model.config.pooled_projection_dim)].to(dtype),
-            timestep=timestep.to(dtype), img_ids=image_ids.reshape(rows * columns, 3), txt_ids=text_ids,
+            timestep=timestep.to(dtype), img_ids=image_ids, txt_ids=text_ids,
             guidance=None if guidance is None else guidance.to(dtype), return_dict=False, **control)[0]
+        output = output[:, :image_tokens]
         # b (h w) (c ph pw) -> b c (h ph) (w pw)
         output = (output.reshape(batch, rows, columns, -1, patch, patch).permute(0, 3, 1, 4, 2, 5)
                   .reshape(batch, -1, rows * patch, columns * patch))

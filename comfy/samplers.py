@@ -450,8 +450,15 @@ def _gligen_patches(cond: dict, input_x: torch.Tensor) -> dict | None:
     return {"middle_patch": [patch]}
 
 
+def _is_tensor_list(value) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(item, torch.Tensor) for item in value)
+
+
 def _batch_model_cond(value, x_in: torch.Tensor, area):
-    """Repeat a model input to x's batch; inputs shaped like the latent (e.g. c_concat) are cropped to the area."""
+    """Repeat a model input to x's batch; inputs shaped like the latent (e.g. c_concat) are cropped to the area;
+    a list of tensors (FLUX.1 Kontext's reference latents) is repeated item by item, uncropped."""
+    if _is_tensor_list(value):
+        return [comfy.utils.repeat_to_batch_size(item, x_in.shape[0]).to(x_in.device) for item in value]
     if not isinstance(value, torch.Tensor):
         return value
     if area is not None and value.ndim == x_in.ndim and value.shape[2:] == x_in.shape[2:]:
@@ -468,6 +475,11 @@ def _can_concat(a: CondRun, b: CondRun) -> bool:
         return False
     for k, v in a.conditioning.items():
         w = b.conditioning[k]
+        if _is_tensor_list(v) or _is_tensor_list(w):
+            if not (_is_tensor_list(v) and _is_tensor_list(w) and len(v) == len(w)
+                    and all(x.shape == y.shape for x, y in zip(v, w, strict=True))):
+                return False
+            continue
         if isinstance(v, torch.Tensor) != isinstance(w, torch.Tensor):
             return False
         if isinstance(v, torch.Tensor) and v.shape != w.shape:
@@ -480,7 +492,10 @@ def _can_concat(a: CondRun, b: CondRun) -> bool:
 def _cond_cat(conditionings: list[dict]) -> dict:
     out = {}
     for k, v in conditionings[0].items():
-        out[k] = torch.cat([c[k] for c in conditionings]) if isinstance(v, torch.Tensor) else v
+        if _is_tensor_list(v):
+            out[k] = [torch.cat([c[k][i] for c in conditionings]) for i in range(len(v))]
+        else:
+            out[k] = torch.cat([c[k] for c in conditionings]) if isinstance(v, torch.Tensor) else v
     return out
 
 

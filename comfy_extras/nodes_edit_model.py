@@ -1,14 +1,38 @@
-"""ComfyUI's `comfy_extras.nodes_edit_model`, as faces: Kiln does not implement this `nodes_edit_model` node yet.
+"""ReferenceLatent: a latent an edit model reads beside the one it denoises (FLUX.1 Kontext); chained nodes add
+more, in order."""
 
-Every name is importable with ComfyUI's kind and signature and raises UnsupportedError when used (comfy/unsupported.py).
-"""
+from __future__ import annotations
 
-from comfy.unsupported import unsupported_class, unsupported_function
+import node_helpers
+from comfy_api.latest import ComfyExtension, io
 
-_REASON = 'Kiln does not implement this `nodes_edit_model` node yet'
+__all__ = ["EditModelExtension", "ReferenceLatent", "comfy_entrypoint"]
 
-EditModelExtension = unsupported_class(__name__, 'EditModelExtension', None, _REASON)
-ReferenceLatent = unsupported_class(__name__, 'ReferenceLatent', None, _REASON)
-comfy_entrypoint = unsupported_function(__name__, 'comfy_entrypoint', '', _REASON)
 
-__kiln_faces__ = True  # the node loader imports this module and registers none of its names
+class ReferenceLatent(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="ReferenceLatent",
+            category="advanced/conditioning/edit_models",
+            description="This node sets the guiding latent for an edit model. If the model supports it you can "
+                        "chain multiple to set multiple reference images.",
+            inputs=[io.Conditioning.Input("conditioning"), io.Latent.Input("latent", optional=True)],
+            outputs=[io.Conditioning.Output()],
+        )
+
+    @classmethod
+    def execute(cls, conditioning, latent=None) -> io.NodeOutput:
+        if latent is not None:
+            conditioning = node_helpers.conditioning_set_values(
+                conditioning, {"reference_latents": [latent["samples"]]}, append=True)
+        return io.NodeOutput(conditioning)
+
+
+class EditModelExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [ReferenceLatent]
+
+
+async def comfy_entrypoint() -> EditModelExtension:
+    return EditModelExtension()

@@ -1,8 +1,10 @@
-"""FLUX.1 conditioning nodes: the distilled guidance value Flux dev is conditioned on, and Flux's two-prompt text
-encoding (CLIP-L for the pooled vector, T5-XXL for the token sequence)."""
+"""FLUX.1 conditioning nodes: the distilled guidance value Flux dev is conditioned on, Flux's two-prompt text
+encoding (CLIP-L for the pooled vector, T5-XXL for the token sequence), and how FLUX.1 Kontext places several
+reference latents (ReferenceLatent) in its positions."""
 
 from __future__ import annotations
 
+import comfy.utils
 import node_helpers
 from comfy_api.latest import ComfyExtension, io
 
@@ -52,9 +54,59 @@ class FluxGuidance(io.ComfyNode):
     append = execute  # ComfyUI's classic method name
 
 
+# FLUX.1 Kontext's preferred sizes (width, height), about one megapixel each: FluxKontextImageScale picks the one
+# whose aspect ratio is nearest the picture's.
+PREFERED_KONTEXT_RESOLUTIONS = [
+    (672, 1568), (688, 1504), (720, 1456), (752, 1392), (800, 1328), (832, 1248), (880, 1184), (944, 1104),
+    (1024, 1024), (1104, 944), (1184, 880), (1248, 832), (1328, 800), (1392, 752), (1456, 720), (1504, 688),
+    (1568, 672),
+]
+
+
+class FluxKontextImageScale(io.ComfyNode):
+    """Resizes a picture (Lanczos, centre-cropped to the new aspect) to the preferred Kontext size nearest its
+    aspect ratio."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="FluxKontextImageScale", category=CATEGORY,
+                         description="This node resizes the image to one that is more optimal for flux kontext.",
+                         inputs=[io.Image.Input("image")], outputs=[io.Image.Output()])
+
+    @classmethod
+    def execute(cls, image) -> io.NodeOutput:
+        aspect_ratio = image.shape[2] / image.shape[1]
+        _, width, height = min((abs(aspect_ratio - w / h), w, h) for w, h in PREFERED_KONTEXT_RESOLUTIONS)
+        scaled = comfy.utils.common_upscale(image.movedim(-1, 1), width, height, "lanczos", "center")
+        return io.NodeOutput(scaled.movedim(1, -1))
+
+    scale = execute  # ComfyUI's classic method name
+
+
+class FluxKontextMultiReferenceLatentMethod(io.ComfyNode):
+    """How the model's positions separate several reference latents: "offset" (all at index 1, placed beside
+    one another), "index" (one index each), "uxo/uno" (index 0, placed after the picture itself)."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="FluxKontextMultiReferenceLatentMethod", category=CATEGORY,
+                         inputs=[io.Conditioning.Input("conditioning"),
+                                 io.Combo.Input("reference_latents_method", options=["offset", "index", "uxo/uno"])],
+                         outputs=[io.Conditioning.Output()], is_experimental=True)
+
+    @classmethod
+    def execute(cls, conditioning: list, reference_latents_method: str) -> io.NodeOutput:
+        method = "uxo" if "uxo" in reference_latents_method or "uso" in reference_latents_method \
+            else reference_latents_method
+        return io.NodeOutput(node_helpers.conditioning_set_values(conditioning,
+                                                                  {"reference_latents_method": method}))
+
+    append = execute  # ComfyUI's classic method name
+
+
 class FluxExtension(ComfyExtension):
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return [CLIPTextEncodeFlux, FluxGuidance]
+        return [CLIPTextEncodeFlux, FluxGuidance, FluxKontextImageScale, FluxKontextMultiReferenceLatentMethod]
 
 
 async def comfy_entrypoint() -> FluxExtension:
@@ -62,11 +114,9 @@ async def comfy_entrypoint() -> FluxExtension:
 
 
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
-from comfy.unsupported import UnsupportedValue, unsupported_class  # noqa: E402
+from comfy.unsupported import unsupported_class  # noqa: E402
 
-_REASON = 'Kiln does not implement this `nodes_flux` node yet'
+_REASON = ("Kiln's FLUX.1 always embeds a guidance value (running without one needs the network's guidance "
+           "embedding skipped, not built yet)")
 
 FluxDisableGuidance = unsupported_class(__name__, 'FluxDisableGuidance', None, _REASON)
-FluxKontextImageScale = unsupported_class(__name__, 'FluxKontextImageScale', None, _REASON)
-FluxKontextMultiReferenceLatentMethod = unsupported_class(__name__, 'FluxKontextMultiReferenceLatentMethod', None, _REASON)
-PREFERED_KONTEXT_RESOLUTIONS = UnsupportedValue(__name__, 'PREFERED_KONTEXT_RESOLUTIONS', _REASON)

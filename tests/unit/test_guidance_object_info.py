@@ -22,7 +22,8 @@ RECORDED = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "comfy
 GUIDANCE_NODES = ("ControlNetLoader", "DiffControlNetLoader", "ControlNetApply", "ControlNetApplyAdvanced",
                   "SetUnionControlNetType", "ControlNetInpaintingAliMamaApply", "Canny", "ControlNetApplySD3",
                   "CLIPVisionLoader", "CLIPVisionEncode", "StyleModelLoader", "StyleModelApply", "GLIGENLoader", "GLIGENTextBoxApply",
-                  "InstructPixToPixConditioning")
+                  "InstructPixToPixConditioning", "ReferenceLatent", "FluxKontextMultiReferenceLatentMethod",
+                  "FluxKontextImageScale")
 FILE_LISTS = {("ControlNetLoader", "control_net_name"), ("DiffControlNetLoader", "control_net_name"),
               ("CLIPVisionLoader", "clip_name"), ("StyleModelLoader", "style_model_name"),
               ("GLIGENLoader", "gligen_name")}
