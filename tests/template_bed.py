@@ -288,13 +288,20 @@ def shrink(prompt: dict) -> dict:
 
 
 def write_input_images(prompt: dict, input_dir: Path) -> None:
+    """A small picture under every name a LoadImage asks for in `input_dir` (and a LoadImageOutput, "name.png
+    [output]", in the output folder beside it)."""
     for entry in prompt.values():
-        name = entry["inputs"].get("image") if entry["class_type"] == "LoadImage" else None
-        if isinstance(name, str) and not (input_dir / name).exists():
-            (input_dir / name).parent.mkdir(parents=True, exist_ok=True)  # names may have a subfolder ("pasted/")
+        name = entry["inputs"].get("image") if entry["class_type"] in ("LoadImage", "LoadImageOutput") else None
+        if not isinstance(name, str):
+            continue
+        folder = input_dir
+        if name.endswith(" [output]"):
+            name, folder = name.removesuffix(" [output]"), input_dir.parent / "output"
+        if not (folder / name).exists():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)  # names may have a subfolder ("pasted/")
             image = Image.new("RGBA", (TEST_SIZE, TEST_SIZE), (120, 90, 200, 255))
             image.paste((0, 0, 0, 0), (16, 16, 48, 48))  # a transparent hole: an inpainting mask
-            image.save(input_dir / name)
+            image.save(folder / name)
 
 
 # -- status and running -------------------------------------------------------------------------------------------
