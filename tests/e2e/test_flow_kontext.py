@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
-import urllib.parse
 from pathlib import Path
 
 import numpy as np
 import pytest
-from safetensors.numpy import load as load_safetensors_bytes
 from safetensors.numpy import load_file
 
 from .conftest import KilnServer, running
-from .test_reference_patch_guider_nodes import _request, _run
+from .recorded_runs import assert_latent_close, request, run_prompt, saved_latents
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_nodes"
 RECORDED = FIXTURES / "kontext"
@@ -41,21 +39,12 @@ def server(flow_server: KilnServer) -> KilnServer:
 
 @pytest.fixture(scope="module")
 def latents(server: KilnServer) -> dict[str, np.ndarray]:
-    outputs = _run(server.url, RECORDING["workflow"], timeout=1200)
-    result = {}
-    for case, node in RECORDING["cases"].items():
-        item = outputs[node]["latents"][0]
-        query = urllib.parse.urlencode({key: item[key] for key in ("filename", "subfolder", "type")})
-        result[case] = load_safetensors_bytes(_request(f"{server.url}/view?{query}"))["latent_tensor"]
-    return result
+    return saved_latents(server.url, run_prompt(server.url, RECORDING["workflow"], timeout=1200), RECORDING["cases"])
 
 
 @pytest.mark.parametrize("case", list(RECORDING["cases"]))
 def test_reference_latents_reproduce_comfyuis_latent(latents, case):
-    expected = load_file(str(RECORDED / "latents.safetensors"))[case]
-    assert latents[case].shape == expected.shape
-    scale = np.abs(expected).max()
-    assert np.abs(latents[case] - expected).max() <= LATENT_RTOL * scale
+    assert_latent_close(latents[case], load_file(str(RECORDED / "latents.safetensors"))[case], LATENT_RTOL, case)
 
 
 def test_the_placement_methods_differ(latents):
@@ -65,5 +54,5 @@ def test_the_placement_methods_differ(latents):
 
 
 def test_object_info_entries_equal_comfyuis(server):
-    served = json.loads(_request(f"{server.url}/object_info"))
+    served = json.loads(request(f"{server.url}/object_info"))
     assert {name: served[name] for name in OBJECT_INFO} == OBJECT_INFO

@@ -11,16 +11,14 @@ random tiling needs a latent side with several divisors, and SAG, whose middle-b
 from __future__ import annotations
 
 import json
-import urllib.parse
 from pathlib import Path
 
 import numpy as np
 import pytest
-from safetensors.numpy import load as load_safetensors_bytes
 from safetensors.numpy import load_file
 
 from .conftest import KilnServer, running
-from .test_reference_patch_guider_nodes import _request, _run
+from .recorded_runs import assert_latent_close, request, run_prompt, saved_latents
 
 RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_nodes" / "attention"
 FAMILIES = json.loads((RECORDED / "workflows.json").read_text())
@@ -40,11 +38,7 @@ def latents(server: KilnServer) -> dict[str, np.ndarray]:
     """{case: Kiln's final latent}, from one run of the recorded prompt."""
     result = {}
     for recorded in FAMILIES.values():
-        outputs = _run(server.url, recorded["workflow"])
-        for case, node in recorded["cases"].items():
-            item = outputs[node]["latents"][0]
-            query = urllib.parse.urlencode({key: item[key] for key in ("filename", "subfolder", "type")})
-            result[case] = load_safetensors_bytes(_request(f"{server.url}/view?{query}"))["latent_tensor"]
+        result.update(saved_latents(server.url, run_prompt(server.url, recorded["workflow"]), recorded["cases"]))
     return result
 
 
@@ -56,13 +50,9 @@ def test_every_node_of_the_part_has_a_recorded_run():
 @pytest.mark.parametrize(("family", "case"), CASES, ids=[case for _, case in CASES])
 def test_the_branch_reproduces_comfyuis_latent(latents, family, case):
     expected = load_file(str(RECORDED / "latents.safetensors"))[case]
-    actual = latents[case]
-    assert actual.shape == expected.shape
-    scale = np.abs(expected).max()
-    error = np.abs(actual - expected).max()
-    assert error <= LATENT_RTOL * scale, f"{family}/{case}: latent max |d| = {error} of max {scale}"
+    assert_latent_close(latents[case], expected, LATENT_RTOL, f"{family}/{case}")
 
 
 def test_object_info_entries_equal_comfyuis(server):
-    served = json.loads(_request(f"{server.url}/object_info"))
+    served = json.loads(request(f"{server.url}/object_info"))
     assert {name: served.get(name) for name in OBJECT_INFO} == OBJECT_INFO

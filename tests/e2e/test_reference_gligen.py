@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import json
 import sys
-import urllib.parse
 from pathlib import Path
 
 import numpy as np
 import pytest
-from safetensors.numpy import load as load_safetensors_bytes
 from safetensors.numpy import load_file
 
 from .conftest import KilnServer, running
-from .test_reference_patch_guider_nodes import _request, _run
+from .recorded_runs import assert_latent_close, request, run_prompt, saved_latents
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_nodes"
 RECORDED = FIXTURES / "gligen"
@@ -38,21 +36,12 @@ def latents(reference_server: KilnServer, tmp_path_factory) -> dict[str, np.ndar
     link.parent.mkdir(parents=True, exist_ok=True)
     if not link.exists():
         link.symlink_to(built)
-    outputs = _run(kiln.url, RECORDING["workflow"])
-    result = {}
-    for case, node in RECORDING["cases"].items():
-        item = outputs[node]["latents"][0]
-        query = urllib.parse.urlencode({key: item[key] for key in ("filename", "subfolder", "type")})
-        result[case] = load_safetensors_bytes(_request(f"{kiln.url}/view?{query}"))["latent_tensor"]
-    return result
+    return saved_latents(kiln.url, run_prompt(kiln.url, RECORDING["workflow"]), RECORDING["cases"])
 
 
 @pytest.mark.parametrize("case", list(RECORDING["cases"]))
 def test_gligen_boxes_reproduce_comfyuis_latent(latents, case):
-    expected = load_file(str(RECORDED / "latents.safetensors"))[case]
-    assert latents[case].shape == expected.shape
-    scale = np.abs(expected).max()
-    assert np.abs(latents[case] - expected).max() <= 1e-4 * scale
+    assert_latent_close(latents[case], load_file(str(RECORDED / "latents.safetensors"))[case], 1e-4, case)
 
 
 def test_the_boxes_change_the_picture(latents):
@@ -61,7 +50,7 @@ def test_the_boxes_change_the_picture(latents):
 
 
 def test_object_info_entries_equal_comfyuis(reference_server):
-    served = json.loads(_request(f"{running(reference_server).url}/object_info"))
+    served = json.loads(request(f"{running(reference_server).url}/object_info"))
     gligen_list = served["GLIGENLoader"]["input"]["required"]["gligen_name"]
     expected = json.loads(json.dumps(OBJECT_INFO))
     expected["GLIGENLoader"]["input"]["required"]["gligen_name"] = gligen_list  # the folder's files differ

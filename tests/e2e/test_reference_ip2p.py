@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import json
 import sys
-import urllib.parse
 from pathlib import Path
 
-import numpy as np
 import pytest
-from safetensors.numpy import load as load_safetensors_bytes
 from safetensors.numpy import load_file
 
 from .conftest import KilnServer, running
-from .test_reference_patch_guider_nodes import _request, _run
+from .recorded_runs import assert_latent_close, request, run_prompt, saved_latents
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_nodes"
 RECORDED = FIXTURES / "ip2p"
@@ -43,16 +40,12 @@ def server(reference_server: KilnServer, reference_checkpoint: Path, tmp_path_fa
 
 
 def test_instruct_pix2pix_reproduces_comfyuis_latent(server):
-    outputs = _run(server.url, WORKFLOW)
-    item = outputs["7"]["latents"][0]
-    query = urllib.parse.urlencode({key: item[key] for key in ("filename", "subfolder", "type")})
-    actual = load_safetensors_bytes(_request(f"{server.url}/view?{query}"))["latent_tensor"]
+    actual = saved_latents(server.url, run_prompt(server.url, WORKFLOW), {"latent": "7"})["latent"]
     expected = load_file(str(RECORDED / "latent.safetensors"))["latent"]
-    assert actual.shape == expected.shape == (1, 4, 8, 9)  # 68x76 cropped to 64x72
-    scale = np.abs(expected).max()
-    assert np.abs(actual - expected).max() <= 1e-4 * scale
+    assert expected.shape == (1, 4, 8, 9)  # 68x76 cropped to 64x72
+    assert_latent_close(actual, expected, 1e-4, "ip2p")
 
 
 def test_object_info_entry_equals_comfyuis(server):
-    served = json.loads(_request(f"{server.url}/object_info/InstructPixToPixConditioning"))
+    served = json.loads(request(f"{server.url}/object_info/InstructPixToPixConditioning"))
     assert served == OBJECT_INFO

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ import torch
 from safetensors.torch import load_file
 
 from .conftest import KilnServer, running
+from .recorded_runs import request, run_prompt
 
 RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_nodes" / "merging"
 WORKFLOW = json.loads((RECORDED / "workflow.json").read_text())
@@ -49,30 +48,11 @@ def server(reference_server, reference_checkpoint):
     return running(reference_server)
 
 
-def _request(url: str, data: dict | None = None) -> bytes:
-    body = json.dumps(data).encode() if data is not None else None
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return response.read()
-
-
-def _run(url: str, workflow: dict, timeout: float = 900) -> None:
-    prompt_id = json.loads(_request(f"{url}/prompt", {"prompt": workflow}))["prompt_id"]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        entry = json.loads(_request(f"{url}/history/{prompt_id}")).get(prompt_id)
-        if entry and entry["status"].get("completed") is not None:
-            assert entry["status"]["status_str"] == "success", json.dumps(entry["status"], indent=1)
-            return
-        time.sleep(0.5)
-    raise TimeoutError(f"prompt {prompt_id} did not finish in {timeout} s")
-
-
 @pytest.fixture(scope="module")
 def saved(server: KilnServer) -> dict[str, tuple[dict, dict[str, torch.Tensor]]]:
     """{case: digest of the file Kiln saved}, from one run of the recorded prompt; the files are deleted."""
     fixture = _merge_fixture()
-    _run(server.url, WORKFLOW)
+    run_prompt(server.url, WORKFLOW, timeout=900)
     digests = {}
     for case, recorded in FILES.items():
         relative = Path(recorded["path"])
@@ -121,5 +101,5 @@ def test_the_saved_file_has_comfyuis_metadata(saved, case):
 
 
 def test_object_info_entries_equal_comfyuis(server):
-    served = json.loads(_request(f"{server.url}/object_info"))
+    served = json.loads(request(f"{server.url}/object_info"))
     assert {name: served.get(name) for name in OBJECT_INFO} == OBJECT_INFO

@@ -9,17 +9,14 @@ the custom-sampling nodes), each with every case as a branch of one checkpoint l
 from __future__ import annotations
 
 import json
-import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
-from safetensors.numpy import load as load_safetensors_bytes
 from safetensors.numpy import load_file
 
 from .conftest import KilnServer, running
+from .recorded_runs import assert_latent_close, request, run_prompt, saved_latents
 
 RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_nodes" / "patches_guiders"
 FAMILIES = json.loads((RECORDED / "workflows.json").read_text())
@@ -34,35 +31,12 @@ def server(reference_server):
     return running(reference_server)
 
 
-def _request(url: str, data: dict | None = None) -> bytes:
-    body = json.dumps(data).encode() if data is not None else None
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return response.read()
-
-
-def _run(url: str, workflow: dict, timeout: float = 600) -> dict:
-    prompt_id = json.loads(_request(f"{url}/prompt", {"prompt": workflow}))["prompt_id"]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        entry = json.loads(_request(f"{url}/history/{prompt_id}")).get(prompt_id)
-        if entry and entry["status"].get("completed") is not None:
-            assert entry["status"]["status_str"] == "success", json.dumps(entry["status"], indent=1)
-            return entry["outputs"]
-        time.sleep(0.2)
-    raise TimeoutError(f"prompt {prompt_id} did not finish in {timeout} s")
-
-
 @pytest.fixture(scope="module")
 def latents(server: KilnServer) -> dict[str, np.ndarray]:
     """{case: Kiln's final latent}, from one run of each recorded prompt."""
     result = {}
     for recorded in FAMILIES.values():
-        outputs = _run(server.url, recorded["workflow"])
-        for case, node in recorded["cases"].items():
-            item = outputs[node]["latents"][0]
-            query = urllib.parse.urlencode({key: item[key] for key in ("filename", "subfolder", "type")})
-            result[case] = load_safetensors_bytes(_request(f"{server.url}/view?{query}"))["latent_tensor"]
+        result.update(saved_latents(server.url, run_prompt(server.url, recorded["workflow"]), recorded["cases"]))
     return result
 
 
@@ -74,13 +48,9 @@ def test_every_node_of_the_issue_has_a_recorded_run():
 @pytest.mark.parametrize(("family", "case"), CASES, ids=[case for _, case in CASES])
 def test_the_branch_reproduces_comfyuis_latent(latents, family, case):
     expected = load_file(str(RECORDED / "latents.safetensors"))[case]
-    actual = latents[case]
-    assert actual.shape == expected.shape
-    scale = np.abs(expected).max()
-    error = np.abs(actual - expected).max()
-    assert error <= LATENT_RTOL * scale, f"{family}/{case}: latent max |d| = {error} of max {scale}"
+    assert_latent_close(latents[case], expected, LATENT_RTOL, f"{family}/{case}")
 
 
 def test_object_info_entries_equal_comfyuis(server):
-    served = json.loads(_request(f"{server.url}/object_info"))
+    served = json.loads(request(f"{server.url}/object_info"))
     assert {name: served.get(name) for name in OBJECT_INFO} == OBJECT_INFO

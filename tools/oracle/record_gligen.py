@@ -12,18 +12,12 @@ workflow.json ({"workflow", "cases": {case: SaveLatent node}}), latents.safetens
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 
-from record_loader_nodes import download, run  # this folder's HTTP helpers (the script's folder is on sys.path)
-from record_patch_guider_nodes import _free_port, _wait_ready
-from safetensors.numpy import load as load_safetensors_bytes
-from safetensors.numpy import save_file
+from oracle_server import object_info, reference_scratch, running_oracle, saved_latents, write_recording
+from record_loader_nodes import run  # this folder's HTTP helpers (the script's folder is on sys.path)
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "comfyui_nodes"
@@ -62,38 +56,15 @@ def record(oracle: Path, checkpoint: Path) -> None:
     sys.path.insert(0, str(FIXTURES))
     import make_gligen_file
 
-    OUT.mkdir(parents=True, exist_ok=True)
     prompt, cases = workflow()
     with tempfile.TemporaryDirectory(prefix="kiln-record-gligen-") as scratch:
         scratch_path = Path(scratch)
-        (scratch_path / "checkpoints").mkdir()
-        (scratch_path / "checkpoints" / "ref-sd15.safetensors").symlink_to(checkpoint.resolve())
         make_gligen_file.build(scratch_path / "gligen" / GLIGEN_FILE)
-        yaml_path = scratch_path / "extra_model_paths.yaml"
-        yaml_path.write_text(f"kiln:\n    base_path: {scratch_path}\n    checkpoints: checkpoints\n    gligen: gligen\n")
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        command = [str(oracle / "venv" / "bin" / "python"), "main.py", "--cpu", "--listen", "127.0.0.1", "--port",
-                   str(port), "--disable-auto-launch", "--output-directory", str(scratch_path / "output"),
-                   "--temp-directory", str(scratch_path / "temp"), "--extra-model-paths-config", str(yaml_path)]
-        with open(scratch_path / "oracle.log", "wb") as log:
-            process = subprocess.Popen(command, cwd=oracle / "ComfyUI", stdout=log, stderr=subprocess.STDOUT,
-                                       env={**os.environ, "OMP_NUM_THREADS": "1"})
-        try:
-            _wait_ready(url, process)
-            with urllib.request.urlopen(f"{url}/object_info", timeout=60) as response:
-                object_info = json.load(response)
-            outputs = run(url, prompt)
-            latents = {case: load_safetensors_bytes(download(url, outputs[node]["latents"][0]))["latent_tensor"]
-                       for case, node in cases.items()}
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-    for case, latent in latents.items():
-        print(case, latent.shape, float(abs(latent).max()))
-    save_file(latents, str(OUT / "latents.safetensors"))
-    (OUT / "workflow.json").write_text(json.dumps({"workflow": prompt, "cases": cases}, indent=1) + "\n")
-    (OUT / "object_info.json").write_text(json.dumps({name: object_info[name] for name in NODES}, indent=1) + "\n")
+        folders = {**reference_scratch(scratch_path, checkpoint), "gligen": "gligen"}
+        with running_oracle(oracle, scratch_path, folders) as url:
+            info = object_info(url, NODES)
+            latents = saved_latents(url, run(url, prompt), cases)
+    write_recording(OUT, latents, {"workflow": prompt, "cases": cases}, info, workflows_name="workflow.json")
 
 
 def main() -> None:

@@ -14,18 +14,12 @@ object_info.json.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 
-from record_loader_nodes import download, run  # this folder's HTTP helpers (the script's folder is on sys.path)
-from record_patch_guider_nodes import _free_port, _wait_ready
-from safetensors.numpy import load as load_safetensors_bytes
-from safetensors.numpy import save_file
+from oracle_server import object_info, running_oracle, saved_latents, write_recording
+from record_loader_nodes import run  # this folder's HTTP helpers (the script's folder is on sys.path)
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "comfyui_nodes"
@@ -55,36 +49,17 @@ def record(oracle: Path, reference: Path) -> None:
     sys.path.insert(0, str(FIXTURES))
     import make_ip2p_checkpoint
 
-    OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kiln-record-ip2p-") as scratch:
         scratch_path = Path(scratch)
         make_ip2p_checkpoint.build(reference, scratch_path / "checkpoints" / CHECKPOINT)
         (scratch_path / "input").mkdir()
         make_ip2p_checkpoint.picture().save(scratch_path / "input" / PICTURE)
-        yaml_path = scratch_path / "extra_model_paths.yaml"
-        yaml_path.write_text(f"kiln:\n    base_path: {scratch_path}\n    checkpoints: checkpoints\n")
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        command = [str(oracle / "venv" / "bin" / "python"), "main.py", "--cpu", "--listen", "127.0.0.1", "--port",
-                   str(port), "--disable-auto-launch", "--output-directory", str(scratch_path / "output"),
-                   "--input-directory", str(scratch_path / "input"), "--temp-directory", str(scratch_path / "temp"),
-                   "--extra-model-paths-config", str(yaml_path)]
-        with open(scratch_path / "oracle.log", "wb") as log:
-            process = subprocess.Popen(command, cwd=oracle / "ComfyUI", stdout=log, stderr=subprocess.STDOUT,
-                                       env={**os.environ, "OMP_NUM_THREADS": "1"})
-        try:
-            _wait_ready(url, process)
-            with urllib.request.urlopen(f"{url}/object_info/InstructPixToPixConditioning", timeout=60) as response:
-                object_info = json.load(response)
-            outputs = run(url, workflow())
-            latent = load_safetensors_bytes(download(url, outputs["7"]["latents"][0]))["latent_tensor"]
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-    print("latent", latent.shape, float(abs(latent).max()))
-    save_file({"latent": latent}, str(OUT / "latent.safetensors"))
-    (OUT / "workflow.json").write_text(json.dumps(workflow(), indent=1) + "\n")
-    (OUT / "object_info.json").write_text(json.dumps(object_info, indent=1) + "\n")
+        with running_oracle(oracle, scratch_path, {"checkpoints": "checkpoints"},
+                            input_dir=scratch_path / "input") as url:
+            info = object_info(url, ["InstructPixToPixConditioning"])
+            latent = saved_latents(url, run(url, workflow()), {"latent": "7"})["latent"]
+    write_recording(OUT, {"latent": latent}, workflow(), info, latents_name="latent.safetensors",
+                    workflows_name="workflow.json")
 
 
 def main() -> None:

@@ -15,18 +15,12 @@ workflow.json ({"workflow", "cases"}), latents.safetensors, object_info.json.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 
-from record_loader_nodes import download, run  # this folder's HTTP helpers (the script's folder is on sys.path)
-from record_patch_guider_nodes import _free_port, _wait_ready
-from safetensors.numpy import load as load_safetensors_bytes
-from safetensors.numpy import save_file
+from oracle_server import object_info, running_oracle, saved_latents, write_recording
+from record_loader_nodes import run  # this folder's HTTP helpers (the script's folder is on sys.path)
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "comfyui_nodes"
@@ -78,40 +72,17 @@ def record(oracle: Path, flow: Path) -> None:
     sys.path.insert(0, str(FIXTURES))
     import make_kontext_pictures
 
-    OUT.mkdir(parents=True, exist_ok=True)
     prompt, cases = workflow()
     with tempfile.TemporaryDirectory(prefix="kiln-record-kontext-") as scratch:
         scratch_path = Path(scratch)
         (scratch_path / "input").mkdir()
         for name, picture in zip(PICTURES, make_kontext_pictures.pictures(), strict=True):
             picture.save(scratch_path / "input" / name)
-        yaml_path = scratch_path / "extra_model_paths.yaml"
-        yaml_path.write_text(f"kiln:\n    base_path: {flow}\n    diffusion_models: diffusion_models\n"
-                             "    text_encoders: text_encoders\n    vae: vae\n")
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        command = [str(oracle / "venv" / "bin" / "python"), "main.py", "--cpu", "--listen", "127.0.0.1", "--port",
-                   str(port), "--disable-auto-launch", "--output-directory", str(scratch_path / "output"),
-                   "--input-directory", str(scratch_path / "input"), "--temp-directory", str(scratch_path / "temp"),
-                   "--extra-model-paths-config", str(yaml_path)]
-        with open(scratch_path / "oracle.log", "wb") as log:
-            process = subprocess.Popen(command, cwd=oracle / "ComfyUI", stdout=log, stderr=subprocess.STDOUT,
-                                       env={**os.environ, "OMP_NUM_THREADS": "1"})
-        try:
-            _wait_ready(url, process)
-            with urllib.request.urlopen(f"{url}/object_info", timeout=60) as response:
-                object_info = json.load(response)
-            outputs = run(url, prompt)
-            latents = {case: load_safetensors_bytes(download(url, outputs[node]["latents"][0]))["latent_tensor"]
-                       for case, node in cases.items()}
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-    for case, latent in latents.items():
-        print(case, latent.shape, float(abs(latent).max()))
-    save_file(latents, str(OUT / "latents.safetensors"))
-    (OUT / "workflow.json").write_text(json.dumps({"workflow": prompt, "cases": cases}, indent=1) + "\n")
-    (OUT / "object_info.json").write_text(json.dumps({name: object_info[name] for name in NODES}, indent=1) + "\n")
+        folders = {kind: kind for kind in ("diffusion_models", "text_encoders", "vae")}
+        with running_oracle(oracle, scratch_path, folders, base_path=flow, input_dir=scratch_path / "input") as url:
+            info = object_info(url, NODES)
+            latents = saved_latents(url, run(url, prompt), cases)
+    write_recording(OUT, latents, {"workflow": prompt, "cases": cases}, info, workflows_name="workflow.json")
 
 
 def main() -> None:

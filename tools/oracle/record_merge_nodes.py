@@ -26,18 +26,14 @@ and ComfyUI's own saved "simple" file, samples both (64x64, 2 steps) and prints 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
 import json
 import os
-import socket
-import subprocess
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
+from oracle_server import object_info, running_oracle
 from record_loader_nodes import download, run  # this folder's HTTP helpers (the script's folder is on sys.path)
 from safetensors.torch import save_file
 
@@ -101,46 +97,7 @@ def sampling_workflow(checkpoint: str, prefix: str) -> dict:
     }
 
 
-def _free_port() -> int:
-    for port in range(18500, 18600):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError("no free port in 18500-18599")
-
-
-def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the oracle exited with {process.returncode} during start-up")
-        try:
-            with urllib.request.urlopen(f"{url}/system_stats", timeout=10):
-                return
-        except OSError:
-            time.sleep(1)
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
-
-
-@contextlib.contextmanager
-def oracle_server(oracle: Path, scratch: Path) -> Iterator[str]:
-    """The oracle on a free port, with `scratch`/checkpoints and /loras as model folders; yields its URL."""
-    yaml_path = scratch / "extra_model_paths.yaml"
-    yaml_path.write_text(f"kiln:\n    base_path: {scratch}\n    checkpoints: checkpoints\n    loras: loras\n")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [str(oracle / "venv" / "bin" / "python"), "main.py", "--cpu", "--listen", "127.0.0.1", "--port",
-               str(port), "--disable-auto-launch", "--output-directory", str(scratch / "output"),
-               "--temp-directory", str(scratch / "temp"), "--extra-model-paths-config", str(yaml_path)]
-    with open(scratch / "oracle.log", "ab") as log:
-        process = subprocess.Popen(command, cwd=oracle / "ComfyUI", stdout=log, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "OMP_NUM_THREADS": "1"})
-    try:
-        _wait_ready(url, process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
+MODEL_FOLDERS = {"checkpoints": "checkpoints", "loras": "loras"}
 
 
 def _scratch_models(scratch: Path, checkpoint: Path) -> None:
@@ -156,9 +113,8 @@ def record(oracle: Path, checkpoint: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="kiln-record-merges-", dir=os.environ.get("KILN_SCRATCH")) as scratch:
         scratch_path = Path(scratch)
         _scratch_models(scratch_path, checkpoint)
-        with oracle_server(oracle, scratch_path) as url:
-            with urllib.request.urlopen(f"{url}/object_info", timeout=60) as response:
-                object_info = json.load(response)
+        with running_oracle(oracle, scratch_path, MODEL_FOLDERS) as url:
+            info = object_info(url, NODES)
             started = time.monotonic()
             run(url, workflow())
             print(f"merges and saves: {time.monotonic() - started:.1f} s")
@@ -172,7 +128,7 @@ def record(oracle: Path, checkpoint: Path) -> None:
     save_file(digests, str(OUT / "digests.safetensors"))
     (OUT / "workflow.json").write_text(json.dumps(workflow(), indent=1) + "\n")
     (OUT / "files.json").write_text(json.dumps(files, separators=(",", ":")) + "\n")
-    (OUT / "object_info.json").write_text(json.dumps({name: object_info[name] for name in NODES}, indent=1) + "\n")
+    (OUT / "object_info.json").write_text(json.dumps(info, indent=1) + "\n")
 
 
 def load_back(oracle: Path, checkpoint: Path, kiln_file: Path) -> None:
@@ -184,7 +140,7 @@ def load_back(oracle: Path, checkpoint: Path, kiln_file: Path) -> None:
         scratch_path = Path(scratch)
         _scratch_models(scratch_path, checkpoint)
         (scratch_path / "checkpoints" / "kiln-merged.safetensors").symlink_to(kiln_file.resolve())
-        with oracle_server(oracle, scratch_path) as url:
+        with running_oracle(oracle, scratch_path, MODEL_FOLDERS) as url:
             simple_branch = {node: entry for node, entry in workflow().items() if node in ("4", "10", "20", "21", "30")}
             run(url, simple_branch)  # ComfyUI's own file of the same merge, output/kiln/simple_00001_
             (scratch_path / "checkpoints" / "comfy-merged.safetensors").symlink_to(

@@ -16,18 +16,10 @@ node id}}}), latents.safetensors ({case: latent}) and object_info.json. Standard
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import socket
-import subprocess
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-from record_loader_nodes import download, run  # this folder's HTTP helpers (the script's folder is on sys.path)
-from safetensors.numpy import load as load_safetensors_bytes
-from safetensors.numpy import save_file
+from oracle_server import object_info, record_families, reference_scratch, running_oracle, write_recording
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "tests" / "fixtures" / "comfyui_nodes" / "patches_guiders"
@@ -165,63 +157,12 @@ def families() -> dict[str, tuple[dict, dict[str, str]]]:
     return {"model_patches": model_patch_family(), "custom_sampling": custom_sampling_family()}
 
 
-def _free_port() -> int:
-    for port in range(18400, 18500):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError("no free port in 18400-18499")
-
-
-def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the oracle exited with {process.returncode} during start-up")
-        try:
-            with urllib.request.urlopen(f"{url}/system_stats", timeout=10):
-                return
-        except OSError:
-            time.sleep(1)
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
-
-
 def record(oracle: Path, checkpoint: Path) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kiln-record-patches-") as scratch:
-        scratch_path = Path(scratch)
-        (scratch_path / "checkpoints").mkdir()
-        (scratch_path / "checkpoints" / "ref-sd15.safetensors").symlink_to(checkpoint.resolve())
-        yaml_path = scratch_path / "extra_model_paths.yaml"
-        yaml_path.write_text(f"kiln:\n    base_path: {scratch_path}\n    checkpoints: checkpoints\n")
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        command = [str(oracle / "venv" / "bin" / "python"), "main.py", "--cpu", "--listen", "127.0.0.1", "--port",
-                   str(port), "--disable-auto-launch", "--output-directory", str(scratch_path / "output"),
-                   "--temp-directory", str(scratch_path / "temp"), "--extra-model-paths-config", str(yaml_path)]
-        with open(scratch_path / "oracle.log", "wb") as log:
-            process = subprocess.Popen(command, cwd=oracle / "ComfyUI", stdout=log, stderr=subprocess.STDOUT,
-                                       env={**os.environ, "OMP_NUM_THREADS": "1"})
-        try:
-            _wait_ready(url, process)
-            with urllib.request.urlopen(f"{url}/object_info", timeout=60) as response:
-                object_info = json.load(response)
-            latents, recorded = {}, {}
-            for family, (workflow, cases) in families().items():
-                started = time.monotonic()
-                outputs = run(url, workflow)
-                for case, node in cases.items():
-                    latent = load_safetensors_bytes(download(url, outputs[node]["latents"][0]))["latent_tensor"]
-                    latents[case] = latent
-                    print(f"{family}/{case}: shape {latent.shape}, max |x| {abs(latent).max():.4g}")
-                recorded[family] = {"workflow": workflow, "cases": cases}
-                print(f"{family}: {time.monotonic() - started:.1f} s")
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-    save_file(latents, str(OUT / "latents.safetensors"))
-    (OUT / "workflows.json").write_text(json.dumps(recorded, indent=1) + "\n")
-    (OUT / "object_info.json").write_text(json.dumps({name: object_info[name] for name in NODES}, indent=1) + "\n")
+        with running_oracle(oracle, Path(scratch), reference_scratch(Path(scratch), checkpoint)) as url:
+            info = object_info(url, NODES)
+            latents, recorded = record_families(url, families())
+    write_recording(OUT, latents, recorded, info)
 
 
 def main() -> None:

@@ -19,17 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from record_loader_nodes import download, run  # this folder's HTTP helpers (the script's folder is on sys.path)
-from record_patch_guider_nodes import _free_port, _wait_ready
-from safetensors.numpy import load as load_safetensors_bytes
+from oracle_server import object_info, running_oracle, saved_latents
+from record_loader_nodes import run  # this folder's HTTP helpers (the script's folder is on sys.path)
 from safetensors.numpy import save_file
 
 REPO = Path(__file__).resolve().parents[2]
@@ -96,41 +92,24 @@ def record(oracle: Path, checkpoint: Path) -> None:
         scratch_path = Path(scratch)
         (scratch_path / "checkpoints").mkdir()
         (scratch_path / "checkpoints" / "ref-sd15.safetensors").symlink_to(checkpoint.resolve())
-        yaml_path = scratch_path / "extra_model_paths.yaml"
         (scratch_path / "custom_nodes").mkdir()
         shutil.copy(PROBE, scratch_path / "custom_nodes" / "kiln_block_patch_probe.py")
-        yaml_path.write_text(f"kiln:\n    base_path: {scratch_path}\n    checkpoints: checkpoints\n"
-                             "    custom_nodes: custom_nodes\n")
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        command = [str(oracle / "venv" / "bin" / "python"), "main.py", "--cpu", "--listen", "127.0.0.1", "--port",
-                   str(port), "--disable-auto-launch", "--output-directory", str(scratch_path / "output"),
-                   "--temp-directory", str(scratch_path / "temp"), "--extra-model-paths-config", str(yaml_path)]
-        with open(scratch_path / "oracle.log", "wb") as log:
-            process = subprocess.Popen(command, cwd=oracle / "ComfyUI", stdout=log, stderr=subprocess.STDOUT,
-                                       env={**os.environ, "OMP_NUM_THREADS": "1"})
-        try:
-            _wait_ready(url, process)
-            with urllib.request.urlopen(f"{url}/object_info", timeout=60) as response:
-                object_info = json.load(response)
+        with running_oracle(oracle, scratch_path, {"checkpoints": "checkpoints", "custom_nodes": "custom_nodes"}) \
+                as url:
+            info = object_info(url, NODES)
             workflow, cases, probes = workflow_and_cases()
             started = time.monotonic()
             outputs = run(url, workflow)
-            latents = {}
-            for case, node in cases.items():
-                latent = load_safetensors_bytes(download(url, outputs[node]["latents"][0]))["latent_tensor"]
-                latents[case] = latent
+            latents = saved_latents(url, outputs, cases)
+            for case, latent in latents.items():
                 print(f"{case}: shape {latent.shape}, max |x| {abs(latent).max():.4g}")
             notes = {probe: outputs[node]["notes"] for probe, node in probes.items()}
             print(f"unet_patches: {time.monotonic() - started:.1f} s; probe notes: {len(notes['sd15'])}")
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
     save_file(latents, str(OUT / "latents.safetensors"))
     recorded = {"unet_patches": {"workflow": workflow, "cases": cases, "probes": probes}}
     (OUT / "probe_notes.json").write_text(json.dumps(notes, indent=None) + "\n")
     (OUT / "workflows.json").write_text(json.dumps(recorded, indent=1) + "\n")
-    (OUT / "object_info.json").write_text(json.dumps({name: object_info[name] for name in NODES}, indent=1) + "\n")
+    (OUT / "object_info.json").write_text(json.dumps(info, indent=1) + "\n")
 
 
 def main() -> None:
