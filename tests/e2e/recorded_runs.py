@@ -17,27 +17,32 @@ from safetensors.numpy import load as load_safetensors_bytes
 from .client import KilnClient
 
 
-async def replay_and_compare(client: KilnClient, workflow: dict, reference: dict, *, latent_rtol: float,
-                             image_max_abs: int = 2, image_mean_abs: float = 0.1, timeout: float = 300) -> str:
+async def replay_and_compare(client: KilnClient, workflow: dict, reference: dict | list[dict], *,
+                             latent_rtol: float, image_max_abs: int = 2, image_mean_abs: float = 0.1,
+                             timeout: float = 300) -> str:
     """Run `workflow`; assert its latent is within `latent_rtol` of the reference's largest value and its image
-    within the pixel tolerances. A one-line summary of the differences."""
+    within the pixel tolerances. `reference` may be a list of ComfyUI's recordings of the same case on different
+    CPUs (see tests/fixtures/comfyui_guidance/README.md): matching one of them passes. A one-line summary."""
     run = await client.run(workflow, timeout=timeout)
     assert run.history["status"]["status_str"] == "success", run.of_type("execution_error")
 
     latent_file = next(item for item in run.outputs()["10"]["latents"])
     latent = load_safetensors_bytes(await client.download(latent_file))["latent_tensor"]
-    expected_latent = reference["latent"]
-    scale = np.abs(expected_latent).max()
-    latent_error = np.abs(latent - expected_latent).max()
-    assert latent_error <= latent_rtol * scale, f"latent max |d| = {latent_error} of max {scale}"
-
     [image_item] = run.outputs()["9"]["images"]
     image = np.asarray(Image.open(io.BytesIO(await client.download(image_item))).convert("RGB")).astype(np.int16)
-    difference = np.abs(image - reference["image"][0].astype(np.int16))
-    assert difference.max() <= image_max_abs and difference.mean() <= image_mean_abs, (
-        difference.max(), difference.mean())
-    return (f"latent max|d|/max = {latent_error / scale:.2e}, image max {difference.max()} "
-            f"mean {difference.mean():.4f}")
+    failures = []
+    for recording in reference if isinstance(reference, list) else [reference]:
+        scale = np.abs(recording["latent"]).max()
+        latent_error = np.abs(latent - recording["latent"]).max()
+        difference = np.abs(image - recording["image"][0].astype(np.int16))
+        summary = (f"latent max|d|/max = {latent_error / scale:.2e}, image max {difference.max()} "
+                   f"mean {difference.mean():.4f}")
+        if latent_error <= latent_rtol * scale and difference.max() <= image_max_abs \
+                and difference.mean() <= image_mean_abs:
+            return summary
+        failures.append(f"latent max |d| = {latent_error} of max {scale}; image max {difference.max()} "
+                        f"mean {difference.mean():.4f}")
+    raise AssertionError("; or ".join(failures))
 
 
 # -- the recorded node replays (test_reference_*.py, test_flow_kontext.py): one prompt, SaveLatent per case -----

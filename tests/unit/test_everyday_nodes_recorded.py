@@ -238,4 +238,13 @@ def _compare_media(actual: bytes, expected: bytes) -> None:
         assert got["audio"] is None
     else:
         assert got["audio"].shape == want["audio"].shape
-        assert np.abs(got["audio"].astype(np.float64) - want["audio"].astype(np.float64)).max() <= 1e-3
+        difference = got["audio"].astype(np.float64) - want["audio"].astype(np.float64)
+        if any(stream[1] == "opus" for stream in want["streams"]):
+            # libopus encodes in floating point along the SIMD path the CPU offers (AVX2, AVX-512, ...), so the
+            # same input and settings decode to the same sound, not the same samples, on another machine: measured
+            # 33-40 dB apart between the recording's machine and an AVX-512 one. Same settings, same sound.
+            signal = np.sqrt(np.mean(want["audio"].astype(np.float64) ** 2))
+            assert np.sqrt(np.mean(difference ** 2)) <= 0.05 * signal  # at least 26 dB signal to difference
+            assert abs(len(actual) - len(expected)) <= 0.15 * len(expected)  # the bitrate asked for
+        else:
+            assert np.abs(difference).max() <= 1e-3
