@@ -64,6 +64,42 @@ def _freeu_inputs(b1: float, b2: float) -> dict:
                          "s2": factor(0.2)}}
 
 
+def _freeu_patched(model: Any, b1: float, b2: float, s1: float, s2: float,
+                   backbone_factor: Any) -> tuple[Any]:
+    """`model` with FreeU's output-block patch: at the two deepest widths (4x and 2x the base channels) the
+    first half of the backbone features is scaled by `backbone_factor(h, b)` and the skip connection's low
+    frequencies by s."""
+    channels = _base_channels(model)
+    scales = {channels * 4: (b1, s1), channels * 2: (b2, s2)}
+    skip_filter = _skip_filter()
+
+    def output_block_patch(h: torch.Tensor, hsp: torch.Tensor, transformer_options: dict) -> tuple:
+        scale = scales.get(int(h.shape[1]))
+        if scale is not None:
+            half = h.shape[1] // 2
+            h = torch.cat([h[:, :half] * backbone_factor(h, scale[0]), h[:, half:]], dim=1)
+            hsp = skip_filter(hsp, scale[1])
+        return h, hsp
+
+    patched = model.clone()
+    patched.set_model_output_block_patch(output_block_patch)
+    return (patched,)
+
+
+def _constant_factor(h: torch.Tensor, b: float) -> float:
+    return b
+
+
+def _strength_weighted_factor(h: torch.Tensor, b: float) -> torch.Tensor:
+    """From 1 to b at each position with the channel mean of `h`, normalised to 0..1 per image."""
+    mean = h.mean(1, keepdim=True)  # [B, 1, H, W]
+    flat = mean.view(mean.shape[0], -1)
+    low = flat.min(dim=-1).values.view(-1, 1, 1, 1)
+    high = flat.max(dim=-1).values.view(-1, 1, 1, 1)
+    mean = (mean - low) / (high - low)
+    return (b - 1) * mean + 1
+
+
 class FreeU:
     """Backbone features amplified by a constant factor per level."""
 
@@ -76,21 +112,7 @@ class FreeU:
     CATEGORY = "model_patches/unet"
 
     def patch(self, model: Any, b1: float, b2: float, s1: float, s2: float) -> tuple[Any]:
-        channels = _base_channels(model)
-        scales = {channels * 4: (b1, s1), channels * 2: (b2, s2)}
-        skip_filter = _skip_filter()
-
-        def output_block_patch(h: torch.Tensor, hsp: torch.Tensor, transformer_options: dict) -> tuple:
-            scale = scales.get(int(h.shape[1]))
-            if scale is not None:
-                half = h.shape[1] // 2
-                h = torch.cat([h[:, :half] * scale[0], h[:, half:]], dim=1)
-                hsp = skip_filter(hsp, scale[1])
-            return h, hsp
-
-        patched = model.clone()
-        patched.set_model_output_block_patch(output_block_patch)
-        return (patched,)
+        return _freeu_patched(model, b1, b2, s1, s2, _constant_factor)
 
 
 class FreeU_V2:  # noqa: N801 - ComfyUI's name
@@ -106,26 +128,7 @@ class FreeU_V2:  # noqa: N801 - ComfyUI's name
     CATEGORY = "model_patches/unet"
 
     def patch(self, model: Any, b1: float, b2: float, s1: float, s2: float) -> tuple[Any]:
-        channels = _base_channels(model)
-        scales = {channels * 4: (b1, s1), channels * 2: (b2, s2)}
-        skip_filter = _skip_filter()
-
-        def output_block_patch(h: torch.Tensor, hsp: torch.Tensor, transformer_options: dict) -> tuple:
-            scale = scales.get(int(h.shape[1]))
-            if scale is not None:
-                mean = h.mean(1, keepdim=True)  # [B, 1, H, W]
-                flat = mean.view(mean.shape[0], -1)
-                low = flat.min(dim=-1).values.view(-1, 1, 1, 1)
-                high = flat.max(dim=-1).values.view(-1, 1, 1, 1)
-                mean = (mean - low) / (high - low)
-                half = h.shape[1] // 2
-                h = torch.cat([h[:, :half] * ((scale[0] - 1) * mean + 1), h[:, half:]], dim=1)
-                hsp = skip_filter(hsp, scale[1])
-            return h, hsp
-
-        patched = model.clone()
-        patched.set_model_output_block_patch(output_block_patch)
-        return (patched,)
+        return _freeu_patched(model, b1, b2, s1, s2, _strength_weighted_factor)
 
 
 NODE_CLASS_MAPPINGS = {

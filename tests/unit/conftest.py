@@ -48,3 +48,19 @@ def folders(tmp_path):
     folder_paths.set_input_directory(saved[0])
     folder_paths.set_output_directory(saved[1])
     folder_paths.set_temp_directory(saved[2])
+
+
+@pytest.fixture(scope="module")
+def registry():
+    """The core nodes plus every comfy_extras module, loaded as the server loads them; restored afterwards.
+    (Modules that need another registry define their own `registry`.)"""
+    from comfy_execution import node_loading
+
+    saved_classes = dict(nodes.NODE_CLASS_MAPPINGS)
+    saved_names = dict(nodes.NODE_DISPLAY_NAME_MAPPINGS)
+    assert node_loading.init_builtin_extra_nodes() == []
+    yield nodes.NODE_CLASS_MAPPINGS
+    nodes.NODE_CLASS_MAPPINGS.clear()
+    nodes.NODE_CLASS_MAPPINGS.update(saved_classes)
+    nodes.NODE_DISPLAY_NAME_MAPPINGS.clear()
+    nodes.NODE_DISPLAY_NAME_MAPPINGS.update(saved_names)

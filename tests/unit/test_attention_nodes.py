@@ -1,6 +1,6 @@
 """The attention-level patch nodes of issue 18 (attention multipliers, HyperTile, SAG, PAG) and the library
 behaviour they rest on, on small tensors. Their numbers on the reference SD1.5 checkpoint are compared with
-ComfyUI's in tests/e2e/test_reference_attention_nodes.py."""
+ComfyUI's in tests/e2e/test_reference_node_replays.py."""
 
 from __future__ import annotations
 

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-import nodes
-from comfy_execution import node_loading
 from comfy_execution.node_info import node_info
 
 RECORDED = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "comfyui" / "object_info_0.3.64.json")
@@ -37,19 +35,6 @@ def _without_file_lists(name: str, info: dict) -> dict:
             assert isinstance(spec[0], list)
             spec[0] = []
     return info
-
-
-@pytest.fixture(scope="module")
-def registry():
-    """The core nodes plus every comfy_extras module, loaded as the server loads them; restored afterwards."""
-    saved_classes = dict(nodes.NODE_CLASS_MAPPINGS)
-    saved_names = dict(nodes.NODE_DISPLAY_NAME_MAPPINGS)
-    assert node_loading.init_builtin_extra_nodes() == []
-    yield nodes.NODE_CLASS_MAPPINGS
-    nodes.NODE_CLASS_MAPPINGS.clear()
-    nodes.NODE_CLASS_MAPPINGS.update(saved_classes)
-    nodes.NODE_DISPLAY_NAME_MAPPINGS.clear()
-    nodes.NODE_DISPLAY_NAME_MAPPINGS.update(saved_names)
 
 
 @pytest.mark.parametrize("name", GUIDANCE_NODES)

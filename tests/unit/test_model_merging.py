@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import nodes
 from comfy.model_patcher import ModelPatcher
-from comfy_execution import node_loading
 from comfy_execution.node_info import node_info
 from comfy_extras import nodes_model_merging as merging
 from comfy_extras import nodes_model_merging_model_specific as model_specific
@@ -21,19 +19,6 @@ from comfy_extras import nodes_model_merging_model_specific as model_specific
 RECORDED = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "comfyui" / "object_info_0.3.64.json")
                       .read_text())
 MERGE_NODES = sorted(set(merging.NODE_CLASS_MAPPINGS) | set(model_specific.NODE_CLASS_MAPPINGS))
-
-
-@pytest.fixture(scope="module")
-def registry():
-    """The core nodes plus every comfy_extras module, loaded as the server loads them; restored afterwards."""
-    saved_classes = dict(nodes.NODE_CLASS_MAPPINGS)
-    saved_names = dict(nodes.NODE_DISPLAY_NAME_MAPPINGS)
-    assert node_loading.init_builtin_extra_nodes() == []
-    yield nodes.NODE_CLASS_MAPPINGS
-    nodes.NODE_CLASS_MAPPINGS.clear()
-    nodes.NODE_CLASS_MAPPINGS.update(saved_classes)
-    nodes.NODE_DISPLAY_NAME_MAPPINGS.clear()
-    nodes.NODE_DISPLAY_NAME_MAPPINGS.update(saved_names)
 
 
 def test_every_merge_node_of_comfyui_is_registered():

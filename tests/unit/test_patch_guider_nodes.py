@@ -1,6 +1,6 @@
 """The patch, guider and sampler nodes of issue 18 on small tensors: what each node hands the sampler, the
 helpers' defining properties, and the clear error for the one option Kiln lacks. Their numbers on a real model
-are compared with ComfyUI's in tests/e2e/test_reference_patch_guider_nodes.py."""
+are compared with ComfyUI's in tests/e2e/test_reference_node_replays.py."""
 
 from __future__ import annotations
 

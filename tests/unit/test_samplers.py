@@ -195,7 +195,7 @@ def test_every_sampler_lands_on_the_data_of_a_point_mass_flow_model(name):
 
 @pytest.mark.parametrize(("value", "expected_in"), [(0.0, 0.0), (1.0, (1.0 - 0.0609) * 1.5305)])
 def test_only_a_non_empty_latent_is_shifted_into_model_space(value, expected_in):
-    """As in ComfyUI (measured on its Playground 2.5 format, tests/e2e/test_reference_patch_guider_nodes.py): an
+    """As in ComfyUI (measured on its Playground 2.5 format, tests/e2e/test_reference_node_replays.py): an
     all-zero latent stays zero instead of becoming the shifted format's constant."""
     model = FlowPointMass()
     latent = torch.full((1, 4, 8, 8), value)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-import nodes
 from comfy_api.latest import ComfyExtension, io
 from comfy_execution import node_loading
 from comfy_execution.node_info import node_info
@@ -60,19 +59,6 @@ def _without_file_lists(name: str, info: dict) -> dict:
         if node == name:
             info["input"]["required"][input_name][1]["options"] = []
     return info
-
-
-@pytest.fixture(scope="module")
-def registry():
-    """The core nodes plus every comfy_extras module, loaded as the server loads them; restored afterwards."""
-    saved_classes = dict(nodes.NODE_CLASS_MAPPINGS)
-    saved_names = dict(nodes.NODE_DISPLAY_NAME_MAPPINGS)
-    assert node_loading.init_builtin_extra_nodes() == []
-    yield nodes.NODE_CLASS_MAPPINGS
-    nodes.NODE_CLASS_MAPPINGS.clear()
-    nodes.NODE_CLASS_MAPPINGS.update(saved_classes)
-    nodes.NODE_DISPLAY_NAME_MAPPINGS.clear()
-    nodes.NODE_DISPLAY_NAME_MAPPINGS.update(saved_names)
 
 
 def test_kiln_has_the_v3_modules_of_its_everyday_and_flow_nodes():

@@ -113,3 +113,26 @@ def write_recording(out: Path, latents: Mapping[str, np.ndarray], workflows: dic
     save_file(dict(latents), str(out / latents_name))
     (out / workflows_name).write_text(json.dumps(workflows, indent=1) + "\n")
     (out / "object_info.json").write_text(json.dumps(info, indent=1) + "\n")
+
+
+def record_reference_families(oracle: Path, checkpoint: Path, families: Mapping[str, tuple[dict, dict[str, str]]],
+                              nodes: tuple[str, ...] | list[str], out: Path) -> None:
+    """Run `families` on the oracle with the reference SD1.5 and write the fixture folder `out`."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="kiln-record-") as scratch:
+        with running_oracle(oracle, Path(scratch), reference_scratch(Path(scratch), checkpoint)) as url:
+            info = object_info(url, nodes)
+            latents, recorded = record_families(url, families)
+    write_recording(out, latents, recorded, info)
+
+
+def reference_main(record, description: str) -> None:
+    """A recorder's command line: --oracle (ComfyUI/ and venv/) and --checkpoint (the reference SD1.5)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--oracle", type=Path, required=True, help="the oracle folder (ComfyUI/ and venv/)")
+    parser.add_argument("--checkpoint", type=Path, required=True, help="the reference SD1.5 checkpoint")
+    options = parser.parse_args()
+    record(options.oracle, options.checkpoint)

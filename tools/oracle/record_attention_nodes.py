@@ -19,11 +19,9 @@ divisors of the tile size or more (at 8x8 the choice is fixed), and SAG lays out
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 from pathlib import Path
 
-from oracle_server import object_info, record_families, reference_scratch, running_oracle, write_recording
+from oracle_server import record_reference_families, reference_main
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "tests" / "fixtures" / "comfyui_nodes" / "attention"
@@ -84,20 +82,8 @@ def families() -> dict[str, tuple[dict, dict[str, str]]]:
 
 
 def record(oracle: Path, checkpoint: Path) -> None:
-    with tempfile.TemporaryDirectory(prefix="kiln-record-attention-") as scratch:
-        with running_oracle(oracle, Path(scratch), reference_scratch(Path(scratch), checkpoint)) as url:
-            info = object_info(url, NODES)
-            latents, recorded = record_families(url, families())
-    write_recording(OUT, latents, recorded, info)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--oracle", type=Path, required=True, help="the oracle folder (ComfyUI/ and venv/)")
-    parser.add_argument("--checkpoint", type=Path, required=True, help="the reference SD1.5 checkpoint")
-    options = parser.parse_args()
-    record(options.oracle, options.checkpoint)
+    record_reference_families(oracle, checkpoint, families(), NODES, OUT)
 
 
 if __name__ == "__main__":
-    main()
+    reference_main(record, __doc__)

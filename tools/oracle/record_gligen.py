@@ -11,12 +11,11 @@ workflow.json ({"workflow", "cases": {case: SaveLatent node}}), latents.safetens
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
 
-from oracle_server import object_info, reference_scratch, running_oracle, saved_latents, write_recording
+from oracle_server import object_info, reference_main, reference_scratch, running_oracle, saved_latents, write_recording
 from record_loader_nodes import run  # this folder's HTTP helpers (the script's folder is on sys.path)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,13 +66,5 @@ def record(oracle: Path, checkpoint: Path) -> None:
     write_recording(OUT, latents, {"workflow": prompt, "cases": cases}, info, workflows_name="workflow.json")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--oracle", type=Path, required=True, help="the oracle folder (ComfyUI/ and venv/)")
-    parser.add_argument("--checkpoint", type=Path, required=True, help="the reference SD1.5 checkpoint")
-    options = parser.parse_args()
-    record(options.oracle, options.checkpoint)
-
-
 if __name__ == "__main__":
-    main()
+    reference_main(record, __doc__)

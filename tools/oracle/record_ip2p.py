@@ -13,12 +13,11 @@ object_info.json.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
 
-from oracle_server import object_info, running_oracle, saved_latents, write_recording
+from oracle_server import object_info, reference_main, running_oracle, saved_latents, write_recording
 from record_loader_nodes import run  # this folder's HTTP helpers (the script's folder is on sys.path)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,13 +61,5 @@ def record(oracle: Path, reference: Path) -> None:
                     workflows_name="workflow.json")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--oracle", type=Path, required=True, help="the oracle folder (ComfyUI/ and venv/)")
-    parser.add_argument("--checkpoint", type=Path, required=True, help="the reference SD1.5 checkpoint")
-    options = parser.parse_args()
-    record(options.oracle, options.checkpoint)
-
-
 if __name__ == "__main__":
-    main()
+    reference_main(record, __doc__)

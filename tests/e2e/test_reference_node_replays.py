@@ -1,0 +1,66 @@
+"""Issue 18's node replays on the reference SD1.5 checkpoint: ComfyUI 0.3.64's recorded final latents, within 1e-4
+of each latent's largest value, and its /object_info entries.
+
+- `patches_guiders` (tools/oracle/record_patch_guider_nodes.py): model patches before KSampler (RescaleCFG, APG,
+  PerpNeg, ...) and guiders, samplers and AddNoise through the custom-sampling nodes; two prompts.
+- `attention` (tools/oracle/record_attention_nodes.py): the attention multipliers, HyperTile, SAG and PAG; 64x64
+  images, 128x128 for HyperTile (whose random tiling needs a latent side with several divisors) and SAG (whose
+  middle-block map must be at least 2x2).
+
+Every case is a branch of one checkpoint loader in its family's prompt; one shared server runs them all.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+from .conftest import KilnServer, running
+from .recorded_runs import assert_latent_close, request, run_prompt, saved_latents
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_nodes"
+FOLDERS = ("patches_guiders", "attention")
+FAMILIES = {folder: json.loads((FIXTURES / folder / "workflows.json").read_text()) for folder in FOLDERS}
+CASES = [(folder, family, case) for folder, families in FAMILIES.items()
+         for family, recorded in families.items() for case in recorded["cases"]]
+OBJECT_INFO = {folder: json.loads((FIXTURES / folder / "object_info.json").read_text()) for folder in FOLDERS}
+LATENT_RTOL = 1e-4
+
+
+@pytest.fixture(scope="module")
+def server(reference_server):
+    """The shared reference SD1.5 server (tests/e2e/conftest.py)."""
+    return running(reference_server)
+
+
+@pytest.fixture(scope="module")
+def latents(server: KilnServer) -> dict[str, np.ndarray]:
+    """{case: Kiln's final latent}, from one run of each recorded prompt."""
+    result = {}
+    for families in FAMILIES.values():
+        for recorded in families.values():
+            outputs = run_prompt(server.url, recorded["workflow"])
+            result.update(saved_latents(server.url, outputs, recorded["cases"]))
+    return result
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_every_node_of_the_recording_has_a_recorded_run(folder):
+    used = {node["class_type"] for recorded in FAMILIES[folder].values() for node in recorded["workflow"].values()}
+    assert set(OBJECT_INFO[folder]) <= used
+
+
+@pytest.mark.parametrize(("folder", "family", "case"), CASES, ids=[case for _, _, case in CASES])
+def test_the_branch_reproduces_comfyuis_latent(latents, folder, family, case):
+    expected = load_file(str(FIXTURES / folder / "latents.safetensors"))[case]
+    assert_latent_close(latents[case], expected, LATENT_RTOL, f"{family}/{case}")
+
+
+def test_object_info_entries_equal_comfyuis(server):
+    served = json.loads(request(f"{server.url}/object_info"))
+    for recorded in OBJECT_INFO.values():
+        assert {name: served.get(name) for name in recorded} == recorded
