@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -44,6 +44,22 @@ def reference_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
         yield path
     finally:
         path.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="module")
+def module_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Path]]:
+    """`tmp_path_factory.mktemp` for one module's fixtures, whose folders are deleted once the module's tests are
+    done: the guidance, CLIP vision, GLIGEN and instruct-pix2pix modules build GBs of full-size random networks,
+    and kept to the session's end they would add up past what a CI machine's disk has free."""
+    made: list[Path] = []
+
+    def make(name: str) -> Path:
+        made.append(tmp_path_factory.mktemp(name))
+        return made[-1]
+
+    yield make
+    for folder in made:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _flow_reference_files() -> dict[str, tuple[str, int]]:

@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -66,6 +67,7 @@ class KilnWorker:
         self.name = name
         self.incarnation = uuid.uuid4().hex  # a restarted actor process gets a new one: it holds no models
         self.root = tempfile.mkdtemp(prefix=f"kiln-{name}-")
+        weakref.finalize(self, shutil.rmtree, self.root, True)  # its input/output/temp scratch, at the latest on exit
         _configure(argv, self.root)
 
         import execution

@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,19 @@ def reference_server(tmp_path_factory: pytest.TempPathFactory, reference_checkpo
     _SHARED_SERVERS["reference_server"] = kiln
     yield kiln
     kiln.stop()
+
+
+@contextmanager
+def added_files_removed(folder: Path) -> Iterator[None]:
+    """The files and links a module adds under a shared server's `folder` are deleted when the block ends (the
+    module's tests are done): the flow modules add GBs of nets and a 4.7 GB T5 that no later module needs."""
+    before = {path for path in folder.rglob("*") if path.is_file() or path.is_symlink()}
+    try:
+        yield
+    finally:
+        for path in folder.rglob("*"):
+            if (path.is_file() or path.is_symlink()) and path not in before:
+                path.unlink(missing_ok=True)
 
 
 # session servers by fixture name, stopped after the last test of a run of tests that use them

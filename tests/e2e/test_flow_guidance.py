@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from .conftest import running
+from .conftest import added_files_removed, running
 from .guidance_runs import add_guidance_files, cases, replay
 
 pytestmark = pytest.mark.asyncio
@@ -22,8 +22,9 @@ CASES = cases(("sd3_", "flux_"))
 @pytest.fixture(scope="module")
 def server(flow_server):
     """The flow families' shared server (tests/e2e/conftest.py), with the cases' guidance files and hint images."""
-    add_guidance_files(flow_server.base_dir, CASES, {})
-    return running(flow_server)
+    with added_files_removed(flow_server.base_dir / "models"):
+        add_guidance_files(flow_server.base_dir, CASES, {})
+        yield running(flow_server)
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -16,7 +16,7 @@ from safetensors.numpy import load_file
 
 from tests import model_factory
 
-from .conftest import running
+from .conftest import added_files_removed, running
 from .recorded_runs import replay_and_compare
 
 pytestmark = pytest.mark.asyncio
@@ -43,13 +43,15 @@ def _make(*arguments: str) -> None:
 @pytest.fixture(scope="module")
 def server(flow_server, flow_reference_models):
     """The flow families' shared server (tests/e2e/conftest.py), with the LoRA files and the scaled-fp8 T5 derived
-    from the reference T5 (about 30 s, 4.7 GB, in the test's temporary folder)."""
+    from the reference T5 (about 30 s, 4.7 GB, deleted when the module is done)."""
     models = flow_server.base_dir / "models"
-    _make(str(models / "loras"))
-    model_factory.write_safetensors(models / "loras" / "sd1-lora.safetensors", model_factory.tiny_lora_sd1_state_dict(0))
-    _make("--scaled-t5", str(flow_reference_models / "text_encoders" / "ref-t5xxl_fp8_e4m3fn.safetensors"),
-          str(models / "text_encoders" / SCALED_T5))
-    return running(flow_server)
+    with added_files_removed(models):
+        _make(str(models / "loras"))
+        model_factory.write_safetensors(models / "loras" / "sd1-lora.safetensors",
+                                        model_factory.tiny_lora_sd1_state_dict(0))
+        _make("--scaled-t5", str(flow_reference_models / "text_encoders" / "ref-t5xxl_fp8_e4m3fn.safetensors"),
+              str(models / "text_encoders" / SCALED_T5))
+        yield running(flow_server)
 
 
 async def _replay(client, workflow: dict, reference_case: str) -> str:

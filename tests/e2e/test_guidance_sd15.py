@@ -19,8 +19,8 @@ CASES = cases(("sd15_", "canny"))
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, reference_checkpoint):
-    base = tmp_path_factory.mktemp("kiln-guidance-sd15")
+def server(module_tmp, reference_checkpoint):
+    base = module_tmp("kiln-guidance-sd15")
     model_factory.write_tiny_checkpoint(base / "models" / "checkpoints" / "kiln-tiny-sdxl.safetensors", "SDXL", 0)
     kiln = start_guidance_server(base, CASES, {"checkpoints/ref-sd15.safetensors": reference_checkpoint})
     yield kiln

@@ -18,8 +18,8 @@ CASES = cases(("sdxl_",))
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, reference_checkpoint, flow_reference_models):
-    base = tmp_path_factory.mktemp("kiln-guidance-sdxl")
+def server(module_tmp, reference_checkpoint, flow_reference_models):
+    base = module_tmp("kiln-guidance-sdxl")
     references = {"checkpoints/ref-sd15.safetensors": reference_checkpoint}
     for name in ("ref-clip_l.safetensors", "ref-clip_g.safetensors"):
         references[f"text_encoders/{name}"] = flow_reference_models / "text_encoders" / name

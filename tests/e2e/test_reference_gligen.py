@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from .conftest import KilnServer, running
+from .conftest import KilnServer, added_files_removed, running
 from .recorded_runs import assert_latent_close, request, run_prompt, saved_latents
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_nodes"
@@ -26,17 +26,17 @@ OBJECT_INFO = json.loads((RECORDED / "object_info.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def latents(reference_server: KilnServer, tmp_path_factory) -> dict[str, np.ndarray]:
+def latents(reference_server: KilnServer, module_tmp) -> dict[str, np.ndarray]:
     """Kiln's final latent per case, from one run of the recorded prompt (the GLIGEN file linked into the shared
     server's gligen folder)."""
     kiln = running(reference_server)
     name = RECORDING["workflow"]["2"]["inputs"]["gligen_name"]
-    built = make_gligen_file.build(tmp_path_factory.mktemp("gligen") / name)
-    link = kiln.base_dir / "models" / "gligen" / name
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if not link.exists():
+    built = make_gligen_file.build(module_tmp("gligen") / name)
+    with added_files_removed(kiln.base_dir / "models"):
+        link = kiln.base_dir / "models" / "gligen" / name
+        link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(built)
-    return saved_latents(kiln.url, run_prompt(kiln.url, RECORDING["workflow"]), RECORDING["cases"])
+        return saved_latents(kiln.url, run_prompt(kiln.url, RECORDING["workflow"]), RECORDING["cases"])
 
 
 @pytest.mark.parametrize("case", list(RECORDING["cases"]))

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from safetensors.numpy import load_file
 
-from .conftest import KilnServer, running
+from .conftest import KilnServer, added_files_removed, running
 from .recorded_runs import assert_latent_close, request, run_prompt, saved_latents
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_nodes"
@@ -25,18 +26,17 @@ OBJECT_INFO = json.loads((RECORDED / "object_info.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def server(reference_server: KilnServer, reference_checkpoint: Path, tmp_path_factory) -> KilnServer:
+def server(reference_server: KilnServer, reference_checkpoint: Path, module_tmp) -> Iterator[KilnServer]:
     """The shared reference server, with the instruct-pix2pix checkpoint beside ref-sd15 and the picture in its
     input folder."""
     kiln = running(reference_server)
     checkpoint_name = WORKFLOW["1"]["inputs"]["ckpt_name"]
-    built = make_ip2p_checkpoint.build(reference_checkpoint, tmp_path_factory.mktemp("ip2p") / checkpoint_name)
-    link = kiln.base_dir / "models" / "checkpoints" / checkpoint_name
-    if not link.exists():
-        link.symlink_to(built)
+    built = make_ip2p_checkpoint.build(reference_checkpoint, module_tmp("ip2p") / checkpoint_name)
     (kiln.base_dir / "input").mkdir(exist_ok=True)
     make_ip2p_checkpoint.picture().save(kiln.base_dir / "input" / WORKFLOW["4"]["inputs"]["image"])
-    return kiln
+    with added_files_removed(kiln.base_dir / "models"):
+        (kiln.base_dir / "models" / "checkpoints" / checkpoint_name).symlink_to(built)
+        yield kiln
 
 
 def test_instruct_pix2pix_reproduces_comfyuis_latent(server):

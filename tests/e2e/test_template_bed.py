@@ -6,12 +6,13 @@ import pytest
 
 from tests.template_bed import classify, kiln_node_classes, local_templates, run_template
 
-from .conftest import start_server
+from .conftest import KilnServer
 
 
 @pytest.fixture(scope="module")
-def bed_server(tmp_path_factory):
-    server = start_server(tmp_path_factory, "kiln-template-bed")
+def bed_server(module_tmp):
+    server = KilnServer(module_tmp("kiln-template-bed"), [])
+    server.start()
     yield server
     server.stop()
 

@@ -29,8 +29,8 @@ OUTPUT_KEYS = ("image_embeds", "last_hidden_state", "penultimate_hidden_states")
 
 
 @pytest.fixture(scope="module")
-def encoder_files(tmp_path_factory) -> dict[str, Path]:
-    return make_clip_vision_files.build(tmp_path_factory.mktemp("clip_vision"), ["vit_l", "siglip_384", "redux"])
+def encoder_files(module_tmp) -> dict[str, Path]:
+    return make_clip_vision_files.build(module_tmp("clip_vision"), ["vit_l", "siglip_384", "redux"])
 
 
 def _assert_matches(out: comfy.clip_vision.Output, case: str) -> None:
