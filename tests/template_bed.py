@@ -64,9 +64,12 @@ _FILE_RULES: list[tuple[str, str, str, str]] = [
     (r"^control_v11\w*_sd15_|^control_sd15_", "controlnet", "sd15_controlnet", "SD1.x"),
     (r"^sd3\.5_large_controlnet", "controlnet", "sd35_controlnet", "SD3.5 ControlNet"),
     (r"^(v1-5|dreamshaper|DreamShaper)", "checkpoints", "sd15", "SD1.x"),
+    # community SD1.5 fine-tunes the templates name (their layout is SD1.5's)
+    (r"^(japaneseStyleRealistic|majicmixRealistic|architecturerealmix|awpainting|interiordesignsuperm)",
+     "checkpoints", "sd15", "SD1.x"),
     (r"^v2-1_768", "checkpoints", "sd21_v", "SD2.x"),
     (r"^512-inpainting", "checkpoints", "sd2_inpaint", "SD2.x"),
-    (r"^sd_xl_base", "checkpoints", "sdxl", "SDXL"),
+    (r"^sd_xl_(base|turbo)", "checkpoints", "sdxl", "SDXL"),
     (r"^sd_xl_refiner", "checkpoints", "sdxl_refiner", "SDXL"),
     (r"^flux1-schnell-fp8", "checkpoints", "flux_schnell_checkpoint", "FLUX.1"),
     (r"^flux1-dev-fp8", "checkpoints", "flux_dev_checkpoint", "FLUX.1"),
