@@ -10,12 +10,14 @@ Flux's pooled CLIP-L vector and guidance; SD3's pooled vector).
 from __future__ import annotations
 
 import enum
+import functools
 from typing import Any
 
 import torch
 
 import comfy.cpu_speedups
 import comfy.diffusers_attention
+import comfy.dit_blocks
 import comfy.latent_formats
 import comfy.model_sampling
 import comfy.patcher_extension
@@ -313,7 +315,9 @@ class SD3(BaseModel):
         super().__init__(transformer, model_type, latent_format or comfy.latent_formats.SD3(), family, model_config)
 
     def prepare_network(self, network: torch.nn.Module) -> None:
-        pass  # the UNet speed-ups do not apply to the transformer
+        """The UNet speed-ups do not apply to the transformer; its joint blocks take ComfyUI's "dit" block
+        replacements (comfy.dit_blocks)."""
+        comfy.dit_blocks.install(network)
 
     def extra_conds(self, cond: torch.Tensor, options: dict[str, Any], noise: torch.Tensor) -> dict[str, torch.Tensor]:
         if options.get("attention_mask") is not None:
@@ -332,10 +336,29 @@ class SD3(BaseModel):
         from comfy.guidance.control import mmdit_residual_kwargs
 
         control = mmdit_residual_kwargs(conds.get("control"), len(self.diffusion_model.transformer_blocks))
-        output = self.diffusion_model(hidden_states=patched, encoder_hidden_states=conds["c_crossattn"].to(dtype),
-                                      pooled_projections=conds["y"].to(dtype), timestep=timestep,
-                                      return_dict=False, **control)[0]
+        with comfy.dit_blocks.active(conds.get("transformer_options")):
+            output = self.diffusion_model(hidden_states=patched, encoder_hidden_states=conds["c_crossattn"].to(dtype),
+                                          pooled_projections=conds["y"].to(dtype), timestep=timestep,
+                                          return_dict=False, **control)[0]
         return output[:, :, :height, :width]
+
+
+@functools.cache
+def _optional_guidance_embedding() -> type:
+    """FLUX.1 dev's timestep + guidance + pooled-text embedding, which diffusers calls as (timestep, pooled) when
+    it is given no guidance: that call leaves the guidance term out (the sum of the other two). Made on first use:
+    diffusers' embeddings module is not imported before a FLUX.1 model loads."""
+    from diffusers.models.embeddings import CombinedTimestepGuidanceTextProjEmbeddings
+
+    class OptionalGuidanceEmbedding(CombinedTimestepGuidanceTextProjEmbeddings):
+        def forward(self, timestep: torch.Tensor, *inputs: torch.Tensor) -> torch.Tensor:
+            if len(inputs) == 2:
+                return super().forward(timestep, *inputs)
+            (pooled,) = inputs
+            timestep_embedding = self.timestep_embedder(self.time_proj(timestep).to(dtype=pooled.dtype))
+            return timestep_embedding + self.text_embedder(pooled)
+
+    return OptionalGuidanceEmbedding
 
 
 class Flux(BaseModel):
@@ -354,7 +377,13 @@ class Flux(BaseModel):
         self.in_channels = int(transformer.config.in_channels) // self.PATCH_SIZE**2
 
     def prepare_network(self, network: torch.nn.Module) -> None:
-        pass  # the UNet speed-ups do not apply to the transformer
+        """The UNet speed-ups do not apply to the transformer; its blocks take ComfyUI's "dit" block
+        replacements (comfy.dit_blocks); a dev network's embedding of timestep, guidance and pooled vector also runs
+        without the guidance term, as ComfyUI's does when the conditioning has no guidance value
+        (FluxDisableGuidance)."""
+        comfy.dit_blocks.install(network)
+        if network.config.guidance_embeds:
+            network.time_text_embed.__class__ = _optional_guidance_embedding()
 
     @property
     def has_guidance(self) -> bool:
@@ -437,18 +466,17 @@ class Flux(BaseModel):
             image_ids = torch.cat([image_ids, reference_ids])
         context = conds["c_crossattn"].to(dtype)
         text_ids = torch.zeros((context.shape[1], 3), device=model_input.device)
-        guidance = conds.get("guidance") if self.has_guidance else None
-        if self.has_guidance and guidance is None:
-            guidance = torch.full((batch,), self.DEFAULT_GUIDANCE, device=model_input.device)
+        guidance = conds.get("guidance") if self.has_guidance else None  # None: no guidance term (ComfyUI's too)
         from comfy.guidance.control import flux_residual_kwargs
 
         control = flux_residual_kwargs(conds.get("control"), len(self.diffusion_model.transformer_blocks),
                                        len(self.diffusion_model.single_transformer_blocks))
-        output = self.diffusion_model(
-            hidden_states=tokens, encoder_hidden_states=context,
-            pooled_projections=conds["y"][:, :int(self.diffusion_model.config.pooled_projection_dim)].to(dtype),
-            timestep=timestep.to(dtype), img_ids=image_ids, txt_ids=text_ids,
-            guidance=None if guidance is None else guidance.to(dtype), return_dict=False, **control)[0]
+        with comfy.dit_blocks.active(conds.get("transformer_options")):
+            output = self.diffusion_model(
+                hidden_states=tokens, encoder_hidden_states=context,
+                pooled_projections=conds["y"][:, :int(self.diffusion_model.config.pooled_projection_dim)].to(dtype),
+                timestep=timestep.to(dtype), img_ids=image_ids, txt_ids=text_ids,
+                guidance=None if guidance is None else guidance.to(dtype), return_dict=False, **control)[0]
         output = output[:, :image_tokens]
         # b (h w) (c ph pw) -> b c (h ph) (w pw)
         output = (output.reshape(batch, rows, columns, -1, patch, patch).permute(0, 3, 1, 4, 2, 5)

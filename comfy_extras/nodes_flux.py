@@ -54,6 +54,23 @@ class FluxGuidance(io.ComfyNode):
     append = execute  # ComfyUI's classic method name
 
 
+class FluxDisableGuidance(io.ComfyNode):
+    """Takes the guidance value off the conditioning: a guidance-distilled model (Flux dev) then runs without its
+    guidance embedding (for fine-tunes trained without it, and for real CFG on Flux dev)."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="FluxDisableGuidance", category=CATEGORY,
+                         description="This node completely disables the guidance embed on Flux and Flux like models",
+                         inputs=[io.Conditioning.Input("conditioning")], outputs=[io.Conditioning.Output()])
+
+    @classmethod
+    def execute(cls, conditioning: list) -> io.NodeOutput:
+        return io.NodeOutput(node_helpers.conditioning_set_values(conditioning, {"guidance": None}))
+
+    append = execute  # ComfyUI's classic method name
+
+
 # FLUX.1 Kontext's preferred sizes (width, height), about one megapixel each: FluxKontextImageScale picks the one
 # whose aspect ratio is nearest the picture's.
 PREFERED_KONTEXT_RESOLUTIONS = [
@@ -106,17 +123,9 @@ class FluxKontextMultiReferenceLatentMethod(io.ComfyNode):
 
 class FluxExtension(ComfyExtension):
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return [CLIPTextEncodeFlux, FluxGuidance, FluxKontextImageScale, FluxKontextMultiReferenceLatentMethod]
+        return [CLIPTextEncodeFlux, FluxDisableGuidance, FluxGuidance, FluxKontextImageScale,
+                FluxKontextMultiReferenceLatentMethod]
 
 
 async def comfy_entrypoint() -> FluxExtension:
     return FluxExtension()
-
-
-# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
-from comfy.unsupported import unsupported_class  # noqa: E402
-
-_REASON = ("Kiln's FLUX.1 always embeds a guidance value (running without one needs the network's guidance "
-           "embedding skipped, not built yet)")
-
-FluxDisableGuidance = unsupported_class(__name__, 'FluxDisableGuidance', None, _REASON)

@@ -113,18 +113,35 @@ class ControlNetApplySD3(io.ComfyNode):
     apply_controlnet = execute  # ComfyUI's classic method name
 
 
+class SkipLayerGuidanceSD3(io.ComfyNode):
+    """SkipLayerGuidanceDiT on SD3's joint blocks (comfy_extras/nodes_slg.py)."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="SkipLayerGuidanceSD3", category="advanced/guidance",
+                         description="Generic version of SkipLayerGuidance node that can be used on every DiT model.",
+                         is_experimental=True,
+                         inputs=[io.Model.Input("model"),
+                                 io.String.Input("layers", default="7, 8, 9", multiline=False),
+                                 io.Float.Input("scale", default=3.0, min=0.0, max=10.0, step=0.1),
+                                 io.Float.Input("start_percent", default=0.01, min=0.0, max=1.0, step=0.001),
+                                 io.Float.Input("end_percent", default=0.15, min=0.0, max=1.0, step=0.001)],
+                         outputs=[io.Model.Output()])
+
+    @classmethod
+    def execute(cls, model, layers: str, scale: float, start_percent: float, end_percent: float) -> io.NodeOutput:
+        from comfy_extras.nodes_slg import SkipLayerGuidanceDiT
+
+        return SkipLayerGuidanceDiT.execute(model=model, scale=scale, start_percent=start_percent,
+                                            end_percent=end_percent, double_layers=layers)
+
+    skip_guidance_sd3 = execute  # ComfyUI's classic method name
+
+
 class SD3Extension(ComfyExtension):
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return [TripleCLIPLoader, EmptySD3LatentImage, CLIPTextEncodeSD3, ControlNetApplySD3]
+        return [TripleCLIPLoader, EmptySD3LatentImage, CLIPTextEncodeSD3, ControlNetApplySD3, SkipLayerGuidanceSD3]
 
 
 async def comfy_entrypoint() -> SD3Extension:
     return SD3Extension()
-
-
-# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
-from comfy.unsupported import unsupported_class  # noqa: E402
-
-_REASON = 'Kiln does not implement this `nodes_sd3` node yet'
-
-SkipLayerGuidanceSD3 = unsupported_class(__name__, 'SkipLayerGuidanceSD3', None, _REASON)

@@ -16,6 +16,7 @@ from safetensors.torch import load_file
 import comfy.sd
 import nodes
 from comfy_extras.nodes_model_advanced import ModelSamplingSD3
+from comfy_extras.nodes_flux import FluxDisableGuidance
 from comfy_extras.nodes_sd3 import EmptySD3LatentImage
 from tests.conftest import FIXTURES
 
@@ -167,3 +168,28 @@ def test_the_sd3_checkpoint_reproduces_comfyuis_case_from_its_prompts(flow_refer
     encode = nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
     positive, negative = encode.encode(clip, recorded["positive"])[0], encode.encode(clip, recorded["negative"])[0]
     run_case("sd3_euler_simple", model, vae, positive, negative)
+
+
+@pytest.mark.parametrize("case", ["cfg1", "cfg2"])
+def test_flux_dev_without_guidance_reproduces_comfyuis_latent(flux_models, t5_probe, case):
+    """FluxDisableGuidance on the positive: Flux dev runs without its guidance term; at cfg 2 the zeroed negative
+    keeps the default guidance, so cond and uncond differ in having one (ComfyUI runs them apart)."""
+    recorded = FIXTURES.parent / "comfyui_nodes" / "flux_disable_guidance"
+    workflow = json.loads((recorded / "workflow.json").read_text())
+    sampler = workflow["workflow"][workflow["workflow"][workflow["cases"][case]]["inputs"]["samples"][0]]["inputs"]
+    encoded = [[t5_probe["t5_cond"], {"pooled_output": t5_probe["clip_l_pooled"]}]]
+    negative = nodes.NODE_CLASS_MAPPINGS["ConditioningZeroOut"]().zero_out(encoded)[0]
+
+    def sample(positive: list) -> torch.Tensor:
+        latent = EmptySD3LatentImage().generate(64, 64, 1)[0]
+        with torch.inference_mode():
+            return nodes.NODE_CLASS_MAPPINGS["KSampler"]().sample(
+                flux_models["flux-dev"], sampler["seed"], sampler["steps"], sampler["cfg"], sampler["sampler_name"],
+                sampler["scheduler"], positive, negative, latent, denoise=sampler["denoise"])[0]["samples"]
+
+    without_guidance = sample(FluxDisableGuidance.execute(encoded).result[0])
+    # the probe's T5 conditioning is another of ComfyUI's runs: the flux case's tolerance (T5's run-to-run spread)
+    tolerance = json.loads((FIXTURES / "e2e_flow" / "flux_dev_euler_simple.json").read_text())["tolerances"]
+    expected = load_file(str(recorded / "latents.safetensors"))[case]
+    assert relative_error(without_guidance, expected) <= tolerance["latent_rtol"]
+    assert relative_error(without_guidance, sample(encoded)) > 1e-2  # the default guidance 3.5 made a difference
