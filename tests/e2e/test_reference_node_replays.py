@@ -6,6 +6,8 @@ of each latent's largest value, and its /object_info entries.
 - `attention` (tools/oracle/record_attention_nodes.py): the attention multipliers, HyperTile, SAG and PAG; 64x64
   images, 128x128 for HyperTile (whose random tiling needs a latent side with several divisors) and SAG (whose
   middle-block map must be at least 2x2).
+- `tome` (tools/oracle/record_tome.py): TomePatchModel's token merging at three ratios and sizes (its destinations
+  drawn from torch's global generator, as KSampler's noise preparation left it).
 
 Every case is a branch of one checkpoint loader in its family's prompt; one shared server runs them all.
 """
@@ -23,7 +25,7 @@ from .conftest import KilnServer, running
 from .recorded_runs import assert_latent_close, request, run_prompt, saved_latents
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_nodes"
-FOLDERS = ("patches_guiders", "attention")
+FOLDERS = ("patches_guiders", "attention", "tome")
 FAMILIES = {folder: json.loads((FIXTURES / folder / "workflows.json").read_text()) for folder in FOLDERS}
 CASES = [(folder, family, case) for folder, families in FAMILIES.items()
          for family, recorded in families.items() for case in recorded["cases"]]
