@@ -16,6 +16,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 import torch
 
+import comfy.hooked_weights
 import comfy.model_management
 import comfy.model_patcher
 import comfy.patcher_extension
@@ -387,6 +388,7 @@ class CondRun(NamedTuple):
     uuid: Any
     control: Any = None
     patches: dict | None = None  # transformer patches of this entry alone (GLIGEN's middle_patch)
+    hooks: Any = None  # the entry's hook group (comfy.hooks.HookGroup), read only in a run with hooks
 
 
 def _area_fade(mult: torch.Tensor, area: list[int], full: tuple) -> None:
@@ -434,7 +436,7 @@ def get_area_and_mult(cond: dict, x_in: torch.Tensor, sigma: torch.Tensor) -> Co
         _area_fade(mult, area, dims)
     conditioning = {k: _batch_model_cond(v, x_in, area) for k, v in cond["model_conds"].items()}
     return CondRun(input_x, mult, conditioning, tuple(area) if area is not None else None, cond.get("uuid"),
-                   cond.get("control"), _gligen_patches(cond, input_x))
+                   cond.get("control"), _gligen_patches(cond, input_x), cond.get("hooks"))
 
 
 def _gligen_patches(cond: dict, input_x: torch.Tensor) -> dict | None:
@@ -505,14 +507,42 @@ def calc_cond_batch(model, conds: list, x_in: torch.Tensor, timestep: torch.Tens
     `timestep` `[B]`. Compatible entries run as one batch; each list's result is the weighted average of its
     entries' denoised predictions (weights: strength × mask × area fade)."""
     model_options = model_options or {}
+    hooked = model_options.get(comfy.hooked_weights.MODEL_OPTIONS_KEY)
     out_conds, out_counts, to_run = [], [], []
+    defaults: list[list[dict]] = []
     for index, cond in enumerate(conds):
         out_conds.append(torch.zeros_like(x_in))
         out_counts.append(torch.ones_like(x_in) * 1e-37)
+        defaults.append([])
         for c in cond or []:
+            if hooked is not None and "default" in c:
+                defaults[index].append(c)
+                continue
             run = get_area_and_mult(c, x_in, timestep)
             if run is not None:
                 to_run.append((run, index))
+    if hooked is None:
+        _run_batches(model, to_run, x_in, timestep, model_options, out_conds, out_counts)
+    else:
+        to_run += comfy.hooked_weights.default_runs(to_run, defaults, x_in, get_area_and_mult, timestep)
+        # ComfyUI's order: the hook groups in order of first appearance, each run with its own weights
+        groups: dict[int, tuple[Any, list]] = {}
+        for run, index in to_run:
+            group = hooked.group_of(run.hooks)
+            groups.setdefault(id(group), (group, []))[1].append((run, index))
+        for group, _ in groups.values():
+            if group is not None:
+                hooked.step(group, timestep, model_options)
+        for group, runs in groups.values():
+            hooked.apply(group)
+            _run_batches(model, runs, x_in, timestep, model_options, out_conds, out_counts)
+    return [out_c / out_cts for out_c, out_cts in zip(out_conds, out_counts, strict=True)]
+
+
+def _run_batches(model, to_run: list[tuple[CondRun, int]], x_in: torch.Tensor, timestep: torch.Tensor,
+                 model_options: dict, out_conds: list[torch.Tensor], out_counts: list[torch.Tensor]) -> None:
+    """Run `to_run` ((entry, list index) pairs) in batches of compatible entries, adding each entry's weighted
+    prediction to its list's sums `out_conds` / `out_counts` (in place)."""
     while to_run:
         first = to_run[0][0]
         # Same order as ComfyUI: the compatible entries, last first
@@ -550,7 +580,6 @@ def calc_cond_batch(model, conds: list, x_in: torch.Tensor, timestep: torch.Tens
                     out_cts = out_cts.narrow(i + 2, run.area[i + dims], run.area[i])
             out_c += out * run.mult
             out_cts += run.mult
-    return [out_c / out_cts for out_c, out_cts in zip(out_conds, out_counts, strict=True)]
 
 
 # ---------------------------------------------------------------------------------------------- guidance
@@ -764,8 +793,16 @@ class CFGGuider:
         # The run's schedule is a fact patches read (transformer_options["sample_sigmas"]), as in ComfyUI.
         model_options = comfy.model_patcher.create_model_options_clone(self.model_options)
         model_options.setdefault("transformer_options", {})["sample_sigmas"] = sigmas
+        hooked = comfy.hooked_weights.HookedWeights.for_conds(self.model_patcher, self.inner_model, self.conds)
+        if hooked is not None:
+            model_options[comfy.hooked_weights.MODEL_OPTIONS_KEY] = hooked
         extra_args = {"model_options": model_options, "seed": seed}
-        samples = sampler.sample(self, sigmas, extra_args, callback, noise, latent_image, denoise_mask, disable_pbar)
+        try:
+            samples = sampler.sample(self, sigmas, extra_args, callback, noise, latent_image, denoise_mask,
+                                     disable_pbar)
+        finally:
+            if hooked is not None:
+                hooked.restore()
         return latent_format.process_out(samples.to(torch.float32))
 
     def sample(self, noise, latent_image, sampler, sigmas, denoise_mask=None, callback=None, disable_pbar=False,
