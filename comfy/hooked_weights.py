@@ -13,14 +13,16 @@ unchanged (`comfy.samplers.calc_cond_batch`).
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import torch
 
 import comfy.float
 import comfy.lora
-from comfy.hooks import EnumHookType, HookGroup
+from comfy.hooks import EnumHookType, EnumWeightTarget, HookGroup
 
 # Where the run's HookedWeights travels to calc_cond_batch: in model_options, as ComfyUI's own run state does.
 MODEL_OPTIONS_KEY = "kiln_hooked_weights"
@@ -30,9 +32,11 @@ class HookedWeights:
     """The weight hooks of one sampling run on one model patcher: writes a hook group's LoRAs into the weights
     (`apply`), keeps the originals, and puts them back (`restore`)."""
 
-    def __init__(self, patcher: Any, model: torch.nn.Module, any_weight_hooks: bool):
+    def __init__(self, patcher: Any, model: torch.nn.Module, any_weight_hooks: bool,
+                 target: EnumWeightTarget = EnumWeightTarget.Model):
         self.patcher = patcher
-        self.model = model
+        self.model = model  # a BaseModel, or a CLIP's cond_stage_model (target Clip)
+        self.target = target
         # With no weight hook in the run, entries' (empty) hook groups are ignored, as ComfyUI drops them.
         self.any_weight_hooks = any_weight_hooks
         self._lora_patches: dict[Any, list[tuple[str, Any]]] = {}  # by hook_ref: (parameter, LoRA delta)
@@ -78,6 +82,7 @@ class HookedWeights:
             for name, found in patches.items():
                 weight = parameters[name]
                 self._backup[name] = weight.detach().clone()
+                found = [_towards_model(patch, weight) for patch in found]
                 value = comfy.lora.add_weight_patches(found, weight.detach().float(), weight.shape)
                 weight.copy_(self._rounded(name, value, weight.dtype))
         self._applied = state
@@ -97,7 +102,7 @@ class HookedWeights:
         model strength times its keyframe strength (the product only where the keyframe's is not 1)."""
         combined: dict[str, list[tuple]] = {}
         for hook in group.get_type(EnumHookType.Weight):
-            strength = hook._strength_model
+            strength = hook._strength_clip if self.target == EnumWeightTarget.Clip else hook._strength_model
             if not math.isclose(hook.strength, 1.0):
                 strength = strength * hook.strength
             for name, delta in self._patches_of(hook):
@@ -105,8 +110,17 @@ class HookedWeights:
         return combined
 
     def _patches_of(self, hook: Any) -> list[tuple[str, Any]]:
+        if hook.hook_ref not in self._lora_patches and not hook.need_weight_init:
+            # already under this model's parameter names (CreateHookModelAsLora)
+            weights = hook.weights_clip if self.target == EnumWeightTarget.Clip else hook.weights
+            parameters = self._model_parameters()
+            self._lora_patches[hook.hook_ref] = [(name, delta) for name, delta in (weights or {}).items()
+                                                 if name in parameters]
         if hook.hook_ref not in self._lora_patches:
-            self._lora_patches[hook.hook_ref] = lora_patches_for(self.model, hook.weights or {})
+            if self.target == EnumWeightTarget.Clip:
+                self._lora_patches[hook.hook_ref] = clip_lora_patches_for(self.model, hook.weights or {})
+            else:
+                self._lora_patches[hook.hook_ref] = lora_patches_for(self.model, hook.weights or {})
         return self._lora_patches[hook.hook_ref]
 
     def _model_parameters(self) -> dict[str, torch.Tensor]:
@@ -121,11 +135,39 @@ class HookedWeights:
         return comfy.float.stochastic_rounding(value, rounding, comfy.float.string_to_seed(name)).to(stored)
 
 
+def _towards_model(patch: tuple, weight: torch.Tensor) -> tuple:
+    """A ("model_as_lora", (other weight,)) patch as the difference of the other weight and `weight`."""
+    delta = patch[1]
+    if isinstance(delta, tuple) and len(delta) == 2 and delta[0] == "model_as_lora":
+        other = delta[1][0].to(weight.device, torch.float32)
+        return (patch[0], other - weight.detach().float(), *patch[2:])
+    return patch
+
+
 def lora_patches_for(model: torch.nn.Module, lora: dict[str, torch.Tensor]) -> list[tuple[str, Any]]:
     """(parameter, delta) of the layers of a LoRA file's tensors that `model` (a BaseModel) has, named as the
     model's family names them (`comfy.lora`); layers the model lacks (the text encoder's) are left out."""
     patches, _ = comfy.lora.lora_patches(lora, comfy.lora.model_targets(model), comfy.lora.parameter_shapes(model))
     return patches
+
+
+def clip_lora_patches_for(text_encoders: torch.nn.Module, lora: dict[str, torch.Tensor]) -> list[tuple[str, Any]]:
+    """(parameter, delta) of the layers of a LoRA file's tensors that a CLIP's `cond_stage_model` has."""
+    patches, _ = comfy.lora.lora_patches(lora, comfy.lora.text_encoder_targets(text_encoders),
+                                         comfy.lora.parameter_shapes(text_encoders))
+    return patches
+
+
+@contextlib.contextmanager
+def clip_hooks_applied(clip: Any, hooks: HookGroup) -> Iterator[HookedWeights]:
+    """While the block runs, the CLIP's text encoders carry `hooks`' LoRAs at their CLIP strengths times the
+    hooks' current keyframe strengths (`apply` again after changing keyframes); restored afterwards."""
+    weights = HookedWeights(clip.patcher, clip.cond_stage_model, True, EnumWeightTarget.Clip)
+    weights.apply(hooks)
+    try:
+        yield weights
+    finally:
+        weights.restore()
 
 
 def default_runs(runs: list[tuple[Any, int]], defaults: list[list[dict]], x_in: torch.Tensor,

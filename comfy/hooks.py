@@ -12,7 +12,7 @@ keyframe group (so a schedule advanced during sampling is seen by every clone); 
 conditionings that share one group object are evaluated together.
 
 Names whose machinery Kiln lacks (object-patch, additional-model, transformer-option and injection hooks, a
-checkpoint as a LoRA) are faces that raise UnsupportedError (comfy/unsupported.py).
+LoRA registered on a patcher ahead of sampling) are faces that raise UnsupportedError (comfy/unsupported.py).
 """
 
 from __future__ import annotations
@@ -359,6 +359,39 @@ class HookGroup:
         for hook in self.hooks:
             hook.reset()
 
+    def get_hooks_for_clip_schedule(self) -> list[tuple[tuple[float, float], list[tuple[WeightHook, Any]]]]:
+        """The spans of the run (start, end percent) over which every weight hook's keyframe stays the same, each
+        with (hook, its keyframe there; None: no keyframes, strength 1). A hook's keyframe changes where a later
+        keyframe of another strength starts; keyframes starting together count as the last of them."""
+        spans_by_hook: dict[WeightHook, list[tuple[tuple[float, float], HookKeyframe | None]]] = {}
+        for hook in self.get_type(EnumHookType.Weight):
+            keyframes = hook.hook_keyframe.keyframes
+            if not keyframes:
+                spans_by_hook[hook] = [((0.0, 1.0), None)]
+                continue
+            spans = []
+            held = keyframes[0]
+            for keyframe in keyframes:
+                if keyframe.start_percent == held.start_percent:
+                    held = keyframe
+                elif keyframe.start_percent > held.start_percent and not math.isclose(keyframe.strength,
+                                                                                      held.strength):
+                    spans.append(((held.start_percent, keyframe.start_percent), held))
+                    held = keyframe
+            if not math.isclose(held.start_percent, 1.0):
+                spans.append(((held.start_percent, 1.0), held))
+            spans_by_hook[hook] = spans
+        boundaries = sorted({0.0} | {edge for spans in spans_by_hook.values() for span, _ in spans for edge in span})
+        schedule = []
+        for start, end in zip(boundaries[:-1], boundaries[1:], strict=True):
+            chosen = []
+            for hook, spans in spans_by_hook.items():
+                keyframe = next((held for (span_start, span_end), held in spans
+                                 if span_start < end and span_end > start), None)
+                chosen.append((hook, keyframe))
+            schedule.append(((start, end), chosen))
+        return schedule
+
     @staticmethod
     def combine_all_hooks(hooks_list: list[HookGroup | None], require_count: int = 0) -> HookGroup | None:
         """One group of every hook in `hooks_list` (Nones skipped): None for none, the group itself for one,
@@ -383,6 +416,35 @@ def create_hook_lora(lora: dict[str, torch.Tensor], strength_model: float, stren
     group = HookGroup()
     group.add(hook)
     return group
+
+
+def create_hook_model_as_lora(weights_model: dict | None, weights_clip: dict | None, strength_model: float,
+                              strength_clip: float) -> HookGroup:
+    """A group of one WeightHook that moves the model (CLIP) towards another model's weights: each weight
+    becomes weight + strength * (other - weight). `weights_model` / `weights_clip` are the other model's state
+    dicts under the sampling model's and the CLIP's parameter names (`get_patch_weights_from_model`)."""
+    hook = WeightHook(strength_model=strength_model, strength_clip=strength_clip)
+
+    def as_patches(weights: dict | None) -> dict | None:
+        return None if weights is None else {key: ("model_as_lora", (value,)) for key, value in weights.items()}
+
+    hook.weights = as_patches(weights_model)
+    hook.weights_clip = as_patches(weights_clip)
+    hook.need_weight_init = False
+    group = HookGroup()
+    group.add(hook)
+    return group
+
+
+def get_patch_weights_from_model(model: Any, discard_model_sampling: bool = True) -> dict | None:
+    """The state dict of a patcher's model (None for None), without its `model_sampling` entries unless
+    `discard_model_sampling` is False: what CreateHookModelAsLora moves towards."""
+    if model is None:
+        return None
+    weights = model.model.state_dict()
+    if discard_model_sampling:
+        weights = {key: value for key, value in weights.items() if not key.startswith("model_sampling")}
+    return weights
 
 
 def create_transformer_options_from_hooks(model: Any, hooks: HookGroup | None,
@@ -523,6 +585,4 @@ InjectionsHook = unsupported_class(__name__, 'InjectionsHook', 'key=, injections
 ObjectPatchHook = unsupported_class(__name__, 'ObjectPatchHook', 'object_patches=, hook_scope=', _REASON)
 TransformerOptionsHook = unsupported_class(__name__, 'TransformerOptionsHook', 'transformers_dict=, hook_scope=', _REASON)
 WrapperHook = UnsupportedValue(__name__, 'WrapperHook', _REASON)
-create_hook_model_as_lora = unsupported_function(__name__, 'create_hook_model_as_lora', 'weights_model, weights_clip, strength_model, strength_clip', _REASON)
-get_patch_weights_from_model = unsupported_function(__name__, 'get_patch_weights_from_model', 'model, discard_model_sampling=', _REASON)
 load_hook_lora_for_models = unsupported_function(__name__, 'load_hook_lora_for_models', 'model, clip, lora, strength_model, strength_clip', _REASON)

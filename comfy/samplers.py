@@ -239,10 +239,16 @@ def resolve_areas_and_cond_masks(conditions: list[dict], h: int, w: int, device)
 
 
 def calculate_start_end_timesteps(model_sampling, conds: list[dict]) -> None:
-    """In place: `start_percent` / `end_percent` → the sigma range `timestep_start` ≥ sigma ≥ `timestep_end`."""
+    """In place: `start_percent` / `end_percent` → the sigma range `timestep_start` ≥ sigma ≥ `timestep_end`. An
+    entry of a scheduled CLIP encode (`clip_start_percent` / `clip_end_percent`) is active where both ranges
+    overlap."""
     for i, c in enumerate(conds):
-        start = model_sampling.percent_to_sigma(c["start_percent"]) if "start_percent" in c else None
-        end = model_sampling.percent_to_sigma(c["end_percent"]) if "end_percent" in c else None
+        if "clip_start_percent" in c:
+            start = model_sampling.percent_to_sigma(max(c["clip_start_percent"], c.get("start_percent", 0.0)))
+            end = model_sampling.percent_to_sigma(min(c["clip_end_percent"], c.get("end_percent", 1.0)))
+        else:
+            start = model_sampling.percent_to_sigma(c["start_percent"]) if "start_percent" in c else None
+            end = model_sampling.percent_to_sigma(c["end_percent"]) if "end_percent" in c else None
         if start is not None or end is not None:
             c = dict(c)
             if start is not None:

@@ -188,6 +188,36 @@ class ConditioningTimestepsRange(_HookNode):
         return (start_percent, end_percent), (0.0, start_percent), (end_percent, 1.0)
 
 
+class SetClipHooks(_HookNode):
+    NodeId = "SetClipHooks"
+    NodeName = "Set CLIP Hooks"
+    RETURN_TYPES = ("CLIP",)
+    CATEGORY = "advanced/hooks/clip"
+    FUNCTION = "apply_hooks"
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict:
+        return {"required": {"clip": ("CLIP",), "apply_to_conds": ("BOOLEAN", {"default": True}),
+                             "schedule_clip": ("BOOLEAN", {"default": False})},
+                "optional": {"hooks": ("HOOKS",)}}
+
+    def apply_hooks(self, clip: Any, schedule_clip: bool, apply_to_conds: bool,
+                    hooks: HookGroup | None = None) -> tuple:
+        """A clone of `clip` that encodes with the hooks' LoRAs at their CLIP strengths: at full strength, or with
+        `schedule_clip` once per span of their keyframe schedule (comfy.clip_object's
+        encode_from_tokens_scheduled); with `apply_to_conds` its conditionings carry the hooks to the sampler."""
+        if hooks is None:
+            return (clip,)
+        clip = clip.clone()
+        if apply_to_conds:
+            clip.apply_hooks_to_conds = hooks
+        clip.patcher.forced_hooks = hooks.clone()
+        clip.use_clip_schedule = schedule_clip
+        if not schedule_clip:
+            clip.patcher.forced_hooks.set_keyframes_on_hooks(None)
+        return (clip,)
+
+
 class SetModelHooksOnCond(_HookNode):
     """Not registered (as in ComfyUI): the conditioning with the hooks added."""
 
@@ -249,6 +279,56 @@ class CreateHookLoraModelOnly(CreateHookLora):
     def create_hook_model_only(self, lora_name: str, strength_model: float,
                                prev_hooks: HookGroup | None = None) -> tuple:
         return self.create_hook(lora_name, strength_model, 0, prev_hooks)
+
+
+class CreateHookModelAsLora(_HookNode):
+    NodeId = "CreateHookModelAsLora"
+    NodeName = "Create Hook Model as LoRA"
+    RETURN_TYPES = ("HOOKS",)
+    CATEGORY = "advanced/hooks/create"
+    FUNCTION = "create_hook"
+
+    def __init__(self):
+        self.loaded_weights: tuple[str, dict | None, dict | None] | None = None  # (path, model, CLIP weights)
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict:
+        return {"required": {"ckpt_name": (folder_paths.get_filename_list("checkpoints"),),
+                             "strength_model": _STRENGTH, "strength_clip": _STRENGTH},
+                "optional": {"prev_hooks": ("HOOKS",)}}
+
+    def create_hook(self, ckpt_name: str, strength_model: float, strength_clip: float,
+                    prev_hooks: HookGroup | None = None) -> tuple:
+        """`prev_hooks` plus a hook moving the model and CLIP towards the checkpoint's weights by the strengths."""
+        import comfy.sd
+
+        if prev_hooks is None:
+            prev_hooks = HookGroup()
+        path = folder_paths.get_full_path_or_raise("checkpoints", ckpt_name)
+        if self.loaded_weights is None or self.loaded_weights[0] != path:
+            model, clip, _, _ = comfy.sd.load_checkpoint_guess_config(
+                path, output_vae=True, output_clip=True, embedding_directory=folder_paths.get_folder_paths("embeddings"))
+            self.loaded_weights = (path, comfy.hooks.get_patch_weights_from_model(model),
+                                   comfy.hooks.get_patch_weights_from_model(clip.patcher if clip else None))
+        hooks = comfy.hooks.create_hook_model_as_lora(self.loaded_weights[1], self.loaded_weights[2], strength_model,
+                                                      strength_clip)
+        return (prev_hooks.clone_and_combine(hooks),)
+
+
+class CreateHookModelAsLoraModelOnly(CreateHookModelAsLora):
+    NodeId = "CreateHookModelAsLoraModelOnly"
+    NodeName = "Create Hook Model as LoRA (MO)"
+    FUNCTION = "create_hook_model_only"
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict:
+        return {"required": {"ckpt_name": (folder_paths.get_filename_list("checkpoints"),),
+                             "strength_model": _STRENGTH},
+                "optional": {"prev_hooks": ("HOOKS",)}}
+
+    def create_hook_model_only(self, ckpt_name: str, strength_model: float,
+                               prev_hooks: HookGroup | None = None) -> tuple:
+        return self.create_hook(ckpt_name, strength_model, 0.0, prev_hooks)
 
 
 # ---------------------------------------------------------------------------------------------- schedule
@@ -393,22 +473,13 @@ CombineHooksFour.__name__ = CombineHooksFour.__qualname__ = "CombineHooksFour"
 CombineHooksEight.__name__ = CombineHooksEight.__qualname__ = "CombineHooksEight"
 
 
-# ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
-from comfy.unsupported import unsupported_class  # noqa: E402
-
-_REASON = "Kiln's hooks do not yet take a checkpoint as a LoRA or apply hooks to the text encoder"
-
-CreateHookModelAsLora = unsupported_class(__name__, 'CreateHookModelAsLora', '', _REASON)
-CreateHookModelAsLoraModelOnly = unsupported_class(__name__, 'CreateHookModelAsLoraModelOnly', None, _REASON)
-SetClipHooks = unsupported_class(__name__, 'SetClipHooks', None, _REASON)
-
 node_list = [
-    CreateHookLora, CreateHookLoraModelOnly,
+    CreateHookLora, CreateHookLoraModelOnly, CreateHookModelAsLora, CreateHookModelAsLoraModelOnly,
     SetHookKeyframes, CreateHookKeyframe, CreateHookKeyframesInterpolated, CreateHookKeyframesFromFloats,
     CombineHooks, CombineHooksFour, CombineHooksEight,
     ConditioningSetProperties, ConditioningSetPropertiesAndCombine, PairConditioningSetProperties,
     PairConditioningSetPropertiesAndCombine, ConditioningSetDefaultAndCombine, PairConditioningSetDefaultAndCombine,
-    PairConditioningCombine, ConditioningTimestepsRange,
+    PairConditioningCombine, SetClipHooks, ConditioningTimestepsRange,
 ]
 NODE_CLASS_MAPPINGS = {node.NodeId: node for node in node_list}
 NODE_DISPLAY_NAME_MAPPINGS = {node.NodeId: node.NodeName for node in node_list}

@@ -183,3 +183,36 @@ def test_a_weight_hooks_model_strength_is_its_strength_times_the_keyframes():
     hook = WeightHook(strength_model=0.5, strength_clip=2.0)
     hook.hook_keyframe = _keyframes((4.0, 0.0))
     assert (hook.strength_model, hook.strength_clip) == (2.0, 8.0)
+
+
+def test_the_clip_schedule_splits_the_run_where_any_hooks_strength_changes():
+    first = comfy.hooks.create_hook_lora({}, 1.0, 1.0)
+    first.set_keyframes_on_hooks(_keyframes((0.0, 0.0), (1.0, 0.5), (1.0, 0.7)))  # same strength at 0.7: no split
+    second = comfy.hooks.create_hook_lora({}, 1.0, 1.0)
+    second.set_keyframes_on_hooks(_keyframes((2.0, 0.25), (3.0, 0.25)))  # starting together: the last counts
+    plain = comfy.hooks.create_hook_lora({}, 1.0, 1.0)
+    group = HookGroup.combine_all_hooks([first, second, plain])
+    schedule = group.get_hooks_for_clip_schedule()
+    assert [span for span, _ in schedule] == [(0.0, 0.25), (0.25, 0.5), (0.5, 1.0)]
+    strengths = [[keyframe.strength if keyframe is not None else None for _, keyframe in chosen]
+                 for _, chosen in schedule]
+    assert strengths == [[0.0, None, None], [0.0, 3.0, None], [1.0, 3.0, None]]
+
+
+def test_a_model_as_lora_hook_moves_the_weights_towards_the_other_models():
+    model = _TinyModel()
+    hook = comfy.hooks.create_hook_model_as_lora({"scale": torch.full((1, 1), 3.0)}, None, 0.25, 1.0)
+    conds = {"positive": [_entry(hook)]}
+    hooked = comfy.hooked_weights.HookedWeights.for_conds(types.SimpleNamespace(weight_rounding_dtype=None), model,
+                                                          conds)
+    hooked.apply(hook)
+    assert float(model.scale) == 1.5  # 1 + 0.25 * (3 - 1)
+    hooked.restore()
+    assert float(model.scale) == 1.0
+
+
+def test_the_weights_of_a_model_as_lora_leave_out_model_sampling():
+    patcher = types.SimpleNamespace(model=types.SimpleNamespace(state_dict=lambda: {
+        "model_sampling.sigmas": torch.ones(1), "diffusion_model.w": torch.ones(1)}))
+    assert list(comfy.hooks.get_patch_weights_from_model(patcher)) == ["diffusion_model.w"]
+    assert comfy.hooks.get_patch_weights_from_model(None) is None

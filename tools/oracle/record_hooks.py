@@ -10,7 +10,8 @@ STEPS steps, cfg 7, 64x64) and a SaveLatent: no hook; a hook at constant strengt
 keyframed hook (strength 0 then 1 from half-way) on the positive prompt only; the same on both prompts (one hook
 group, batched together); two hooks combined (one keyframed, one constant) on a second positive entry added with
 ConditioningSetPropertiesAndCombine; interpolated keyframes (ease in-out); a default entry with hooks
-(ConditioningSetDefaultCombine) filling what a masked entry leaves. Writes tests/fixtures/comfyui_nodes/hooks/:
+(ConditioningSetDefaultCombine) filling what a masked entry leaves; CLIP hooks (SetClipHooks) carried to the
+conditionings, scheduled by keyframes on both prompts (one entry per span), and on the text encoder only. Writes tests/fixtures/comfyui_nodes/hooks/:
 workflow.json ({"workflow", "cases": {case: SaveLatent node}}), latents.safetensors, object_info.json.
 """
 
@@ -71,6 +72,16 @@ def workflow() -> tuple[dict, dict[str, str]]:
         "24": props(["2", 0], ["18", 0]),
         "25": props(["2", 0], ["14", 0], mask=["19", 0]),
         "26": node("ConditioningSetDefaultCombine", cond=["25", 0], cond_DEFAULT=["5", 0], hooks=["10", 0]),
+        # CLIP hooks
+        "30": node("SetClipHooks", clip=["1", 1], apply_to_conds=True, schedule_clip=False, hooks=["10", 0]),
+        "31": node("CLIPTextEncode", text="a photo of a cat", clip=["30", 0]),
+        "32": node("CreateHookLora", lora_name=LORA_B, strength_model=0.5, strength_clip=1.5),
+        "33": node("SetHookKeyframes", hooks=["32", 0], hook_kf=["12", 0]),
+        "34": node("SetClipHooks", clip=["1", 1], apply_to_conds=True, schedule_clip=True, hooks=["33", 0]),
+        "35": node("CLIPTextEncode", text="a photo of a cat", clip=["34", 0]),
+        "36": node("CLIPTextEncode", text="blurry", clip=["34", 0]),
+        "37": node("SetClipHooks", clip=["1", 1], apply_to_conds=False, schedule_clip=False, hooks=["32", 0]),
+        "38": node("CLIPTextEncode", text="a photo of a cat", clip=["37", 0]),
     }
     branches = {
         "no_hooks": (["2", 0], ["3", 0]),
@@ -80,6 +91,9 @@ def workflow() -> tuple[dict, dict[str, str]]:
         "two_hooks_combined": (["23", 0], ["3", 0]),
         "interpolated": (["24", 0], ["3", 0]),
         "masked_with_default": (["26", 0], ["3", 0]),
+        "clip_hooks": (["31", 0], ["3", 0]),
+        "clip_hooks_scheduled": (["35", 0], ["36", 0]),
+        "clip_hooks_encoder_only": (["38", 0], ["3", 0]),
     }
     cases = {}
     for index, (case, (positive, negative)) in enumerate(branches.items()):
