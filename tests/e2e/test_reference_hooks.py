@@ -1,8 +1,8 @@
 """Hooks (issue 18): a LoRA carried by conditioning and scheduled by keyframes over the steps gives ComfyUI
 0.3.64's recorded final latents on the reference SD1.5 (tests/fixtures/comfyui_nodes/hooks, recorded by
-tools/oracle/record_hooks.py) within 1e-4 of the largest value: a hook at constant strength, keyframes switching
-its strength half-way, on the positive prompt only or on both, two hooks combined on an added entry, interpolated
-keyframes, a hooked default entry filling what a masked entry leaves, CLIP hooks (SetClipHooks) carried to the
+tools/oracle/record_hooks.py) within 1e-4 of the largest value: keyframes switching a hook's strength half-way,
+on the positive prompt only or on both, two hooks combined on an added entry, interpolated keyframes, a hooked
+default entry filling what a masked entry leaves, CLIP hooks (SetClipHooks) carried to the
 conditionings, scheduled over the steps (one entry per span) and on the text encoder alone. The LoRAs are built
 from seeds (make_hook_loras.py) into the shared server's loras folder. The hook nodes serve ComfyUI's
 /object_info."""
