@@ -545,6 +545,11 @@ def calc_cond_batch(model, conds: list, x_in: torch.Tensor, timestep: torch.Tens
     return [out_c / out_cts for out_c, out_cts in zip(out_conds, out_counts, strict=True)]
 
 
+def get_total_hook_groups_in_conds(conds: dict[str, list[dict]]) -> int:
+    """How many different hook groups the entries of `conds` carry, no hooks counting as one."""
+    return len({id(entry.get("hooks")) for entries in conds.values() for entry in entries})
+
+
 def _run_batches(model, to_run: list[tuple[CondRun, int]], x_in: torch.Tensor, timestep: torch.Tensor,
                  model_options: dict, out_conds: list[torch.Tensor], out_counts: list[torch.Tensor]) -> None:
     """Run `to_run` ((entry, list index) pairs) in batches of compatible entries, adding each entry's weighted
@@ -959,6 +964,5 @@ cond_cat = unsupported_function(__name__, 'cond_cat', 'c_list', _REASON)
 cond_equal_size = unsupported_function(__name__, 'cond_equal_size', 'c1, c2', _REASON)
 filter_registered_hooks_on_conds = unsupported_function(__name__, 'filter_registered_hooks_on_conds', 'conds, model_options', _REASON)
 finalize_default_conds = unsupported_function(__name__, 'finalize_default_conds', 'model, hooked_to_run, default_conds, x_in, timestep, model_options', _REASON)
-get_total_hook_groups_in_conds = unsupported_function(__name__, 'get_total_hook_groups_in_conds', 'conds', _REASON)
 preprocess_conds_hooks = unsupported_function(__name__, 'preprocess_conds_hooks', 'conds', _REASON)
 resolve_areas_and_cond_masks_multidim = unsupported_function(__name__, 'resolve_areas_and_cond_masks_multidim', 'conditions, dims, device', _REASON)

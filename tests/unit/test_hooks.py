@@ -216,3 +216,14 @@ def test_the_weights_of_a_model_as_lora_leave_out_model_sampling():
         "model_sampling.sigmas": torch.ones(1), "diffusion_model.w": torch.ones(1)}))
     assert list(comfy.hooks.get_patch_weights_from_model(patcher)) == ["diffusion_model.w"]
     assert comfy.hooks.get_patch_weights_from_model(None) is None
+
+
+def test_comfyuis_hook_counting_helpers_see_the_conditionings_hooks():
+    import comfy.sampler_helpers
+
+    first, second = comfy.hooks.create_hook_lora({}, 1.0, 1.0), comfy.hooks.create_hook_lora({}, 1.0, 1.0)
+    control = types.SimpleNamespace(extra_hooks=second, previous_controlnet=None)
+    conds = {"positive": [_entry(first), _entry(control=control)], "negative": [_entry(first)]}
+    assert comfy.samplers.get_total_hook_groups_in_conds(conds) == 2  # `first` and no hooks
+    found = comfy.sampler_helpers.get_hooks_from_cond(conds["positive"], HookGroup())
+    assert found.hooks == first.hooks + second.hooks
