@@ -2,10 +2,10 @@
 0.3.64's recorded final latents on the reference SD1.5 (tests/fixtures/comfyui_nodes/hooks, recorded by
 tools/oracle/record_hooks.py) within 1e-4 of the largest value: keyframes switching a hook's strength half-way,
 on the positive prompt only or on both, two hooks combined on an added entry, interpolated keyframes, a hooked
-default entry filling what a masked entry leaves, CLIP hooks (SetClipHooks) carried to the
-conditionings, scheduled over the steps (one entry per span) and on the text encoder alone. The LoRAs are built
-from seeds (make_hook_loras.py) into the shared server's loras folder. The hook nodes serve ComfyUI's
-/object_info."""
+default entry filling what a masked entry leaves, CLIP hooks (SetClipHooks) carried to the conditionings,
+scheduled over the steps (one entry per span) and on the text encoder alone, a hooked pair of entries added to
+both prompts over a step range. The LoRAs are built from seeds (make_hook_loras.py) into the shared server's
+loras folder. The hook nodes serve ComfyUI's /object_info."""
 
 from __future__ import annotations
 

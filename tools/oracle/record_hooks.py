@@ -12,7 +12,8 @@ keyframed one and one at constant strength) on a second positive entry added wit
 ConditioningSetPropertiesAndCombine; interpolated keyframes (ease in-out); a masked entry and a default entry
 with a constant hook (ConditioningSetDefaultCombine) filling what the mask leaves; CLIP hooks (SetClipHooks)
 carried to the conditionings, scheduled by keyframes on both prompts (one entry per span), and on the text
-encoder only. Writes tests/fixtures/comfyui_nodes/hooks/: workflow.json ({"workflow", "cases": {case: SaveLatent
+encoder only; a hooked pair of entries added to both prompts over a step range (PairConditioningSetProperties-
+AndCombine, ConditioningTimestepsRange). Writes tests/fixtures/comfyui_nodes/hooks/: workflow.json ({"workflow", "cases": {case: SaveLatent
 node}}), latents.safetensors, object_info.json.
 """
 
@@ -82,6 +83,11 @@ def workflow() -> tuple[dict, dict[str, str]]:
         "36": node("CLIPTextEncode", text="blurry", clip=["34", 0]),
         "37": node("SetClipHooks", clip=["1", 1], apply_to_conds=False, schedule_clip=False, hooks=["32", 0]),
         "38": node("CLIPTextEncode", text="a photo of a cat", clip=["37", 0]),
+        # a pair of new entries, hooked, over a step range only
+        "40": node("ConditioningTimestepsRange", start_percent=0.3, end_percent=0.7),
+        "41": node("PairConditioningSetPropertiesAndCombine", positive=["2", 0], negative=["3", 0],
+                   positive_NEW=["5", 0], negative_NEW=["3", 0], strength=0.8, set_cond_area="default",
+                   hooks=["14", 0], timesteps=["40", 0]),
     }
     branches = {
         "no_hooks": (["2", 0], ["3", 0]),
@@ -93,6 +99,7 @@ def workflow() -> tuple[dict, dict[str, str]]:
         "clip_hooks": (["31", 0], ["3", 0]),
         "clip_hooks_scheduled": (["35", 0], ["36", 0]),
         "clip_hooks_encoder_only": (["38", 0], ["3", 0]),
+        "pair_over_step_range": (["41", 0], ["41", 1]),
     }
     cases = {}
     for index, (case, (positive, negative)) in enumerate(branches.items()):
