@@ -19,6 +19,8 @@ from typing import Any
 
 import torch
 
+import comfy.hooked_weights
+import comfy.hooks
 from comfy import families, model_management, sd1_clip, sd2_clip, sdxl_clip
 from comfy.text_encoders import clip_configs, flux_clip, sd3_clip, t5
 
@@ -65,6 +67,7 @@ class CLIP:
         self.patcher = _make_patcher(self.cond_stage_model)
         self.layer_idx: int | None = None
         self.use_clip_schedule = False
+        self.apply_hooks_to_conds = None  # hooks (SetClipHooks) added to every conditioning this CLIP encodes
         self.tokenizer_options: dict[str, Any] = {}
 
     def clone(self) -> CLIP:
@@ -75,6 +78,7 @@ class CLIP:
         cloned.patcher = self.patcher.clone() if self.patcher is not None else None
         cloned.layer_idx = self.layer_idx
         cloned.use_clip_schedule = self.use_clip_schedule
+        cloned.apply_hooks_to_conds = self.apply_hooks_to_conds
         cloned.tokenizer_options = dict(self.tokenizer_options)
         return cloned
 
@@ -105,28 +109,69 @@ class CLIP:
                            return_dict: bool = False) -> Any:
         """Encode tokens: cond `[1, 77*chunks, width]`; with `return_pooled` also pooled `[1, proj]`
         (`"unprojected"` skips the text projection); with `return_dict` `{"cond": ..., "pooled_output": ...}`."""
-        model = self.cond_stage_model
-        model.reset_clip_options()
-        if self.layer_idx is not None:
-            model.set_clip_options({"layer": self.layer_idx})
-        if return_pooled == "unprojected":
-            model.set_clip_options({"projected_pooled": False})
-        self.load_model()
-        cond, pooled = model.encode_token_weights(tokens)[:2]
+        self._prepare(return_pooled == "unprojected")
+        hooks = self._forced_hooks()
+        if hooks is None:
+            cond, pooled = self.cond_stage_model.encode_token_weights(tokens)[:2]
+        else:
+            with comfy.hooked_weights.clip_hooks_applied(self, hooks):
+                cond, pooled = self.cond_stage_model.encode_token_weights(tokens)[:2]
         if return_dict:
-            return {"cond": cond, "pooled_output": pooled}
+            return self.add_hooks_to_dict({"cond": cond, "pooled_output": pooled})
         if return_pooled:
             return cond, pooled
         return cond
 
+    def _prepare(self, unprojected_pooled: bool) -> None:
+        """Set the encoder's options (output layer, pooled projection) and load it with its patches."""
+        model = self.cond_stage_model
+        model.reset_clip_options()
+        if self.layer_idx is not None:
+            model.set_clip_options({"layer": self.layer_idx})
+        if unprojected_pooled:
+            model.set_clip_options({"projected_pooled": False})
+        self.load_model()
+
+    def _forced_hooks(self) -> Any:
+        return getattr(self.patcher, "forced_hooks", None) if self.patcher is not None else None
+
+    def add_hooks_to_dict(self, pooled_dict: dict) -> dict:
+        """`pooled_dict` with this CLIP's `apply_hooks_to_conds` under "hooks" (when it has some)."""
+        if self.apply_hooks_to_conds:
+            pooled_dict["hooks"] = self.apply_hooks_to_conds
+        return pooled_dict
+
     def encode_from_tokens_scheduled(self, tokens: dict[str, list], unprojected_pooled: bool = False,
                                      add_dict: dict | None = None, show_pbar: bool = True) -> list[list]:
-        """The CONDITIONING CLIPTextEncode returns: `[[cond, {"pooled_output": pooled, **add_dict}]]`."""
-        output = self.encode_from_tokens(tokens, return_pooled="unprojected" if unprojected_pooled else True,
-                                         return_dict=True)
-        cond = output.pop("cond")
-        output.update(add_dict or {})
-        return [[cond, output]]
+        """The CONDITIONING CLIPTextEncode returns: `[[cond, {"pooled_output": pooled, **add_dict}]]`. A CLIP
+        whose hooks are scheduled (SetClipHooks with schedule_clip) gives one entry per span of the run over which
+        its hooks' keyframe strengths stay the same, each encoded at those strengths and active over its span only
+        ("clip_start_percent" / "clip_end_percent"); spans outside add_dict's start/end_percent are left out."""
+        add_dict = add_dict or {}
+        hooks = self._forced_hooks()
+        if hooks is None or not self.use_clip_schedule:
+            output = self.encode_from_tokens(tokens, return_pooled="unprojected" if unprojected_pooled else True,
+                                             return_dict=True)
+            cond = output.pop("cond")
+            output.update(add_dict)
+            return [[cond, output]]
+        self._prepare(unprojected_pooled)
+        hooks.reset()
+        entries = []
+        with comfy.hooked_weights.clip_hooks_applied(self, comfy.hooks.HookGroup()) as weights:
+            for (start, end), keyframes in hooks.get_hooks_for_clip_schedule():
+                if end < add_dict.get("start_percent", end) or start > add_dict.get("end_percent", start):
+                    continue
+                for hook, keyframe in keyframes:
+                    hook.hook_keyframe._current_keyframe = keyframe
+                weights.apply(hooks)
+                cond, pooled = self.cond_stage_model.encode_token_weights(tokens)[:2]
+                options = {"pooled_output": pooled, "clip_start_percent": start, "clip_end_percent": end}
+                options.update(add_dict)
+                entries.append([cond, self.add_hooks_to_dict(options)])
+                model_management.throw_exception_if_processing_interrupted()
+        hooks.reset()
+        return entries
 
     def encode(self, text: str) -> torch.Tensor:
         return self.encode_from_tokens(self.tokenize(text))

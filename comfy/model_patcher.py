@@ -115,6 +115,8 @@ class ModelPatcher:
         # The dtype ComfyUI would hold this model's float32 weights in, when it differs: a patched weight is
         # rounded to it (and kept in float32), so a LoRA gives ComfyUI's numbers (text encoders: fp16).
         self.weight_rounding_dtype: torch.dtype | None = None
+        # A CLIP's hooks (comfy.hooks.HookGroup, SetClipHooks): applied to its weights while it encodes.
+        self.forced_hooks: Any = None
 
     # -- identity ---------------------------------------------------------------------------------------------
 
@@ -125,6 +127,7 @@ class ModelPatcher:
         cloned.object_patches = dict(self.object_patches)
         cloned.model_options = create_model_options_clone(self.model_options)
         cloned.weight_rounding_dtype = self.weight_rounding_dtype
+        cloned.forced_hooks = self.forced_hooks.clone() if self.forced_hooks is not None else None
         cloned.wrappers = comfy.patcher_extension.copy_nested_dicts(self.wrappers)
         cloned.callbacks = comfy.patcher_extension.copy_nested_dicts(self.callbacks)
         cloned.parent = self

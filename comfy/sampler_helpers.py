@@ -85,12 +85,35 @@ def _prepare_sampling(model: Any, noise_shape: torch.Size | tuple[int, ...], con
     return model.model, conds, models
 
 
+def get_hooks_from_cond(cond: list[dict], full_hooks: Any) -> Any:
+    """Add to `full_hooks` (a `comfy.hooks.HookGroup`) the hooks of every entry of `cond` (a list of sampling
+    conditioning dicts) and the extra hooks of their control networks (each chain's, where a network has them);
+    returns `full_hooks`."""
+    import comfy.hooks
+
+    controls = []
+    for entry in cond:
+        for hook in entry["hooks"].hooks if entry.get("hooks") is not None else ():
+            full_hooks.add(hook)
+        if entry.get("control") is not None and entry["control"] not in controls:
+            controls.append(entry["control"])
+    extra = []
+    for control in controls:
+        while control is not None:
+            if getattr(control, "extra_hooks", None) is not None:
+                extra.append(control.extra_hooks)
+            control = getattr(control, "previous_controlnet", None)
+    combined = comfy.hooks.HookGroup.combine_all_hooks(extra)
+    for hook in combined.hooks if combined is not None else ():
+        full_hooks.add(hook)
+    return full_hooks
+
+
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_function  # noqa: E402
 
-_REASON = "Kiln has no hooks or per-model memory estimates"
+_REASON = "Kiln registers hooks its own way (comfy.hooked_weights) and has no per-model memory estimates"
 
 estimate_memory = unsupported_function(__name__, 'estimate_memory', 'model, noise_shape, conds', _REASON)
 get_additional_models_from_model_options = unsupported_function(__name__, 'get_additional_models_from_model_options', 'model_options=', _REASON)
-get_hooks_from_cond = unsupported_function(__name__, 'get_hooks_from_cond', 'cond, full_hooks', _REASON)
 prepare_model_patcher = unsupported_function(__name__, 'prepare_model_patcher', 'model, conds, model_options', _REASON)

@@ -16,6 +16,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 import torch
 
+import comfy.hooked_weights
 import comfy.model_management
 import comfy.model_patcher
 import comfy.patcher_extension
@@ -238,10 +239,16 @@ def resolve_areas_and_cond_masks(conditions: list[dict], h: int, w: int, device)
 
 
 def calculate_start_end_timesteps(model_sampling, conds: list[dict]) -> None:
-    """In place: `start_percent` / `end_percent` → the sigma range `timestep_start` ≥ sigma ≥ `timestep_end`."""
+    """In place: `start_percent` / `end_percent` → the sigma range `timestep_start` ≥ sigma ≥ `timestep_end`. An
+    entry of a scheduled CLIP encode (`clip_start_percent` / `clip_end_percent`) is active where both ranges
+    overlap."""
     for i, c in enumerate(conds):
-        start = model_sampling.percent_to_sigma(c["start_percent"]) if "start_percent" in c else None
-        end = model_sampling.percent_to_sigma(c["end_percent"]) if "end_percent" in c else None
+        if "clip_start_percent" in c:
+            start = model_sampling.percent_to_sigma(max(c["clip_start_percent"], c.get("start_percent", 0.0)))
+            end = model_sampling.percent_to_sigma(min(c["clip_end_percent"], c.get("end_percent", 1.0)))
+        else:
+            start = model_sampling.percent_to_sigma(c["start_percent"]) if "start_percent" in c else None
+            end = model_sampling.percent_to_sigma(c["end_percent"]) if "end_percent" in c else None
         if start is not None or end is not None:
             c = dict(c)
             if start is not None:
@@ -387,6 +394,7 @@ class CondRun(NamedTuple):
     uuid: Any
     control: Any = None
     patches: dict | None = None  # transformer patches of this entry alone (GLIGEN's middle_patch)
+    hooks: Any = None  # the entry's hook group (comfy.hooks.HookGroup), read only in a run with hooks
 
 
 def _area_fade(mult: torch.Tensor, area: list[int], full: tuple) -> None:
@@ -434,7 +442,7 @@ def get_area_and_mult(cond: dict, x_in: torch.Tensor, sigma: torch.Tensor) -> Co
         _area_fade(mult, area, dims)
     conditioning = {k: _batch_model_cond(v, x_in, area) for k, v in cond["model_conds"].items()}
     return CondRun(input_x, mult, conditioning, tuple(area) if area is not None else None, cond.get("uuid"),
-                   cond.get("control"), _gligen_patches(cond, input_x))
+                   cond.get("control"), _gligen_patches(cond, input_x), cond.get("hooks"))
 
 
 def _gligen_patches(cond: dict, input_x: torch.Tensor) -> dict | None:
@@ -505,14 +513,47 @@ def calc_cond_batch(model, conds: list, x_in: torch.Tensor, timestep: torch.Tens
     `timestep` `[B]`. Compatible entries run as one batch; each list's result is the weighted average of its
     entries' denoised predictions (weights: strength × mask × area fade)."""
     model_options = model_options or {}
+    hooked = model_options.get(comfy.hooked_weights.MODEL_OPTIONS_KEY)
     out_conds, out_counts, to_run = [], [], []
+    defaults: list[list[dict]] = []
     for index, cond in enumerate(conds):
         out_conds.append(torch.zeros_like(x_in))
         out_counts.append(torch.ones_like(x_in) * 1e-37)
+        defaults.append([])
         for c in cond or []:
+            if hooked is not None and "default" in c:
+                defaults[index].append(c)
+                continue
             run = get_area_and_mult(c, x_in, timestep)
             if run is not None:
                 to_run.append((run, index))
+    if hooked is None:
+        _run_batches(model, to_run, x_in, timestep, model_options, out_conds, out_counts)
+    else:
+        to_run += comfy.hooked_weights.default_runs(to_run, defaults, x_in, get_area_and_mult, timestep)
+        # ComfyUI's order: the hook groups in order of first appearance, each run with its own weights
+        groups: dict[int, tuple[Any, list]] = {}
+        for run, index in to_run:
+            group = hooked.group_of(run.hooks)
+            groups.setdefault(id(group), (group, []))[1].append((run, index))
+        for group, _ in groups.values():
+            if group is not None:
+                hooked.step(group, timestep, model_options)
+        for group, runs in groups.values():
+            hooked.apply(group)
+            _run_batches(model, runs, x_in, timestep, model_options, out_conds, out_counts)
+    return [out_c / out_cts for out_c, out_cts in zip(out_conds, out_counts, strict=True)]
+
+
+def get_total_hook_groups_in_conds(conds: dict[str, list[dict]]) -> int:
+    """How many different hook groups the entries of `conds` carry, no hooks counting as one."""
+    return len({id(entry.get("hooks")) for entries in conds.values() for entry in entries})
+
+
+def _run_batches(model, to_run: list[tuple[CondRun, int]], x_in: torch.Tensor, timestep: torch.Tensor,
+                 model_options: dict, out_conds: list[torch.Tensor], out_counts: list[torch.Tensor]) -> None:
+    """Run `to_run` ((entry, list index) pairs) in batches of compatible entries, adding each entry's weighted
+    prediction to its list's sums `out_conds` / `out_counts` (in place)."""
     while to_run:
         first = to_run[0][0]
         # Same order as ComfyUI: the compatible entries, last first
@@ -550,7 +591,6 @@ def calc_cond_batch(model, conds: list, x_in: torch.Tensor, timestep: torch.Tens
                     out_cts = out_cts.narrow(i + 2, run.area[i + dims], run.area[i])
             out_c += out * run.mult
             out_cts += run.mult
-    return [out_c / out_cts for out_c, out_cts in zip(out_conds, out_counts, strict=True)]
 
 
 # ---------------------------------------------------------------------------------------------- guidance
@@ -764,8 +804,16 @@ class CFGGuider:
         # The run's schedule is a fact patches read (transformer_options["sample_sigmas"]), as in ComfyUI.
         model_options = comfy.model_patcher.create_model_options_clone(self.model_options)
         model_options.setdefault("transformer_options", {})["sample_sigmas"] = sigmas
+        hooked = comfy.hooked_weights.HookedWeights.for_conds(self.model_patcher, self.inner_model, self.conds)
+        if hooked is not None:
+            model_options[comfy.hooked_weights.MODEL_OPTIONS_KEY] = hooked
         extra_args = {"model_options": model_options, "seed": seed}
-        samples = sampler.sample(self, sigmas, extra_args, callback, noise, latent_image, denoise_mask, disable_pbar)
+        try:
+            samples = sampler.sample(self, sigmas, extra_args, callback, noise, latent_image, denoise_mask,
+                                     disable_pbar)
+        finally:
+            if hooked is not None:
+                hooked.restore()
         return latent_format.process_out(samples.to(torch.float32))
 
     def sample(self, noise, latent_image, sampler, sigmas, denoise_mask=None, callback=None, disable_pbar=False,
@@ -916,6 +964,5 @@ cond_cat = unsupported_function(__name__, 'cond_cat', 'c_list', _REASON)
 cond_equal_size = unsupported_function(__name__, 'cond_equal_size', 'c1, c2', _REASON)
 filter_registered_hooks_on_conds = unsupported_function(__name__, 'filter_registered_hooks_on_conds', 'conds, model_options', _REASON)
 finalize_default_conds = unsupported_function(__name__, 'finalize_default_conds', 'model, hooked_to_run, default_conds, x_in, timestep, model_options', _REASON)
-get_total_hook_groups_in_conds = unsupported_function(__name__, 'get_total_hook_groups_in_conds', 'conds', _REASON)
 preprocess_conds_hooks = unsupported_function(__name__, 'preprocess_conds_hooks', 'conds', _REASON)
 resolve_areas_and_cond_masks_multidim = unsupported_function(__name__, 'resolve_areas_and_cond_masks_multidim', 'conditions, dims, device', _REASON)
