@@ -136,3 +136,15 @@ def reference_main(record, description: str) -> None:
     parser.add_argument("--checkpoint", type=Path, required=True, help="the reference SD1.5 checkpoint")
     options = parser.parse_args()
     record(options.oracle, options.checkpoint)
+
+
+def flow_main(record, description: str) -> None:
+    """A flow recorder's command line: --oracle (ComfyUI/ and venv/) and --flow (the reference flow files' models
+    folder, KILN_FLOW_REF)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--oracle", type=Path, required=True, help="the oracle folder (ComfyUI/ and venv/)")
+    parser.add_argument("--flow", type=Path, required=True, help="the reference flow files' models folder")
+    options = parser.parse_args()
+    record(options.oracle, options.flow)

@@ -13,11 +13,10 @@ latents.safetensors, object_info.json.
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
 
-from oracle_server import object_info, running_oracle, saved_latents, write_recording
+from oracle_server import flow_main, object_info, running_oracle, saved_latents, write_recording
 from record_loader_nodes import run  # this folder's HTTP helpers (the script's folder is on sys.path)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,13 +57,5 @@ def record(oracle: Path, flow: Path) -> None:
     write_recording(OUT, latents, {"workflow": prompt, "cases": cases}, info, workflows_name="workflow.json")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--oracle", type=Path, required=True, help="the oracle folder (ComfyUI/ and venv/)")
-    parser.add_argument("--flow", type=Path, required=True, help="the reference flow files' models folder")
-    options = parser.parse_args()
-    record(options.oracle, options.flow)
-
-
 if __name__ == "__main__":
-    main()
+    flow_main(record, __doc__)

@@ -16,11 +16,10 @@ latents.safetensors, object_info.json.
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
 
-from oracle_server import object_info, record_families, running_oracle, write_recording
+from oracle_server import flow_main, object_info, record_families, running_oracle, write_recording
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "tests" / "fixtures" / "comfyui_nodes" / "skip_layer_guidance"
@@ -100,13 +99,5 @@ def record(oracle: Path, flow: Path) -> None:
     write_recording(OUT, latents, recorded, info)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--oracle", type=Path, required=True, help="the oracle folder (ComfyUI/ and venv/)")
-    parser.add_argument("--flow", type=Path, required=True, help="the reference flow files' models folder")
-    options = parser.parse_args()
-    record(options.oracle, options.flow)
-
-
 if __name__ == "__main__":
-    main()
+    flow_main(record, __doc__)
