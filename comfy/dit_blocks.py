@@ -8,7 +8,11 @@ runs the block itself on such a dict and answers {"img", "txt"}; the function's 
 FLUX.1's single-stream blocks see one sequence, text tokens first, as `img` (no `txt`). Skip Layer Guidance
 registers a function that answers its inputs, which skips the block; packs use the same contract.
 
-`install(network)` puts that look-up on every block of a diffusers `SD3Transformer2DModel` or
+ComfyUI's FLUX.1 blocks also update some of their inputs in place: a double-stream block its text stream, a
+single-stream block its joined sequence; so after `original_block(args)` those entries of `args` hold the block's
+output, which a replacement that reads them afterwards sees. Kiln's `original_block` does the same (`in_place`).
+
+`install(network, in_place)` puts that look-up on every block of a diffusers `SD3Transformer2DModel` or
 `FluxTransformer2DModel`, in place (each block's class becomes a subclass with the same parameters), and
 `active(transformer_options)` (a context manager the model wraps around the network call) says which patches the
 blocks of the current call see. Without a replacement a block runs as diffusers' own. `pe` is diffusers' rotary
@@ -50,6 +54,15 @@ def _block_inputs(kwargs: dict, options: dict, img: torch.Tensor, vec: torch.Ten
     return args
 
 
+def _updated_in_place(args: dict, out: dict, names: tuple[str, ...]) -> dict:
+    """`out`, with its `names` entries written into the tensors `args` holds and answered as those tensors."""
+    for name in names:
+        if out.get(name) is not None:
+            args[name].copy_(out[name])
+            out[name] = args[name]
+    return out
+
+
 @functools.cache
 def _double_block_class(base: type) -> type:
     """`base` (a block taking and answering both streams) with ComfyUI's ("double_block", i) look-up."""
@@ -63,7 +76,7 @@ def _double_block_class(base: type) -> type:
 
             def original_block(args: dict) -> dict[str, torch.Tensor]:
                 txt, img = base.forward(self, args["img"], args["txt"], args["vec"], **kwargs)
-                return {"img": img, "txt": txt}
+                return _updated_in_place(args, {"img": img, "txt": txt}, self.kiln_dit_in_place)
 
             args = {**_block_inputs(kwargs, options, hidden_states, temb), "txt": encoder_hidden_states}
             out = patch(args, {"original_block": original_block})
@@ -88,7 +101,7 @@ def _single_block_class(base: type) -> type:
             def original_block(args: dict) -> dict[str, torch.Tensor]:
                 joined = args["img"]
                 txt, img = base.forward(self, joined[:, text_tokens:], joined[:, :text_tokens], args["vec"], **kwargs)
-                return {"img": torch.cat([txt, img], dim=1)}
+                return _updated_in_place(args, {"img": torch.cat([txt, img], dim=1)}, self.kiln_dit_in_place)
 
             joined = torch.cat([encoder_hidden_states, hidden_states], dim=1)
             out = patch(_block_inputs(kwargs, options, joined, temb), {"original_block": original_block})
@@ -98,13 +111,15 @@ def _single_block_class(base: type) -> type:
     return SingleBlock
 
 
-def install(network: torch.nn.Module) -> None:
+def install(network: torch.nn.Module, in_place: dict[str, tuple[str, ...]] | None = None) -> None:
     """Give every block of `network` (`transformer_blocks`: double; `single_transformer_blocks`: single) the
-    look-up, numbered as ComfyUI numbers them."""
-    for attribute, make in (("transformer_blocks", _double_block_class),
-                            ("single_transformer_blocks", _single_block_class)):
+    look-up, numbered as ComfyUI numbers them; `in_place` ({"double_block": ("txt",), ...}) names the inputs
+    ComfyUI's blocks of that kind update in place."""
+    for kind, attribute, make in (("double_block", "transformer_blocks", _double_block_class),
+                                  ("single_block", "single_transformer_blocks", _single_block_class)):
         for index, block in enumerate(getattr(network, attribute, None) or ()):
             if getattr(block, "kiln_dit_index", None) is not None:  # installed already
                 continue
             block.kiln_dit_index = index
+            block.kiln_dit_in_place = (in_place or {}).get(kind, ())
             block.__class__ = make(type(block))

@@ -369,6 +369,8 @@ class Flux(BaseModel):
 
     PATCH_SIZE = 2
     DEFAULT_GUIDANCE = 3.5
+    # what ComfyUI's FLUX.1 blocks overwrite in place (a "dit" replacement sees it after calling the original block)
+    BLOCKS_UPDATED_IN_PLACE = {"double_block": ("txt",), "single_block": ("img",)}
 
     def __init__(self, transformer: torch.nn.Module, model_type: ModelType = ModelType.FLUX,
                  latent_format: comfy.latent_formats.LatentFormat | None = None, family: str = "Flux",
@@ -381,7 +383,7 @@ class Flux(BaseModel):
         replacements (comfy.dit_blocks); a dev network's embedding of timestep, guidance and pooled vector also runs
         without the guidance term, as ComfyUI's does when the conditioning has no guidance value
         (FluxDisableGuidance)."""
-        comfy.dit_blocks.install(network)
+        comfy.dit_blocks.install(network, in_place=self.BLOCKS_UPDATED_IN_PLACE)
         if network.config.guidance_embeds:
             network.time_text_embed.__class__ = _optional_guidance_embedding()
 

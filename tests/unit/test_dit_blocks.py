@@ -81,3 +81,23 @@ def test_set_model_patch_replace_on_the_patcher_reaches_the_blocks(model):
     patcher.set_model_patch_replace(lambda args, extra: calls.append(1) or args, "dit", "double_block", 0)
     options = patcher.model_options["transformer_options"]["patches_replace"]["dit"]
     assert not torch.equal(_predict(model), _predict(model, options)) and calls == [1]
+
+
+@pytest.mark.parametrize(("family", "aliased"), [("Flux", {"double_block": {"txt"}, "single_block": {"img"}}),
+                                                 ("SD3", {"double_block": set()})])
+def test_the_original_block_updates_the_inputs_comfyuis_blocks_update_in_place(family, aliased):
+    """ComfyUI's FLUX.1 blocks write their text stream (double) and joined sequence (single) into their input
+    tensors; a replacement reading `args` after `original_block` sees the block's output there, on Kiln too."""
+    model = _tiny(family)
+    seen = {}
+
+    def through(kind: str):
+        def replace(args: dict, extra: dict) -> dict:
+            given = dict(args)
+            out = extra["original_block"](args)
+            seen[kind] = {name for name in ("img", "txt") if name in out and out[name] is given.get(name)}
+            return out
+        return replace
+
+    _predict(model, {key: through(key[0]) for key in _kinds(model) if key[1] == 0})
+    assert seen == aliased

@@ -1,12 +1,19 @@
-"""Skip Layer Guidance (SkipLayerGuidanceSD3, SkipLayerGuidanceDiT, SkipLayerGuidanceDiTSimple) gives ComfyUI
-0.3.64's final latents on the reduced reference SD3 and FLUX.1-dev (tests/fixtures/comfyui_nodes/
-skip_layer_guidance, recorded by tools/oracle/record_skip_layer_guidance.py), run in process from the recorded
-prompts: SD3's from the checkpoint's own CLIP-L + CLIP-G, FLUX.1's from ComfyUI's T5 output of the same prompt
-(the fixtures' flux_t5_probe), within the flow cases' tolerances (1e-4; FLUX.1 1e-3, T5's run-to-run spread)."""
+"""ComfyUI's DiT block replacements on the reduced reference SD3 and FLUX.1-dev give ComfyUI 0.3.64's numbers, run
+in process from the recorded prompts: SD3's conditioning from the checkpoint's own CLIP-L + CLIP-G, FLUX.1's from
+ComfyUI's T5 output of the same prompt (the fixtures' flux_t5_probe), within the flow cases' tolerances (1e-4;
+FLUX.1 1e-3, T5's run-to-run spread).
+
+- Skip Layer Guidance (SkipLayerGuidanceSD3, SkipLayerGuidanceDiT, SkipLayerGuidanceDiTSimple):
+  tests/fixtures/comfyui_nodes/skip_layer_guidance, recorded by tools/oracle/record_skip_layer_guidance.py.
+- A pack's replacements (tests/e2e/custom_nodes/kiln-test-nodes/dit_block_patches.py: run the original block, keep
+  part of its change): tests/fixtures/comfyui_nodes/dit_blocks, recorded by tools/oracle/record_dit_block_patches.py,
+  the arguments each block's replacement is given and the final latents."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -21,6 +28,13 @@ from tests.conftest import FIXTURES
 
 RECORDED = FIXTURES.parent / "comfyui_nodes" / "skip_layer_guidance"
 WORKFLOWS = json.loads((RECORDED / "workflows.json").read_text())
+PACK_RECORDED = FIXTURES.parent / "comfyui_nodes" / "dit_blocks"
+PACK_WORKFLOWS = json.loads((PACK_RECORDED / "workflows.json").read_text())
+_probe_spec = importlib.util.spec_from_file_location(
+    "kiln_dit_block_probe", Path(__file__).resolve().parents[1] / "e2e" / "custom_nodes" / "kiln-test-nodes"
+    / "dit_block_patches.py")
+PROBE = importlib.util.module_from_spec(_probe_spec)
+_probe_spec.loader.exec_module(PROBE)
 LATENT_RTOL = {"sd3": 1e-4, "flux": 1e-3}
 PATCH_NODES = {node.__name__: node for node in (SkipLayerGuidanceSD3, SkipLayerGuidanceDiT, SkipLayerGuidanceDiTSimple)}
 
@@ -93,3 +107,27 @@ def test_no_layers_leave_the_model_as_it_is(sd3):
     model = sd3[0]
     assert SkipLayerGuidanceDiT.execute(model, 3.0, 0.0, 1.0, double_layers=", ", single_layers="").result[0] is model
     assert SkipLayerGuidanceDiTSimple.execute(model, 0.0, 1.0, double_layers="", single_layers="").result[0] is model
+
+
+@pytest.mark.parametrize("family", list(PACK_WORKFLOWS))
+def test_a_packs_block_replacements_get_comfyuis_arguments_and_give_its_latent(sd3, flux, family):
+    """What each replacement is given (argument names; img / txt / vec shapes; cond_or_uncond; sigmas) equals what
+    ComfyUI gave it, and the latent after keeping part of each block's change equals ComfyUI's."""
+    recorded = PACK_WORKFLOWS[family]
+    prompt = recorded["workflow"]
+    probe_inputs = {name: value for name, value in prompt["100"]["inputs"].items() if name != "model"}
+    sampler = prompt["101"]["inputs"]
+    model, positive, negative = sd3 if family == "sd3" else flux
+    patched = PROBE.DitBlockProbe().patch(model, **probe_inputs)[0]
+    latent = EmptySD3LatentImage.execute(64, 64, 1).result[0]
+    with torch.inference_mode():
+        samples = nodes.NODE_CLASS_MAPPINGS["KSampler"]().sample(
+            patched, sampler["seed"], sampler["steps"], sampler["cfg"], sampler["sampler_name"], sampler["scheduler"],
+            positive, negative, latent, denoise=sampler["denoise"])[0]["samples"]
+
+    expected_notes = json.loads((PACK_RECORDED / "probe_notes.json").read_text())[family]
+    assert PROBE.DitBlockReport().report(None, family)["ui"]["notes"] == expected_notes
+    expected = load_file(str(PACK_RECORDED / "latents.safetensors"))[f"{family}_probe"]
+    error = _relative_error(samples, expected)
+    print(f"{family}: max|d| / max|ref| = {error:.2e}")
+    assert error <= LATENT_RTOL[family]
