@@ -37,6 +37,10 @@ LORA_SUFFIXES = tuple(suffix for pair in LORA_WEIGHT_SUFFIXES for suffix in pair
     ALPHA_SUFFIX, ".lora_mid.weight", ".dora_scale")
 
 
+# Whole deltas (LoraSave's "full_diff" files, and the norms and biases of its standard ones): weight, bias.
+DIFF_SUFFIXES = (".diff", ".diff_b")
+
+
 @dataclass(frozen=True)
 class Target:
     """Where one LoRA layer's delta goes: the pieces (rows of model parameters) its weight rows are, in order.
@@ -153,6 +157,11 @@ def text_encoder_targets(wrapper: Any, family_name: str | None = None) -> dict[s
         flattened = {key.removeprefix("text_model."): value for key, value in table.items()
                      if key.startswith("text_model.")}
         add_targets(targets, flattened, [p for p in prefixes if p.endswith(".")], parameter_prefix)
+    # ComfyUI's own generic names (LoraSave writes them): `text_encoders.` + every weight's state-dict name
+    for key, parameter in wrapper.named_parameters():
+        if key.endswith(".weight") and parameter.ndim > 0:
+            targets.setdefault("text_encoders." + key.removesuffix(".weight"),
+                               Target((Piece(key, 0, parameter.shape[0]),)))
     return targets
 
 
@@ -170,10 +179,10 @@ class LoraLayer:
 
 
 def lora_layer_names(lora: Mapping[str, torch.Tensor]) -> set[str]:
-    """The adapted layers named in a LoRA file (keys without their `.lora_up.weight`-style suffixes)."""
+    """The adapted layers named in a LoRA file (keys without their `.lora_up.weight`-style or `.diff` suffixes)."""
     names = set()
     for key in lora:
-        for suffix in LORA_SUFFIXES:
+        for suffix in LORA_SUFFIXES + DIFF_SUFFIXES:
             if key.endswith(suffix):
                 names.add(key[: -len(suffix)])
                 break
@@ -226,10 +235,33 @@ def _layer_patches(layer: LoraLayer, target: Target, shapes: Mapping[str, torch.
     return [(parameter, (up, layer.down, layer.alpha)) for parameter, up in ups.items()]
 
 
+def _diff_patches(delta: torch.Tensor, target: Target, shapes: Mapping[str, torch.Size], bias: bool = False
+                  ) -> list[tuple[Any, tuple]] | None:
+    """The whole-delta patches (ComfyUI's `("diff", (tensor,))`) that place `delta`'s rows at the target's pieces
+    (of the weights, or with `bias` of their biases); a piece that is part of a parameter patches that slice.
+    None when the shapes do not fit."""
+    if delta.shape[0] != sum(piece.stop - piece.start for piece in target.pieces):
+        return None
+    patches: list[tuple[Any, tuple]] = []
+    row = 0
+    for piece in target.pieces:
+        parameter = piece.parameter.removesuffix(".weight") + ".bias" if bias else piece.parameter
+        shape = shapes.get(parameter)
+        count = piece.stop - piece.start
+        if shape is None or delta[0].numel() != _row_size(shape):
+            return None
+        rows = delta[row:row + count].reshape(count, *shape[1:])
+        row += count
+        whole = piece.start == 0 and piece.stop == shape[0]
+        patches.append((parameter if whole else (parameter, (0, piece.start, count)), ("diff", (rows,))))
+    return patches
+
+
 def lora_patches(lora: Mapping[str, torch.Tensor], targets: Mapping[str, Target], shapes: Mapping[str, torch.Size]
-                 ) -> tuple[list[tuple[str, tuple[torch.Tensor, torch.Tensor, float | None]]], set[str]]:
-    """`(parameter, (up, down, alpha))` patches for the layers of `lora` that `targets` knows and whose shapes
-    fit, and the set of layer names used."""
+                 ) -> tuple[list[tuple[Any, tuple]], set[str]]:
+    """`(parameter, (up, down, alpha))` patches for the low-rank layers of `lora` that `targets` knows and whose
+    shapes fit, then `(parameter, ("diff", (delta,)))` ones for its whole deltas (`.diff`, `.diff_b`), and the
+    set of layer names used."""
     patches: list[tuple[str, tuple[torch.Tensor, torch.Tensor, float | None]]] = []
     used = set()
     for name, layer in lora_layers(lora).items():
@@ -241,6 +273,15 @@ def lora_patches(lora: Mapping[str, torch.Tensor], targets: Mapping[str, Target]
             continue
         patches.extend(found)
         used.add(name)
+    for key, delta in lora.items():
+        suffix = next((suffix for suffix in DIFF_SUFFIXES if key.endswith(suffix)), None)
+        target = targets.get(key[:-len(suffix)]) if suffix else None
+        if target is None:
+            continue
+        found = _diff_patches(delta, target, shapes, bias=suffix == ".diff_b")
+        if found is not None:
+            patches.extend(found)
+            used.add(key[:-len(suffix)])
     return patches, used
 
 
@@ -410,7 +451,8 @@ def load_lora(lora: Mapping[str, torch.Tensor], to_load: Mapping[str, Any], log_
               ) -> dict[Any, Any]:
     """The patches for `ModelPatcher.add_patches` from a LoRA file and a key map (LoRA layer name -> model
     weight, as `model_lora_keys_unet` / `model_lora_keys_clip` give): low-rank `(up, down, alpha)` layers and
-    full `("diff", (tensor,))` deltas (`.diff`, `.w_norm` / `.b_norm`). Logs the file's keys left unused."""
+    full `("diff", (tensor,))` deltas (`.diff`, `.w_norm` / `.b_norm`, `.diff_b` for the bias). Logs the file's keys
+    left unused."""
     layers = lora_layers(lora)
     patches: dict[Any, Any] = {}
     used: set[str] = set()
@@ -431,8 +473,10 @@ def load_lora(lora: Mapping[str, torch.Tensor], to_load: Mapping[str, Any], log_
             if name + suffix in lora and parameter is not None:
                 patches[parameter] = ("diff", (lora[name + suffix],))
                 used.add(name)
-        if name + ".b_norm" in lora and parameter is not None and parameter.endswith(".weight"):
-            patches[parameter.removesuffix(".weight") + ".bias"] = ("diff", (lora[name + ".b_norm"],))
+        for suffix in (".b_norm", ".diff_b"):
+            if name + suffix in lora and parameter is not None and parameter.endswith(".weight"):
+                patches[parameter.removesuffix(".weight") + ".bias"] = ("diff", (lora[name + suffix],))
+                used.add(name)
     if log_missing:
         for key in lora:
             if not any(key.startswith(name + ".") for name in used):
