@@ -273,9 +273,10 @@ def test_the_flow_nodes_are_registered_by_their_extras_modules():
 
     assert {"ModelSamplingSD3", "ModelSamplingFlux"} <= set(comfy_extras.nodes_model_advanced.NODE_CLASS_MAPPINGS)
     assert set(node_loading.module_node_classes(comfy_extras.nodes_flux)) == {
-        "CLIPTextEncodeFlux", "FluxGuidance", "FluxKontextImageScale", "FluxKontextMultiReferenceLatentMethod"}
+        "CLIPTextEncodeFlux", "FluxDisableGuidance", "FluxGuidance", "FluxKontextImageScale",
+        "FluxKontextMultiReferenceLatentMethod"}
     assert set(node_loading.module_node_classes(comfy_extras.nodes_sd3)) == {
-        "TripleCLIPLoader", "EmptySD3LatentImage", "CLIPTextEncodeSD3", "ControlNetApplySD3"}
+        "TripleCLIPLoader", "EmptySD3LatentImage", "CLIPTextEncodeSD3", "ControlNetApplySD3", "SkipLayerGuidanceSD3"}
 
 
 # ---------------------------------------------------------------------------------------------- latent & conditioning nodes
