@@ -22,15 +22,12 @@ from pathlib import Path
 
 from oracle_server import flow_main, running_oracle, saved_latents
 from record_loader_nodes import run  # this folder's HTTP helpers (the script's folder is on sys.path)
+from record_skip_layer_guidance import flux_start, node
 from safetensors.numpy import save_file
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "tests" / "fixtures" / "comfyui_nodes" / "dit_blocks"
 PROBE = REPO / "tests" / "e2e" / "custom_nodes" / "kiln-test-nodes" / "dit_block_patches.py"
-
-
-def node(class_type: str, **inputs: object) -> dict:
-    return {"class_type": class_type, "inputs": inputs}
 
 
 def _probe_branch(prompt: dict, family: str, model: list, probe: dict, sampling: dict) -> tuple[dict, dict]:
@@ -56,15 +53,7 @@ def sd3() -> dict:
 
 
 def flux() -> dict:
-    prompt = {
-        "1": node("UNETLoader", unet_name="ref-flux-dev.safetensors", weight_dtype="default"),
-        "2": node("DualCLIPLoader", clip_name1="ref-clip_l.safetensors", clip_name2="ref-t5xxl_fp8_e4m3fn.safetensors",
-                  type="flux"),
-        "3": node("CLIPTextEncode", text="a photo of a cat", clip=["2", 0]),
-        "4": node("FluxGuidance", conditioning=["3", 0], guidance=3.5),
-        "5": node("ConditioningZeroOut", conditioning=["3", 0]),
-        "6": node("EmptySD3LatentImage", width=64, height=64, batch_size=1),
-    }
+    prompt = flux_start()
     cases, probes = _probe_branch(prompt, "flux", ["1", 0], {"double_blocks": "0", "single_blocks": "0", "mix": 0.7},
                                   {"steps": 2, "cfg": 2.0, "positive": ["4", 0], "negative": ["5", 0],
                                    "latent_image": ["6", 0]})

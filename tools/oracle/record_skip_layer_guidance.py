@@ -68,8 +68,10 @@ def sd3() -> tuple[dict, dict[str, str]]:
     return prompt, _branches(prompt, patches, sampling, ["4", 0])
 
 
-def flux() -> tuple[dict, dict[str, str]]:
-    prompt = {
+def flux_start() -> dict:
+    """FLUX.1-dev's loaders, "a photo of a cat" (CLIP-L + fp8 T5-XXL) at guidance 3.5 ("4"), the zeroed prompt ("5")
+    and an empty 64x64 latent ("6"); the model is "1"."""
+    return {
         "1": node("UNETLoader", unet_name="ref-flux-dev.safetensors", weight_dtype="default"),
         "2": node("DualCLIPLoader", clip_name1="ref-clip_l.safetensors", clip_name2="ref-t5xxl_fp8_e4m3fn.safetensors",
                   type="flux"),
@@ -78,6 +80,10 @@ def flux() -> tuple[dict, dict[str, str]]:
         "5": node("ConditioningZeroOut", conditioning=["3", 0]),
         "6": node("EmptySD3LatentImage", width=64, height=64, batch_size=1),
     }
+
+
+def flux() -> tuple[dict, dict[str, str]]:
+    prompt = flux_start()
     patches = {
         "flux_slg_dit": node("SkipLayerGuidanceDiT", double_layers="0", single_layers="0", scale=3.0,
                              start_percent=0.0, end_percent=1.0, rescaling_scale=0.0),
