@@ -9,6 +9,7 @@ import comfy.model_management
 import folder_paths
 from comfy_api.latest import ComfyExtension, io
 from comfy_extras.nodes_clip_sdxl import _pad_chunks
+from comfy_extras.nodes_slg import SkipLayerGuidanceDiT
 from core_nodes.loaders import TripleCLIPLoader as _ClassicTripleCLIPLoader
 from nodes import MAX_RESOLUTION
 
@@ -130,8 +131,6 @@ class SkipLayerGuidanceSD3(io.ComfyNode):
 
     @classmethod
     def execute(cls, model, layers: str, scale: float, start_percent: float, end_percent: float) -> io.NodeOutput:
-        from comfy_extras.nodes_slg import SkipLayerGuidanceDiT
-
         return SkipLayerGuidanceDiT.execute(model=model, scale=scale, start_percent=start_percent,
                                             end_percent=end_percent, double_layers=layers)
 

@@ -72,6 +72,11 @@ def _replay(family: str, case: str, model, positive: list, negative: list) -> to
     if patch["class_type"] in PATCH_NODES:
         options = {name: value for name, value in patch["inputs"].items() if name != "model"}
         model = PATCH_NODES[patch["class_type"]].execute(model=model, **options).result[0]
+    return _sample(model, sampler, positive, negative)
+
+
+def _sample(model, sampler: dict, positive: list, negative: list) -> torch.Tensor:
+    """A recorded KSampler's run (its inputs `sampler`) on an empty 64x64 latent: the final latent."""
     latent = EmptySD3LatentImage.execute(64, 64, 1).result[0]
     with torch.inference_mode():
         return nodes.NODE_CLASS_MAPPINGS["KSampler"]().sample(
@@ -116,14 +121,9 @@ def test_a_packs_block_replacements_get_comfyuis_arguments_and_give_its_latent(s
     recorded = PACK_WORKFLOWS[family]
     prompt = recorded["workflow"]
     probe_inputs = {name: value for name, value in prompt["100"]["inputs"].items() if name != "model"}
-    sampler = prompt["101"]["inputs"]
     model, positive, negative = sd3 if family == "sd3" else flux
     patched = PROBE.DitBlockProbe().patch(model, **probe_inputs)[0]
-    latent = EmptySD3LatentImage.execute(64, 64, 1).result[0]
-    with torch.inference_mode():
-        samples = nodes.NODE_CLASS_MAPPINGS["KSampler"]().sample(
-            patched, sampler["seed"], sampler["steps"], sampler["cfg"], sampler["sampler_name"], sampler["scheduler"],
-            positive, negative, latent, denoise=sampler["denoise"])[0]["samples"]
+    samples = _sample(patched, prompt["101"]["inputs"], positive, negative)
 
     expected_notes = json.loads((PACK_RECORDED / "probe_notes.json").read_text())[family]
     assert PROBE.DitBlockReport().report(None, family)["ui"]["notes"] == expected_notes
