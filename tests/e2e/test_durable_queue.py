@@ -151,9 +151,12 @@ def test_while_draining_new_prompts_get_503_and_a_job_that_finishes_in_time_is_k
     first = start_server(tmp_path_factory, "kiln-durable-drain")
     second = None
     try:
-        # An async sleep cannot be interrupted mid-await: the shutdown waits for it.
-        sleeper = queue_prompt(first, {"1": node("KilnTestAsyncSleep", value=7, seconds=3.0)})
-        wait_until(lambda: job_status(first, sleeper) == "in_progress", 30, "the sleeper runs")
+        # An async sleep cannot be interrupted mid-await: the shutdown waits for it. The job is "in_progress" from
+        # the moment it is taken, before its node runs (a SIGTERM then would stop it), so wait for the node itself.
+        marker = first.base_dir / "sleeper-started"
+        sleeper = queue_prompt(first, {"1": node("KilnTestAsyncSleep", value=7, seconds=3.0,
+                                                 started_marker=str(marker))})
+        wait_until(marker.exists, 30, "the sleeper's node runs")
         first.process.send_signal(signal.SIGTERM)
         wait_until(lambda: call(first, "GET", "/ready")[0] == 503, 5, "/ready reports the drain")
         status, body = call(first, "POST", "/prompt", {"prompt": {"1": node("KilnTestInt", value=1)}})

@@ -314,15 +314,20 @@ async def test_an_interrupt_after_the_prompt_was_taken_but_before_its_run_starte
     assert (await client.run(quick_prompt())).history["status"]["status_str"] == "success"
 
 
-async def test_an_interrupt_aimed_at_a_prompt_that_ends_anyway_never_stops_the_next_one(idle_client):
+async def test_an_interrupt_aimed_at_a_prompt_that_ends_anyway_never_stops_the_next_one(idle_client, tmp_path):
     client = idle_client
-    # An async sleep cannot be interrupted mid-await, and nothing runs after it: the prompt ends well anyway.
-    sleeper = (await client.queue_prompt({"1": node("KilnTestAsyncSleep", value=fresh(), seconds=1.5)}))[
-        "prompt_id"]
+    # An async sleep cannot be interrupted mid-await, and nothing runs after it: the prompt ends well anyway. The
+    # marker file says the sleep began (the "executing" message comes just before the node's interrupt check).
+    marker = tmp_path / "sleeper-started"
+    sleeper = (await client.queue_prompt({"1": node("KilnTestAsyncSleep", value=fresh(), seconds=1.5,
+                                                     started_marker=str(marker))}))["prompt_id"]
     following = (await client.queue_prompt(quick_prompt(), extra_data={"kiln_test_hold_seconds": 0.5}))[
         "prompt_id"]
-    await client.wait_for(lambda m: m["type"] == "executing" and m["data"].get("prompt_id") == sleeper
-                          and m["data"].get("node") == "1", timeout=30)
+    for _ in range(600):
+        if marker.exists():
+            break
+        await asyncio.sleep(0.05)
+    assert marker.exists(), "the sleeper's node did not start within 30 s"
     assert (await client.interrupt(sleeper)).status == 200
     await client.wait_done(following, timeout=30)
     assert (await _job(client, sleeper))["status"] == "completed"

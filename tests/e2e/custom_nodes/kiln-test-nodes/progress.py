@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from pathlib import Path
 
 from PIL import Image
 
@@ -49,7 +50,9 @@ class KilnTestSlow:
 
 
 class KilnTestAsyncSleep:
-    """Async output node: awaits `seconds` and reports when it started and ended (server `time.time()`)."""
+    """Async output node: awaits `seconds` and reports when it started and ended (server `time.time()`). With
+    `started_marker` (a file path), it creates that file once it runs: past the executor's last interrupt check, so
+    a test that waits for the file knows the sleep can no longer be interrupted."""
 
     CATEGORY = CATEGORY
     RETURN_TYPES = ("INT",)
@@ -61,10 +64,12 @@ class KilnTestAsyncSleep:
         return {"required": {
             "value": ("INT", {"default": 0}),
             "seconds": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 60.0, "step": 0.01}),
-        }}
+        }, "optional": {"started_marker": ("STRING", {"default": ""})}}
 
-    async def run(self, value, seconds):
+    async def run(self, value, seconds, started_marker=""):
         started = time.time()
+        if started_marker:
+            Path(started_marker).touch()
         await asyncio.sleep(seconds)
         ended = time.time()
         return {"ui": {"value": [value], "start": [started], "end": [ended]}, "result": (value,)}
