@@ -290,12 +290,22 @@ def create_cond_with_same_area_if_none(conds: list[dict], c: dict) -> None:
 _INTERNAL_KEYS = ("model_conds", "uuid", "control")
 
 
-def encode_model_conds(model, conds: list[dict], noise: torch.Tensor) -> None:
-    """In place: fill each entry's `model_conds` with `model.extra_conds(cross_attn, options, noise)`."""
+def encode_model_conds(model_function: Callable, conds: list[dict], noise: torch.Tensor, device: Any,
+                       prompt_type: str | None, **kwargs: Any) -> list[dict]:
+    """ComfyUI's signature: fill each entry's `model_conds` (in place; the list is returned) with what
+    `model_function`, a model's `extra_conds`, makes of it. Kiln's models take `(cross_attn, options, noise)`; a
+    pack's own function is called ComfyUI's way, with the entry's keys, `device`, `noise`, `width`, `height`,
+    `prompt_type` and `kwargs` as keywords."""
+    kiln_model = isinstance(getattr(model_function, "__self__", None), torch.nn.Module)
     for i, c in enumerate(conds):
         options = {k: v for k, v in c.items() if k not in _INTERNAL_KEYS}
-        encoded = model.extra_conds(c.get("cross_attn"), options, noise)
+        if kiln_model:
+            encoded = model_function(c.get("cross_attn"), options, noise)
+        else:
+            encoded = model_function(**{**c, "device": device, "noise": noise, "width": noise.shape[3] * 8,
+                                        "height": noise.shape[2] * 8, "prompt_type": prompt_type, **kwargs})
         conds[i] = {**c, "model_conds": {**c["model_conds"], **encoded}}
+    return conds
 
 
 def process_conds(model, noise: torch.Tensor, conds: dict[str, list[dict]]) -> dict[str, list[dict]]:
@@ -304,7 +314,7 @@ def process_conds(model, noise: torch.Tensor, conds: dict[str, list[dict]]) -> d
     for k in conds:
         resolve_areas_and_cond_masks(conds[k], h, w, noise.device)
         calculate_start_end_timesteps(model.model_sampling, conds[k])
-        encode_model_conds(model, conds[k], noise)
+        encode_model_conds(model.extra_conds, conds[k], noise, noise.device, k)
     for k in conds:
         for c in list(conds[k]):
             for other in conds:

@@ -54,7 +54,7 @@ class PerpNeg(io.ComfyNode):
         def perp_neg_cfg(args: dict) -> torch.Tensor:
             inner_model, x, sigma = args["model"], args["input"], args["sigma"]
             encoded = [dict(entry) for entry in empty]
-            comfy.samplers.encode_model_conds(inner_model, encoded, x)
+            comfy.samplers.encode_model_conds(inner_model.extra_conds, encoded, x, x.device, "negative")
             (noise_pred_nocond,) = comfy.samplers.calc_cond_batch(inner_model, [encoded], x, sigma,
                                                                   args["model_options"])
             guided = perp_neg(x, args["cond_denoised"], args["uncond_denoised"], noise_pred_nocond, neg_scale,

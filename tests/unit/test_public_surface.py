@@ -49,7 +49,6 @@ KNOWN_SIGNATURE_DIFFERENCES = {
     ("comfy.model_detection", "detect_unet_config"): "reads diffusers-layout state dicts too",
     ("comfy.samplers", "apply_empty_x_to_equal_area"): "no uncond_fill_func",
     ("comfy.samplers", "calculate_start_end_timesteps"): "takes the model's sampling object",
-    ("comfy.samplers", "encode_model_conds"): "Kiln's model conds are built by the model",
     ("comfy.samplers", "get_area_and_mult"): "takes sigma, not a timestep",
     ("comfy.samplers", "process_conds"): "Kiln's conds need no device or latent here",
     ("comfy.k_diffusion.sampling", "BatchedBrownianTree"): "takes cpu= instead of **kwargs",
