@@ -103,6 +103,55 @@ def model_targets(model: Any) -> dict[str, Target]:
     return targets
 
 
+def original_key_targets(model: Any) -> dict[str, Target]:
+    """ComfyUI's state-dict key of each diffusion-model weight (`diffusion_model.` + the file's original key, as
+    ComfyUI's `ModelPatcher.model_state_dict()` names it) -> the rows of Kiln's parameters it is."""
+    from comfy import families
+
+    table = families.key_table_of(families.get(model.family).architecture, model.diffusion_model)
+    return {"diffusion_model." + key: Target(tuple(Piece("diffusion_model." + piece.parameter, piece.start,
+                                                         piece.stop) for piece in original.pieces))
+            for key, original in table.items()}
+
+
+def split_patch(delta: Any, target: Target, shapes: Mapping[str, torch.Size]) -> list[tuple[Any, Any]] | None:
+    """A patch on one of ComfyUI's weights (a whole delta: a tensor, `(tensor,)` or `("diff", (tensor,))`; or a
+    low-rank one: a `LoRAAdapter`, `(up, down, alpha)` or `("lora", ...)`) as patches on the rows of Kiln's
+    parameters that weight is (`target`): [(parameter or (parameter, (0, start, size)), patch)]. None for other
+    kinds of patch (another model's weights, LoHa, ...) or shapes that do not fit."""
+    low_rank = _low_rank(delta)
+    if low_rank is not None:
+        up, down, alpha = low_rank
+        return _layer_patches(LoraLayer("", up, down, alpha), target, shapes)
+    whole = _whole_delta(delta)
+    if whole is None:
+        return None
+    return _diff_patches(whole, target, shapes)
+
+
+def _low_rank(delta: Any) -> tuple[torch.Tensor, torch.Tensor, float | None] | None:
+    from comfy.weight_adapter.lora import LoRAAdapter
+
+    if isinstance(delta, LoRAAdapter):
+        return delta.low_rank()
+    if isinstance(delta, tuple) and len(delta) == 2 and delta[0] == "lora" and \
+            all(value is None for value in delta[1][3:]):
+        return tuple(delta[1][:3])
+    if isinstance(delta, tuple) and len(delta) == 3 and all(isinstance(part, torch.Tensor) for part in delta[:2]):
+        return delta
+    return None
+
+
+def _whole_delta(delta: Any) -> torch.Tensor | None:
+    if isinstance(delta, torch.Tensor):
+        return delta
+    if isinstance(delta, tuple) and len(delta) == 1:
+        return _whole_delta(delta[0])
+    if isinstance(delta, tuple) and len(delta) == 2 and delta[0] == "diff":
+        return _whole_delta(delta[1][0])
+    return None
+
+
 def architecture_extra_names(family: Any, network: torch.nn.Module) -> dict[str, Target]:
     """LoRA names some trainers give a family's layers outside its prefixes (XLabs' FLUX.1 `processor` names),
     from the family module's `extra_lora_names`: each a row range of an original key."""
@@ -326,11 +375,15 @@ def unet_key_map(unet: torch.nn.Module, parameter_prefix: str = "diffusion_model
 
 def weight_delta(delta: Any, strength: float, shape: torch.Size | tuple[int, ...]) -> torch.Tensor:
     """`strength` times a patch's change to a weight of `shape`, in float32, as ComfyUI computes it: a full delta
-    (a tensor, or ComfyUI's `("diff", (tensor,))`, or another model's `[(weight, convert), *patches]`), or a low-rank `(up, down, alpha)` triple (ComfyUI's
-    `("lora", (up, down, alpha, None, None, None))` too) giving `(strength * alpha / rank) * (up @ down)`, where
+    (a tensor, or ComfyUI's `("diff", (tensor,))`, or another model's `[(weight, convert), *patches]`), or a
+    low-rank `(up, down, alpha)` triple (a `comfy.weight_adapter.LoRAAdapter` too, and the older
+    `("lora", (up, down, alpha, None, None, None))`, which ComfyUI 0.3.64 ignores with a warning) giving `(strength * alpha / rank) * (up @ down)`, where
     no alpha means alpha = rank."""
     if isinstance(delta, torch.Tensor):
         return strength * delta.float().reshape(shape)
+    low_rank = getattr(delta, "low_rank", None)  # a comfy.weight_adapter.LoRAAdapter
+    if low_rank is not None:
+        return weight_delta(low_rank(), strength, shape)
     if isinstance(delta, list):  # another model's weight and its patches (`ModelPatcher.get_key_patches`)
         (weight, convert), *patches = delta
         base = convert(weight.detach().to(torch.float32, copy=True), inplace=True)

@@ -100,6 +100,16 @@ class BaseModel(torch.nn.Module):
                 names.setdefault("diffusion_model." + piece.parameter, "diffusion_model." + original)
         return names
 
+    def original_key_targets(self) -> dict[str, Any]:
+        """ComfyUI's state-dict key of each network weight -> the rows of Kiln's parameters it is
+        (`comfy.lora.original_key_targets`); `ModelPatcher.add_patches` takes patches by these names."""
+        targets = self.__dict__.get("_original_key_targets")
+        if targets is None:
+            import comfy.lora
+
+            targets = self.__dict__["_original_key_targets"] = comfy.lora.original_key_targets(self)
+        return targets
+
     def weight_units(self, parameters: list[str]) -> list[Any]:
         """The weights of the family's file layout that hold `parameters` (names under `diffusion_model.`), each
         as a `comfy.model_patcher.WeightUnit` named as ComfyUI names it (`diffusion_model.` + the original key),

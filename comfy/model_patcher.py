@@ -305,7 +305,10 @@ class ModelPatcher:
     def add_patches(self, patches: dict[Any, Any], strength_patch: float = 1.0,
                     strength_model: float = 1.0) -> list[Any]:
         """Add weight deltas by parameter name, or by (name, (dim, start, size)[, function]) to patch a slice;
-        returns the keys that exist in the model (others are ignored)."""
+        returns the keys that exist in the model (others are ignored). A name is Kiln's parameter name (as
+        `model_state_dict` and `get_key_patches` give them) or ComfyUI's state-dict key of the weight
+        (`diffusion_model.` + the file's key, which packs write out): a patch on a weight Kiln holds as rows of
+        other parameters (FLUX.1's fused qkv) is split over them."""
         known = self.model.state_dict()
         added = []
         for patch_key, delta in patches.items():
@@ -316,7 +319,34 @@ class ModelPatcher:
             if key in known:
                 self.patches.setdefault(key, []).append((strength_patch, delta, strength_model, offset, function))
                 added.append(patch_key)
+            elif self._add_by_original_key(key, offset, function, delta, strength_patch, strength_model):
+                added.append(patch_key)
         return added
+
+    def _add_by_original_key(self, key: str, offset: Any, function: Callable | None, delta: Any,
+                             strength_patch: float, strength_model: float) -> bool:
+        """`add_patches` for a weight named by ComfyUI's key; False if the model has no such weight (or the
+        patch cannot be split over the parameters that hold it, which is logged)."""
+        targets = getattr(self.model, "original_key_targets", None)
+        target = targets().get(key) if targets is not None else None
+        if target is None:
+            return False
+        shapes = {name: parameter.shape for name, parameter in self._parameters().items()}
+        whole_parameters = all(piece.start == 0 and piece.stop == shapes[piece.parameter][0]
+                               for piece in target.pieces)
+        split = None
+        if offset is None and (whole_parameters or strength_model == 1.0):
+            split = comfy.lora.split_patch(delta, target, shapes)
+        if split is None:
+            logging.warning("add_patches: the patch on %s cannot be applied to Kiln's parameters %s (a sliced "
+                            "patch, a patch kind or shape that does not split over them); it is ignored", key,
+                            ", ".join(piece.parameter for piece in target.pieces))
+            return False
+        for parameter, piece_delta in split:
+            name, piece_offset = (parameter, None) if isinstance(parameter, str) else parameter
+            self.patches.setdefault(name, []).append(
+                (strength_patch, piece_delta, strength_model, piece_offset, function))
+        return True
 
     def patched_weight(self, key: str, weight: torch.Tensor) -> torch.Tensor:
         """`weight` with this clone's patches for `key` applied, in float32 and cast back as ComfyUI writes a
