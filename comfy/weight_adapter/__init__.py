@@ -1,8 +1,7 @@
-"""ComfyUI's `comfy.weight_adapter`, as faces: Kiln applies LoRA-family weights with its own code (comfy.lora), not
-ComfyUI's weight adapters.
-
-Every name is importable with ComfyUI's kind and signature and raises UnsupportedError when used
-(comfy/unsupported.py); the adapter classes are re-exported here as ComfyUI's package does.
+"""ComfyUI's `comfy.weight_adapter`: Kiln applies LoRA-family weights with its own code (comfy.lora). A pack's
+`LoRAAdapter` (on `WeightAdapterBase`) is a real patch for `ModelPatcher.add_patches`; the other adapters and
+the lists of them are faces, importable with ComfyUI's kind and signature and raising UnsupportedError when used
+(comfy/unsupported.py). The adapter classes are re-exported here as ComfyUI's package does.
 """
 
 from comfy.unsupported import UnsupportedValue

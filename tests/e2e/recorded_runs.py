@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -57,7 +58,10 @@ def request(url: str, data: dict | None = None, timeout: float = 60) -> bytes:
 
 def run_prompt(url: str, workflow: dict, timeout: float = 600) -> dict:
     """Queue `workflow` on the server at `url`, wait for it, assert it succeeded; its outputs."""
-    prompt_id = json.loads(request(f"{url}/prompt", {"prompt": workflow}))["prompt_id"]
+    try:
+        prompt_id = json.loads(request(f"{url}/prompt", {"prompt": workflow}))["prompt_id"]
+    except urllib.error.HTTPError as error:
+        raise AssertionError(f"POST /prompt answered {error.code}: {error.read()[:2000]!r}") from None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         entry = json.loads(request(f"{url}/history/{prompt_id}")).get(prompt_id)
