@@ -48,9 +48,10 @@ def sd15_latents(reference_server) -> dict[str, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def sdxl_latents(module_tmp, flow_reference_models) -> dict[str, np.ndarray]:
+def sdxl_latents(module_tmp, flow_reference_models, reference_server) -> dict[str, np.ndarray]:
     """A server with the Vega-shaped SDXL UNet (built from the guidance fixtures' layout) and the reference
-    CLIP-L / CLIP-G; the SDXL prompt's latents."""
+    CLIP-L / CLIP-G; the SDXL prompt's latents. (It names the shared reference server, which this module's SD1.5
+    cases and the next module use, only so that the server is not stopped and started again in between.)"""
     base = module_tmp("kiln-contract-sdxl")
     for name in ("ref-clip_l.safetensors", "ref-clip_g.safetensors"):
         link(flow_reference_models / "text_encoders" / name, base / "models" / "text_encoders" / name)
