@@ -37,7 +37,10 @@ def onednn_convolutions(enabled: bool) -> Iterator[None]:
 
 
 def use_onednn_convolutions(latent: torch.Tensor) -> bool:
-    if latent.device.type != "cpu":
+    """Whether the network's convolutions on `latent` should run on oneDNN: always off the CPU and in float16 /
+    bfloat16 (ComfyUI leaves oneDNN on, and its reduced-precision kernels round differently from torch's plain
+    ones: one ulp in the first ResBlock's fp16 output), else only for large CPU latents."""
+    if latent.device.type != "cpu" or latent.dtype != torch.float32:
         return torch.backends.mkldnn.is_available()
     return latent.shape[-1] * latent.shape[-2] >= ONEDNN_MIN_LATENT_PIXELS
 

@@ -5,12 +5,19 @@ ComfyUI's `UNETLoader` `weight_dtype` option keeps a diffusion model's weights i
 ("manual cast"). Here the network's `Linear` and `Conv2d` layers get that behaviour in place: their weight and
 bias are rounded to the storage dtype once, and their `forward` casts them to the input's dtype per call.
 Other parameters (norm scales, positional tables) stay as they are.
+
+ModelComputeDtype runs a network in a dtype other than its weights' (fp16 or bf16 over float32 weights):
+`layers_cast_per_call` gives its layers, norms included, the same per-call cast while it runs.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import torch
 
+import comfy.cpu_speedups
 import comfy.ops
 
 # UNETLoader's weight_dtype choices -> storage dtype (None: keep the model's dtype). "fp8_e4m3fn_fast" is
@@ -60,3 +67,49 @@ def store_weights_as(network: torch.nn.Module, dtype: torch.dtype, other_dtype: 
                 is_parameter = collection is module._parameters
                 collection[name] = torch.nn.Parameter(cast, requires_grad=False) if is_parameter else cast
     return changed
+
+
+# The layers whose weights can be cast per call, by class: torch's plain layers and Kiln's CPU speed-ups of them
+# (whose forward computes the same numbers) -> the `comfy.ops.manual_cast` class that casts.
+_PER_CALL_CLASSES: dict[type, type] = {
+    torch.nn.Linear: comfy.ops.manual_cast.Linear,
+    torch.nn.Conv1d: comfy.ops.manual_cast.Conv1d,
+    torch.nn.Conv2d: comfy.ops.manual_cast.Conv2d,
+    torch.nn.Conv3d: comfy.ops.manual_cast.Conv3d,
+    torch.nn.ConvTranspose1d: comfy.ops.manual_cast.ConvTranspose1d,
+    torch.nn.ConvTranspose2d: comfy.ops.manual_cast.ConvTranspose2d,
+    torch.nn.GroupNorm: comfy.ops.manual_cast.GroupNorm,
+    torch.nn.LayerNorm: comfy.ops.manual_cast.LayerNorm,
+}
+for _speed_up, _plain in comfy.cpu_speedups.SPEED_UP_CLASSES.items():
+    _PER_CALL_CLASSES[_speed_up] = _PER_CALL_CLASSES[_plain]
+
+
+@contextlib.contextmanager
+def layers_cast_per_call(network: torch.nn.Module, dtype: torch.dtype) -> Iterator[None]:
+    """Within the block, every layer of `network` whose weight is not stored in `dtype` casts its weight and bias
+    to its input's dtype at each call (plain layers become `comfy.ops.manual_cast` ones, `comfy.ops` layers
+    switch their cast on); afterwards each layer is as it was. Layers without a weight (a norm without affine
+    parameters) and layers of other classes run as they are."""
+    switched: list[tuple[torch.nn.Module, type]] = []
+    flagged: list[torch.nn.Module] = []
+    for module in network.modules():
+        weight = getattr(module, "weight", None)
+        if not isinstance(weight, torch.Tensor) or weight.dtype == dtype:
+            continue
+        if isinstance(module, comfy.ops.CastWeightBiasOp):
+            if not module.comfy_cast_weights:
+                module.comfy_cast_weights = True
+                flagged.append(module)
+            continue
+        cast_class = _PER_CALL_CLASSES.get(type(module))
+        if cast_class is not None:
+            switched.append((module, type(module)))
+            module.__class__ = cast_class
+    try:
+        yield
+    finally:
+        for module, original in switched:
+            module.__class__ = original
+        for module in flagged:
+            del module.comfy_cast_weights

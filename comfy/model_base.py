@@ -9,6 +9,7 @@ Flux's pooled CLIP-L vector and guidance; SD3's pooled vector).
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 from typing import Any
@@ -19,6 +20,7 @@ import comfy.cpu_speedups
 import comfy.diffusers_attention
 import comfy.dit_blocks
 import comfy.latent_formats
+import comfy.manual_cast
 import comfy.model_sampling
 import comfy.patcher_extension
 import comfy.unet_blocks
@@ -196,7 +198,10 @@ class BaseModel(torch.nn.Module):
         if "c_concat" in conds:
             model_input = torch.cat([model_input, conds["c_concat"].to(model_input)], dim=1)
         timestep = self.model_sampling.timestep(sigma).float()
-        output = self.run_network(model_input.to(dtype), timestep, conds, dtype)
+        casting = (comfy.manual_cast.layers_cast_per_call(self.diffusion_model, dtype)
+                   if dtype != self.get_dtype() else contextlib.nullcontext())
+        with casting:
+            output = self.run_network(model_input.to(dtype), timestep, conds, dtype)
         return self.model_sampling.calculate_denoised(sigma, output.float(), x)
 
     def run_network(self, model_input: torch.Tensor, timestep: torch.Tensor, conds: dict[str, Any],

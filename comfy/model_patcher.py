@@ -153,6 +153,14 @@ class ModelPatcher:
         """Replace attribute `name` of the model (e.g. "model_sampling") while this clone is loaded."""
         self.object_patches[name] = obj
 
+    def set_model_compute_dtype(self, dtype: torch.dtype | None) -> None:
+        """Run the network of this clone in `dtype` (its layers cast their stored weights per call); None: in the
+        dtype the model was loaded to compute in."""
+        if dtype is None:
+            self.object_patches.pop("compute_dtype", None)
+        else:
+            self.add_object_patch("compute_dtype", dtype)
+
     def get_model_object(self, name: str) -> Any:
         if name in self.object_patches:
             return self.object_patches[name]

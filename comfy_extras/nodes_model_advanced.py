@@ -1,5 +1,5 @@
-"""Advanced model nodes: override how a model interprets its noise schedule and network output, and rescale its
-classifier-free guidance (RescaleCFG)."""
+"""Advanced model nodes: override how a model interprets its noise schedule and network output, rescale its
+classifier-free guidance (RescaleCFG), and pick the dtype its network computes in (ModelComputeDtype)."""
 
 from __future__ import annotations
 
@@ -226,6 +226,29 @@ class RescaleCFG:
         return (patched,)
 
 
+# ModelComputeDtype's choices; None: the dtype the model was loaded to compute in.
+COMPUTE_DTYPES: dict[str, torch.dtype | None] = {
+    "default": None, "fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+class ModelComputeDtype:
+    """A clone of the model whose network computes in another dtype: its input, text context and every layer's
+    weights are cast to it per call (the stored weights are unchanged), and its output is read back in float32."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"model": ("MODEL",), "dtype": (list(COMPUTE_DTYPES),)}}
+
+    RETURN_TYPES = ("MODEL",)
+    FUNCTION = "patch"
+    CATEGORY = "advanced/debug/model"
+
+    def patch(self, model, dtype):
+        patched = model.clone()
+        patched.set_model_compute_dtype(COMPUTE_DTYPES[dtype])
+        return (patched,)
+
+
 NODE_CLASS_MAPPINGS = {
     "ModelSamplingDiscrete": ModelSamplingDiscrete,
     "ModelSamplingSD3": ModelSamplingSD3,
@@ -233,6 +256,7 @@ NODE_CLASS_MAPPINGS = {
     "ModelSamplingContinuousEDM": ModelSamplingContinuousEDM,
     "ModelSamplingContinuousV": ModelSamplingContinuousV,
     "RescaleCFG": RescaleCFG,
+    "ModelComputeDtype": ModelComputeDtype,
 }
 
 NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {}
@@ -245,7 +269,6 @@ _REASON = 'Kiln does not implement this `nodes_model_advanced` node yet'
 
 from comfy.model_sampling import LCM, ModelSamplingDiscreteDistilled  # noqa: E402, F401 - ComfyUI's public name here
 
-ModelComputeDtype = unsupported_class(__name__, 'ModelComputeDtype', None, _REASON)
 ModelSamplingAuraFlow = unsupported_class(__name__, 'ModelSamplingAuraFlow', None, _REASON)
 
 ModelSamplingStableCascade = unsupported_class(__name__, 'ModelSamplingStableCascade', None, _REASON)

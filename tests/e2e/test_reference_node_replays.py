@@ -8,6 +8,13 @@ of each latent's largest value, and its /object_info entries.
   middle-block map must be at least 2x2).
 - `tome` (tools/oracle/record_tome.py): TomePatchModel's token merging at three ratios and sizes (its destinations
   drawn from torch's global generator, as KSampler's noise preparation left it).
+- `compute_dtype` (tools/oracle/record_compute_dtype.py): ModelComputeDtype's fp16, bf16, fp32 and default beside
+  the plain model, on zeroed conditionings (see the recorder for why). Kiln's fp16 and bf16 latents equal
+  ComfyUI's bit for bit (every layer, norms included, casts its float32 weights to the compute dtype per call;
+  the CPU attention rounds its scores to that dtype; oneDNN runs the reduced-precision convolutions), so the
+  common 1e-4 tolerance holds them (0.024 at max |x| 240), while the fp16 latent is 0.275 and the bf16 one 2.61
+  from the plain float32 one. On the CPU the model's weights are float32, so fp32, default and fp16-then-fp32
+  give the plain latent exactly, in ComfyUI as in Kiln.
 
 Every case is a branch of one checkpoint loader in its family's prompt; one shared server runs them all.
 """
@@ -25,7 +32,7 @@ from .conftest import KilnServer, running
 from .recorded_runs import assert_latent_close, request, run_prompt, saved_latents
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_nodes"
-FOLDERS = ("patches_guiders", "attention", "tome")
+FOLDERS = ("patches_guiders", "attention", "tome", "compute_dtype")
 FAMILIES = {folder: json.loads((FIXTURES / folder / "workflows.json").read_text()) for folder in FOLDERS}
 CASES = [(folder, family, case) for folder, families in FAMILIES.items()
          for family, recorded in families.items() for case in recorded["cases"]]
@@ -60,6 +67,16 @@ def test_every_node_of_the_recording_has_a_recorded_run(folder):
 def test_the_branch_reproduces_comfyuis_latent(latents, folder, family, case):
     expected = load_file(str(FIXTURES / folder / "latents.safetensors"))[case]
     assert_latent_close(latents[case], expected, LATENT_RTOL, f"{family}/{case}")
+
+
+@pytest.mark.parametrize(("case", "distance"), [("compute_dtype_fp16", 0.1), ("compute_dtype_bf16", 1.0)])
+def test_a_reduced_compute_dtype_moves_the_latent_while_the_plain_branch_stays_float32(latents, case, distance):
+    # ComfyUI's own distances from the plain latent: fp16 0.275, bf16 2.61 (max |x| 240).
+    recorded = load_file(str(FIXTURES / "compute_dtype" / "latents.safetensors"))
+    assert np.abs(latents[case] - latents["compute_dtype_plain"]).max() > distance
+    assert np.abs(recorded[case] - recorded["compute_dtype_plain"]).max() > distance
+    for same in ("compute_dtype_fp32", "compute_dtype_default", "compute_dtype_fp16_then_fp32"):
+        np.testing.assert_array_equal(latents[same], latents["compute_dtype_plain"])
 
 
 def test_object_info_entries_equal_comfyuis(server):

@@ -12,7 +12,8 @@ Kiln's diffusion networks are diffusers modules; `comfy.diffusers_attention` giv
 processors that call this module's `optimized_attention` at call time. So a pack that assigns
 `comfy.ldm.modules.attention.optimized_attention = its_function`, or that sets
 `transformer_options["optimized_attention_override"]` (read by `wrap_attn`), changes what Kiln's models compute,
-as it changes ComfyUI's. Kiln's default is torch's `scaled_dot_product_attention` (`attention_pytorch`).
+as it changes ComfyUI's. Kiln's default (`attention_default`) is torch's `scaled_dot_product_attention`
+(`attention_pytorch`), except for float16 / bfloat16 inputs on a CPU (`attention_sub_quad`).
 
 The LDM modules ComfyUI defines here (`CrossAttention`, `BasicTransformerBlock`, `SpatialTransformer`, ...) are
 not: Kiln's UNet is diffusers' (see tests/fixtures/comfyui/public_names_gaps.json).
@@ -193,6 +194,27 @@ def attention_split(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: in
     return _from_heads(torch.cat(pieces, dim=2), skip_output_reshape)
 
 
+_REDUCED_DTYPES = (torch.float16, torch.bfloat16)
+
+
+def _reduced_precision_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """softmax(q kᵀ / √d) v for `[B, heads, N, d]` inputs in float16 / bfloat16, every step in their dtype, as
+    ComfyUI 0.3.64's sub-quadratic attention computes them on a CPU with memory to spare (all keys in one chunk,
+    up to 4096 keys at least): the scores are rounded once after the scaled product (scaling a rounded product
+    instead moves bf16 outputs by up to 0.2 at unit scale), softmaxed and multiplied by the values in the inputs'
+    dtype. Queries go `_QUERY_CHUNK` at a time, which bounds the score matrix and changes no number."""
+    batch, heads, tokens, width = q.shape
+    flat_q, flat_k, flat_v = (t.reshape(batch * heads, t.shape[2], t.shape[3]) for t in (q, k, v))
+    keys_t = flat_k.transpose(1, 2)
+    pieces = []
+    for start in range(0, tokens, _QUERY_CHUNK):
+        rows = flat_q[:, start:start + _QUERY_CHUNK]
+        scores = torch.baddbmm(torch.empty(rows.shape[0], rows.shape[1], keys_t.shape[2], dtype=q.dtype,
+                                           device=q.device), rows, keys_t, alpha=width ** -0.5, beta=0)
+        pieces.append(torch.bmm(scores.softmax(dim=-1), flat_v))
+    return torch.cat(pieces, dim=1).reshape(batch, heads, tokens, -1)
+
+
 @wrap_attn
 def attention_sub_quad(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, heads: int,
                        mask: torch.Tensor | None = None, attn_precision: torch.dtype | None = None,
@@ -200,9 +222,12 @@ def attention_sub_quad(query: torch.Tensor, key: torch.Tensor, value: torch.Tens
     """Attention over chunks of keys with a running softmax (Rabe & Staats, "Self-attention does not need O(n²)
     memory", 2021): each chunk's scores are exponentiated against the running maximum and the partial sums
     rescaled when it grows, so the full score matrix never exists."""
-    precision = get_attn_precision(attn_precision, query.dtype) or torch.float32
+    precision = get_attn_precision(attn_precision, query.dtype)
     q, k, v = _qkv_to_heads(query, key, value, heads, skip_reshape)
     mask = _mask_4d(mask)
+    if precision is None and q.dtype in _REDUCED_DTYPES and mask is None:
+        return _from_heads(_reduced_precision_attention(q, k, v), skip_output_reshape)
+    precision = precision or torch.float32
     running_max = running_sum = weighted = None
     for start in range(0, k.shape[2], _KEY_CHUNK):
         keys = slice(start, start + _KEY_CHUNK)
@@ -232,8 +257,25 @@ def attention_pytorch(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: 
     return _from_heads(out, skip_output_reshape)
 
 
+@wrap_attn
+def attention_default(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, mask: torch.Tensor | None = None,
+                      attn_precision: torch.dtype | None = None, skip_reshape: bool = False,
+                      skip_output_reshape: bool = False, **kwargs: Any) -> torch.Tensor:
+    """Kiln's default attention: the numbers of ComfyUI 0.3.64's default on the inputs' device. ComfyUI runs the
+    sub-quadratic attention on a CPU and torch's `scaled_dot_product_attention` on a GPU; in float32 the two
+    agree to float32 rounding, so torch's (faster) kernel serves both, but on float16 / bfloat16 CPU inputs
+    (ModelComputeDtype) torch's CPU kernel keeps the scores in float32 where ComfyUI's rounds them to the inputs'
+    dtype (outputs up to 0.013 apart in fp16, 0.12 in bf16, of max 4, for q and k of scale 3 and unit v), so those take the
+    sub-quadratic path."""
+    arguments = {"mask": mask, "attn_precision": attn_precision, "skip_reshape": skip_reshape,
+                 "skip_output_reshape": skip_output_reshape, **kwargs}
+    if q.device.type == "cpu" and q.dtype in _REDUCED_DTYPES:
+        return attention_sub_quad.__wrapped__(q, k, v, heads, **arguments)
+    return attention_pytorch.__wrapped__(q, k, v, heads, **arguments)
+
+
 # What every attention layer of Kiln's networks calls, looked up at call time (packs may replace it).
-optimized_attention: Callable[..., torch.Tensor] = attention_pytorch
+optimized_attention: Callable[..., torch.Tensor] = attention_default
 optimized_attention_masked: Callable[..., torch.Tensor] = attention_pytorch
 
 register_attention_function("pytorch", attention_pytorch)
