@@ -169,14 +169,18 @@ class EasyCacheHolder:
         return all(uuid in self.uuid_cache_diffs for uuid in uuids)
 
     def apply_cache_diff(self, x: torch.Tensor, uuids: list) -> torch.Tensor:
-        """The skipped step's output: each part of `x` plus the sum of the cached differences of all of `uuids`
-        (not only its own), which is what ComfyUI 0.3.64 gives (measured on it: with cond and uncond in one
-        batch, both parts get x + diff(cond) + diff(uncond))."""
+        """The skipped step's output, written into `x` (the network's input) and returned: each part of `x` plus
+        the sum of the cached differences of all of `uuids` (not only its own). Both are what ComfyUI 0.3.64 does,
+        measured on it: with cond and uncond in one batch both parts get x + diff(cond) + diff(uncond); and where
+        the network's input is the model's own input (flow models: no input scaling), the denoised prediction
+        x - sigma * output then sees the changed x."""
         if self.first_cond_uuid in uuids:
             self.total_steps_skipped += 1
         part = x.shape[0] // len(uuids)
         total = sum(self.uuid_cache_diffs[uuid].to(x.device) for uuid in uuids)
-        return torch.cat([x[index * part:(index + 1) * part] + total for index in range(len(uuids))])
+        for index in range(len(uuids)):
+            x[index * part:(index + 1) * part] += total
+        return x
 
 
 class LazyCacheHolder(EasyCacheHolder):
