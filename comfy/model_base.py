@@ -190,7 +190,8 @@ class BaseModel(torch.nn.Module):
         return self.model_sampling.calculate_denoised(sigma, output.float(), x)
 
     # ComfyUI's diffusion networks take (x, timesteps, <these>, transformer_options, **kwargs): each of these
-    # positional arguments' name and the key of `extra_conds` Kiln keeps its value under.
+    # positional arguments' name and the key of `extra_conds` Kiln keeps its value under (None where Kiln keeps
+    # none: SDXL's `y` is Kiln's text_embeds + time_ids, passed on as keywords).
     DIFFUSION_MODEL_ARGUMENTS: tuple[tuple[str, str], ...] = (("context", "c_crossattn"), ("y", "y"),
                                                               ("control", "control"))
 
