@@ -201,8 +201,39 @@ class BaseModel(torch.nn.Module):
         casting = (comfy.manual_cast.layers_cast_per_call(self.diffusion_model, dtype)
                    if dtype != self.get_dtype() else contextlib.nullcontext())
         with casting:
-            output = self.run_network(model_input.to(dtype), timestep, conds, dtype)
+            output = self.run_diffusion_model(model_input.to(dtype), timestep, conds, dtype)
         return self.model_sampling.calculate_denoised(sigma, output.float(), x)
+
+    # ComfyUI's diffusion networks take (x, timesteps, <these>, transformer_options, **kwargs): each of these
+    # positional arguments' name and the key of `extra_conds` Kiln keeps its value under (None where Kiln keeps
+    # none: SDXL's `y` is Kiln's text_embeds + time_ids, passed on as keywords).
+    DIFFUSION_MODEL_ARGUMENTS: tuple[tuple[str, str], ...] = (("context", "c_crossattn"), ("y", "y"),
+                                                              ("control", "control"))
+
+    def run_diffusion_model(self, model_input: torch.Tensor, timestep: torch.Tensor, conds: dict[str, Any],
+                            dtype: torch.dtype) -> torch.Tensor:
+        """`run_network` inside the `WrappersMP.DIFFUSION_MODEL` wrappers of the conds' transformer_options. A
+        wrapper sees ComfyUI's arguments: `wrapper(executor, x, timesteps, *DIFFUSION_MODEL_ARGUMENTS' values,
+        transformer_options, **the other conds)`, and may pass changed ones on to `executor`."""
+        transformer_options = conds.get("transformer_options") or {}
+        wrappers = comfy.patcher_extension.get_all_wrappers(comfy.patcher_extension.WrappersMP.DIFFUSION_MODEL,
+                                                            transformer_options)
+        if not wrappers:
+            return self.run_network(model_input, timestep, conds, dtype)
+        names = [name for name, _ in self.DIFFUSION_MODEL_ARGUMENTS] + ["transformer_options"]
+        keys = [key for _, key in self.DIFFUSION_MODEL_ARGUMENTS] + ["transformer_options"]
+        others = {key: value for key, value in conds.items() if key not in keys}
+
+        def network(x: torch.Tensor, timesteps: torch.Tensor, *arguments: Any, **keywords: Any) -> torch.Tensor:
+            values = dict(zip(names, arguments, strict=False))  # a wrapper may pass fewer positionally
+            values.update({name: keywords.pop(name) for name in names if name in keywords})
+            network_conds = dict(keywords)
+            network_conds.update({key: values[name] for name, key in zip(names, keys, strict=True)
+                                  if values.get(name) is not None})
+            return self.run_network(x, timesteps, network_conds, dtype)
+
+        executor = comfy.patcher_extension.WrapperExecutor.new_class_executor(network, self.diffusion_model, wrappers)
+        return executor.execute(model_input, timestep, *(conds.get(key) for key in keys), **others)
 
     def run_network(self, model_input: torch.Tensor, timestep: torch.Tensor, conds: dict[str, Any],
                     dtype: torch.dtype) -> torch.Tensor:
@@ -381,6 +412,9 @@ class Flux(BaseModel):
     positions (0, row, column); text tokens [B, 256, 4096] from T5 sit at position (0, 0, 0). The pooled CLIP-L
     vector `y` [B, 768] and, for dev, the `guidance` strength (the conditioning's "guidance", default 3.5) are
     embedded with the timestep, which is sigma itself (the network scales it by 1000)."""
+
+    DIFFUSION_MODEL_ARGUMENTS = (("context", "c_crossattn"), ("y", "y"), ("guidance", "guidance"),
+                                 ("ref_latents", "ref_latents"), ("control", "control"))
 
     PATCH_SIZE = 2
     DEFAULT_GUIDANCE = 3.5

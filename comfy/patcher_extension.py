@@ -6,11 +6,22 @@ Both live in a `transformer_options` dict (or a model's `model_options["transfor
   and must call `executor(*args, **kwargs)` to run what it wraps (the next wrapper, or the step itself);
 - a callback of type `CallbacksMP.X` is called when event X happens to the model patcher.
 
-Where Kiln runs them: `WrappersMP.OUTER_SAMPLE` around `comfy.samplers.CFGGuider.sample`, `PREPARE_SAMPLING`
-around `comfy.sampler_helpers.prepare_sampling`, `APPLY_MODEL` around `comfy.model_base.BaseModel.apply_model`;
-`CallbacksMP.ON_CLONE` when a patcher is cloned and `ON_PRE_RUN` before sampling starts. Not yet:
-`SAMPLER_SAMPLE`, `PREDICT_NOISE`, `CALC_COND_BATCH`, `DIFFUSION_MODEL` (Kiln's diffusers networks take other
-arguments than ComfyUI's) and the other callbacks.
+Where Kiln runs them, with the arguments ComfyUI passes:
+- `WrappersMP.OUTER_SAMPLE` around `comfy.samplers.CFGGuider.outer_sample` (noise, latent_image, sampler, sigmas,
+  denoise_mask, callback, disable_pbar, seed; `executor.class_obj` is the guider);
+- `PREPARE_SAMPLING` around `comfy.sampler_helpers.prepare_sampling`;
+- `SAMPLER_SAMPLE` around the sampler's `sample` (guider, sigmas, extra_args, callback, noise, latent_image,
+  denoise_mask, disable_pbar);
+- `PREDICT_NOISE` around the guider's `predict_noise` (x, sigma, model_options, seed), at every step;
+- `CALC_COND_BATCH` around `comfy.samplers.calc_cond_batch` (model, conds, x_in, sigma, model_options);
+- `APPLY_MODEL` around `comfy.model_base.BaseModel.apply_model`;
+- `DIFFUSION_MODEL` around the diffusion network's call (x, timesteps, context, y, control, transformer_options,
+  and for FLUX.1 x, timestep, context, y, guidance, ref_latents, control, transformer_options; the other conds as
+  keywords): `BaseModel.run_diffusion_model` turns Kiln's conds into these arguments and back, so a wrapper
+  may also change them before calling `executor`;
+`CallbacksMP.ON_CLONE` when a patcher is cloned and `ON_PRE_RUN` before sampling starts. Not yet: the other
+callbacks. The points run at every step (PREDICT_NOISE, CALC_COND_BATCH, DIFFUSION_MODEL) call the step
+directly when they hold no wrapper.
 """
 
 from __future__ import annotations

@@ -521,8 +521,20 @@ def calc_cond_batch(model, conds: list, x_in: torch.Tensor, timestep: torch.Tens
                     model_options: dict | None = None) -> list[torch.Tensor]:
     """Evaluate several conditioning lists (e.g. [cond, uncond]; None entries are skipped) on x at sigma
     `timestep` `[B]`. Compatible entries run as one batch; each list's result is the weighted average of its
-    entries' denoised predictions (weights: strength × mask × area fade)."""
+    entries' denoised predictions (weights: strength × mask × area fade). The `WrappersMP.CALC_COND_BATCH`
+    wrappers of `model_options` run around it, called as `wrapper(executor, model, conds, x_in, timestep,
+    model_options)`."""
     model_options = model_options or {}
+    wrappers = comfy.patcher_extension.get_all_wrappers(comfy.patcher_extension.WrappersMP.CALC_COND_BATCH,
+                                                        model_options, is_model_options=True)
+    if not wrappers:
+        return _calc_cond_batch(model, conds, x_in, timestep, model_options)
+    executor = comfy.patcher_extension.WrapperExecutor.new_executor(_calc_cond_batch, wrappers)
+    return executor.execute(model, conds, x_in, timestep, model_options)
+
+
+def _calc_cond_batch(model, conds: list, x_in: torch.Tensor, timestep: torch.Tensor,
+                     model_options: dict) -> list[torch.Tensor]:
     hooked = model_options.get(comfy.hooked_weights.MODEL_OPTIONS_KEY)
     out_conds, out_counts, to_run = [], [], []
     defaults: list[list[dict]] = []
@@ -797,7 +809,17 @@ class CFGGuider:
             self.original_conds[k] = convert_cond(v)
 
     def __call__(self, *args, **kwargs):
-        return self.predict_noise(*args, **kwargs)
+        return self.outer_predict_noise(*args, **kwargs)
+
+    def outer_predict_noise(self, x, timestep, model_options=None, seed=None):
+        """`predict_noise` inside the `WrappersMP.PREDICT_NOISE` wrappers of the guider's model_options, called
+        as `wrapper(executor, x, timestep, model_options, seed)` (`executor.class_obj` is the guider)."""
+        wrappers = comfy.patcher_extension.get_all_wrappers(comfy.patcher_extension.WrappersMP.PREDICT_NOISE,
+                                                            self.model_options, is_model_options=True)
+        if not wrappers:
+            return self.predict_noise(x, timestep, model_options, seed)
+        executor = comfy.patcher_extension.WrapperExecutor.new_class_executor(self.predict_noise, self, wrappers)
+        return executor.execute(x, timestep, model_options, seed)
 
     def predict_noise(self, x, timestep, model_options=None, seed=None):
         return sampling_function(self.inner_model, x, timestep, self.conds.get("negative"),
@@ -819,8 +841,11 @@ class CFGGuider:
             model_options[comfy.hooked_weights.MODEL_OPTIONS_KEY] = hooked
         extra_args = {"model_options": model_options, "seed": seed}
         try:
-            samples = sampler.sample(self, sigmas, extra_args, callback, noise, latent_image, denoise_mask,
-                                     disable_pbar)
+            executor = comfy.patcher_extension.WrapperExecutor.new_class_executor(
+                sampler.sample, sampler, comfy.patcher_extension.get_all_wrappers(
+                    comfy.patcher_extension.WrappersMP.SAMPLER_SAMPLE, model_options, is_model_options=True))
+            samples = executor.execute(self, sigmas, extra_args, callback, noise, latent_image, denoise_mask,
+                                       disable_pbar)
         finally:
             if hooked is not None:
                 hooked.restore()

@@ -15,6 +15,8 @@ of each latent's largest value, and its /object_info entries.
   common 1e-4 tolerance holds them (0.024 at max |x| 240), while the fp16 latent is 0.275 and the bf16 one 2.61
   from the plain float32 one. On the CPU the model's weights are float32, so fp32, default and fp16-then-fp32
   give the plain latent exactly, in ComfyUI as in Kiln.
+- `easycache` (tools/oracle/record_easycache.py): EasyCache and LazyCache over 12 steps at thresholds where they
+  reuse some steps (3 and 7 of 12 in ComfyUI), and the same run without a cache.
 
 Every case is a branch of one checkpoint loader in its family's prompt; one shared server runs them all.
 """
@@ -32,7 +34,7 @@ from .conftest import KilnServer, running
 from .recorded_runs import assert_latent_close, request, run_prompt, saved_latents
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_nodes"
-FOLDERS = ("patches_guiders", "attention", "tome", "compute_dtype")
+FOLDERS = ("patches_guiders", "attention", "tome", "compute_dtype", "easycache")
 FAMILIES = {folder: json.loads((FIXTURES / folder / "workflows.json").read_text()) for folder in FOLDERS}
 CASES = [(folder, family, case) for folder, families in FAMILIES.items()
          for family, recorded in families.items() for case in recorded["cases"]]
@@ -83,3 +85,12 @@ def test_object_info_entries_equal_comfyuis(server):
     served = json.loads(request(f"{server.url}/object_info"))
     for recorded in OBJECT_INFO.values():
         assert {name: served.get(name) for name in recorded} == recorded
+
+
+@pytest.mark.parametrize("case", ["easycache_0_2", "lazycache_0_05"])
+def test_the_recorded_caches_change_the_latent(case):
+    """The recorded thresholds make the cache act: its latent is not the uncached one (so matching it proves the
+    reuse, not only the wrappers' presence)."""
+    recorded = load_file(str(FIXTURES / "easycache" / "latents.safetensors"))
+    difference = np.abs(recorded[case] - recorded["no_cache"]).max()
+    assert difference > 0.05 * np.abs(recorded["no_cache"]).max()

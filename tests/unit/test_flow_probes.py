@@ -15,8 +15,9 @@ from safetensors.torch import load_file
 
 import comfy.sd
 import nodes
-from comfy_extras.nodes_model_advanced import ModelSamplingSD3
+from comfy_extras.nodes_easycache import EasyCacheNode, LazyCacheNode
 from comfy_extras.nodes_flux import FluxDisableGuidance
+from comfy_extras.nodes_model_advanced import ModelSamplingSD3
 from comfy_extras.nodes_sd3 import EmptySD3LatentImage
 from tests.conftest import FIXTURES
 
@@ -193,3 +194,41 @@ def test_flux_dev_without_guidance_reproduces_comfyuis_latent(flux_models, t5_pr
     expected = load_file(str(recorded / "latents.safetensors"))[case]
     assert relative_error(without_guidance, expected) <= tolerance["latent_rtol"]
     assert relative_error(without_guidance, sample(encoded)) > 1e-2  # the default guidance 3.5 made a difference
+
+
+@pytest.fixture(scope="module")
+def easycache_flux_runs(flux_models, t5_probe):
+    """{case: Kiln's final latent} of tools/oracle/record_easycache_flux.py's prompt, run from the probe's
+    conditioning."""
+    recorded = json.loads((FIXTURES.parent / "comfyui_nodes" / "easycache_flux" / "workflow.json").read_text())
+    prompt = recorded["workflow"]
+    encoded = [[t5_probe["t5_cond"], {"pooled_output": t5_probe["clip_l_pooled"]}]]
+    negative = nodes.NODE_CLASS_MAPPINGS["ConditioningZeroOut"]().zero_out(encoded)[0]
+    caches = {"EasyCache": EasyCacheNode, "LazyCache": LazyCacheNode}
+    runs = {}
+    for case, save in recorded["cases"].items():
+        sampler = prompt[prompt[save]["inputs"]["samples"][0]]["inputs"]
+        model = flux_models["flux-dev"]
+        cache = prompt.get(sampler["model"][0])
+        if cache["class_type"] in caches:
+            options = {name: value for name, value in cache["inputs"].items() if name != "model"}
+            model = caches[cache["class_type"]].execute(model, **options).result[0]
+        latent = EmptySD3LatentImage().generate(64, 64, 1)[0]
+        with torch.inference_mode():
+            runs[case] = nodes.NODE_CLASS_MAPPINGS["KSampler"]().sample(
+                model, sampler["seed"], sampler["steps"], sampler["cfg"], sampler["sampler_name"],
+                sampler["scheduler"], encoded, negative, latent, denoise=sampler["denoise"])[0]["samples"]
+    return runs
+
+
+@pytest.mark.parametrize("case", ["no_cache", "easycache_0_5", "lazycache_0_2"])
+def test_flux_dev_with_easycache_and_lazycache_reproduces_comfyuis_latent(easycache_flux_runs, case):
+    """EasyCache (0.5) and LazyCache (0.2) on Flux dev over 10 steps reuse 2 and 3 steps in ComfyUI; Kiln's latents
+    match its recorded ones, and differ from the uncached run (so the caches act)."""
+    recorded = load_file(str(FIXTURES.parent / "comfyui_nodes" / "easycache_flux" / "latents.safetensors"))
+    # the probe's T5 conditioning is another of ComfyUI's runs: the flux case's tolerance (T5's run-to-run spread)
+    tolerance = json.loads((FIXTURES / "e2e_flow" / "flux_dev_euler_simple.json").read_text())["tolerances"]
+    assert relative_error(easycache_flux_runs[case], recorded[case]) <= tolerance["latent_rtol"]
+    if case != "no_cache":
+        assert relative_error(recorded[case], recorded["no_cache"]) > 0.05
+        assert relative_error(easycache_flux_runs[case], easycache_flux_runs["no_cache"]) > 0.05
