@@ -307,6 +307,18 @@ def _cache_inputs(name: str) -> list:
     ]
 
 
+def _with_cache(model: Any, holder: Any, wrappers: dict[str, Any]) -> Any:
+    """A clone of `model` whose transformer_options carry the cache `holder`, sampled inside
+    `easycache_sample_wrapper` and with the cache's own `wrappers` ({wrapper type: function})."""
+    patched = model.clone()
+    patched.model_options.setdefault("transformer_options", {})[HOLDER_KEY] = holder
+    patched.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.OUTER_SAMPLE, HOLDER_KEY,
+                                 easycache_sample_wrapper)
+    for wrapper_type, wrapper in wrappers.items():
+        patched.add_wrapper_with_key(wrapper_type, HOLDER_KEY, wrapper)
+    return patched
+
+
 class EasyCacheNode(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
@@ -322,15 +334,11 @@ class EasyCacheNode(io.ComfyNode):
     @classmethod
     def execute(cls, model: Any, reuse_threshold: float, start_percent: float, end_percent: float,
                 verbose: bool) -> io.NodeOutput:
-        patched = model.clone()
-        patched.model_options.setdefault("transformer_options", {})[HOLDER_KEY] = EasyCacheHolder(
-            reuse_threshold, start_percent, end_percent, subsample_factor=8, offload_cache_diff=False,
-            verbose=verbose)
         wrappers = comfy.patcher_extension.WrappersMP
-        patched.add_wrapper_with_key(wrappers.OUTER_SAMPLE, HOLDER_KEY, easycache_sample_wrapper)
-        patched.add_wrapper_with_key(wrappers.CALC_COND_BATCH, HOLDER_KEY, easycache_calc_cond_batch_wrapper)
-        patched.add_wrapper_with_key(wrappers.DIFFUSION_MODEL, HOLDER_KEY, easycache_forward_wrapper)
-        return io.NodeOutput(patched)
+        return io.NodeOutput(_with_cache(model, EasyCacheHolder(
+            reuse_threshold, start_percent, end_percent, subsample_factor=8, offload_cache_diff=False,
+            verbose=verbose), {wrappers.CALC_COND_BATCH: easycache_calc_cond_batch_wrapper,
+                               wrappers.DIFFUSION_MODEL: easycache_forward_wrapper}))
 
 
 class LazyCacheNode(io.ComfyNode):
@@ -350,14 +358,9 @@ class LazyCacheNode(io.ComfyNode):
     @classmethod
     def execute(cls, model: Any, reuse_threshold: float, start_percent: float, end_percent: float,
                 verbose: bool) -> io.NodeOutput:
-        patched = model.clone()
-        patched.model_options.setdefault("transformer_options", {})[HOLDER_KEY] = LazyCacheHolder(
+        return io.NodeOutput(_with_cache(model, LazyCacheHolder(
             reuse_threshold, start_percent, end_percent, subsample_factor=8, offload_cache_diff=False,
-            verbose=verbose)
-        wrappers = comfy.patcher_extension.WrappersMP
-        patched.add_wrapper_with_key(wrappers.OUTER_SAMPLE, HOLDER_KEY, easycache_sample_wrapper)
-        patched.add_wrapper_with_key(wrappers.PREDICT_NOISE, HOLDER_KEY, lazycache_predict_noise_wrapper)
-        return io.NodeOutput(patched)
+            verbose=verbose), {comfy.patcher_extension.WrappersMP.PREDICT_NOISE: lazycache_predict_noise_wrapper}))
 
 
 class EasyCacheExtension(ComfyExtension):

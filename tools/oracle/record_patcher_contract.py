@@ -104,6 +104,14 @@ def _keys(family: str) -> list[str]:
     return [table["add_patches_diff"], table["add_patches_lora"]]
 
 
+def recorded(prompt: dict, family: str, shapes: dict[str, str], sampling: dict) -> dict:
+    """The family's recording: its prompt (loaders as "1", prompts "2" and "3", the latent "4" unless `sampling`
+    names others) with a branch per case."""
+    sampling = {"positive": ["2", 0], "negative": ["3", 0], "latent_image": ["4", 0], **sampling}
+    unet = family in UNET_FAMILIES
+    return {"workflow": prompt, "cases": branches(prompt, family, ["1", 0], features(family, shapes, unet), sampling)}
+
+
 def sd15(checkpoint: Path) -> dict:
     prompt = {
         "1": node("CheckpointLoaderSimple", ckpt_name="ref-sd15.safetensors"),
@@ -112,9 +120,7 @@ def sd15(checkpoint: Path) -> dict:
         "4": node("EmptyLatentImage", width=64, height=64, batch_size=1),
     }
     shapes = shapes_of(checkpoint, _keys("sd15"), "model.diffusion_model.")
-    sampling = {"cfg": 7.0, "scheduler": "normal", "positive": ["2", 0], "negative": ["3", 0],
-                "latent_image": ["4", 0]}
-    return {"workflow": prompt, "cases": branches(prompt, "sd15", ["1", 0], features("sd15", shapes, True), sampling)}
+    return recorded(prompt, "sd15", shapes, {"cfg": 7.0, "scheduler": "normal"})
 
 
 def sdxl(vega: Path) -> dict:
@@ -127,9 +133,7 @@ def sdxl(vega: Path) -> dict:
         "4": node("EmptyLatentImage", width=64, height=64, batch_size=1),
     }
     shapes = shapes_of(vega, _keys("sdxl"), "")
-    sampling = {"cfg": 5.0, "scheduler": "normal", "positive": ["2", 0], "negative": ["3", 0],
-                "latent_image": ["4", 0]}
-    return {"workflow": prompt, "cases": branches(prompt, "sdxl", ["1", 0], features("sdxl", shapes, True), sampling)}
+    return recorded(prompt, "sdxl", shapes, {"cfg": 5.0, "scheduler": "normal"})
 
 
 def sd3(flow: Path) -> dict:
@@ -140,17 +144,14 @@ def sd3(flow: Path) -> dict:
         "4": node("EmptySD3LatentImage", width=64, height=64, batch_size=1),
     }
     shapes = shapes_of(flow / "checkpoints" / "ref-sd3.safetensors", _keys("sd3"), "model.diffusion_model.")
-    sampling = {"cfg": 4.0, "scheduler": "simple", "positive": ["2", 0], "negative": ["3", 0],
-                "latent_image": ["4", 0]}
-    return {"workflow": prompt, "cases": branches(prompt, "sd3", ["1", 0], features("sd3", shapes, False), sampling)}
+    return recorded(prompt, "sd3", shapes, {"cfg": 4.0, "scheduler": "simple"})
 
 
 def flux(flow: Path) -> dict:
     prompt = flux_start()
     shapes = shapes_of(flow / "diffusion_models" / "ref-flux-dev.safetensors", _keys("flux"), "")
-    sampling = {"cfg": 2.0, "scheduler": "simple", "positive": ["4", 0], "negative": ["5", 0],
-                "latent_image": ["6", 0]}
-    return {"workflow": prompt, "cases": branches(prompt, "flux", ["1", 0], features("flux", shapes, False), sampling)}
+    return recorded(prompt, "flux", shapes, {"cfg": 2.0, "scheduler": "simple", "positive": ["4", 0],
+                                             "negative": ["5", 0], "latent_image": ["6", 0]})
 
 
 def record(oracle: Path, checkpoint: Path, flow: Path, guidance_models: Path, only: list[str]) -> None:
