@@ -17,6 +17,8 @@ of each latent's largest value, and its /object_info entries.
   give the plain latent exactly, in ComfyUI as in Kiln.
 - `easycache` (tools/oracle/record_easycache.py): EasyCache and LazyCache over 12 steps at thresholds where they
   reuse some steps (3 and 7 of 12 in ComfyUI), and the same run without a cache.
+- `differential_diffusion` (tools/oracle/record_differential_diffusion.py): DifferentialDiffusion at strength 1
+  and 0.5 on an encoded picture under a ramped noise mask, beside the mask alone.
 
 Every case is a branch of one checkpoint loader in its family's prompt; one shared server runs them all.
 """
@@ -34,7 +36,7 @@ from .conftest import KilnServer, running
 from .recorded_runs import assert_latent_close, request, run_prompt, saved_latents
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "comfyui_nodes"
-FOLDERS = ("patches_guiders", "attention", "tome", "compute_dtype", "easycache")
+FOLDERS = ("patches_guiders", "attention", "tome", "compute_dtype", "easycache", "differential_diffusion")
 FAMILIES = {folder: json.loads((FIXTURES / folder / "workflows.json").read_text()) for folder in FOLDERS}
 CASES = [(folder, family, case) for folder, families in FAMILIES.items()
          for family, recorded in families.items() for case in recorded["cases"]]
@@ -94,3 +96,11 @@ def test_the_recorded_caches_change_the_latent(case):
     recorded = load_file(str(FIXTURES / "easycache" / "latents.safetensors"))
     difference = np.abs(recorded[case] - recorded["no_cache"]).max()
     assert difference > 0.05 * np.abs(recorded["no_cache"]).max()
+
+
+@pytest.mark.parametrize("case", ["differential_1_0", "differential_0_5"])
+def test_differential_diffusion_changes_the_masked_latent(case):
+    """The recorded strengths make the soft mask act: ComfyUI's latent is not the hard mask's."""
+    recorded = load_file(str(FIXTURES / "differential_diffusion" / "latents.safetensors"))
+    difference = np.abs(recorded[case] - recorded["masked_plain"]).max()
+    assert difference > 0.01 * np.abs(recorded["masked_plain"]).max()
