@@ -91,3 +91,32 @@ def test_a_predict_noise_wrapper_sees_comfyuis_arguments_and_its_result_is_used(
     x, sigma, model_options = torch.zeros(1, 4, 2, 2), torch.tensor([1.0]), {"transformer_options": {}}
     assert guider(x, sigma, model_options=model_options, seed=5) is result
     assert seen["args"] == (x, sigma, model_options, 5) and seen["class_obj"] is guider
+
+
+def test_a_sampler_sample_wrapper_sees_comfyuis_arguments_and_its_result_is_used(tmp_path):
+    import comfy.sample
+    import comfy.sd
+    from tests import model_factory
+
+    model_factory.write_tiny_checkpoint(tmp_path / "tiny.safetensors", "SD15", 0)
+    model = comfy.sd.load_checkpoint_guess_config(str(tmp_path / "tiny.safetensors"))[0]
+    seen = {}
+
+    def wrapper(executor, *args, **kwargs):
+        seen.update(args=args, class_obj=executor.class_obj, output=executor(*args, **kwargs))
+        return torch.zeros_like(seen["output"])
+
+    patched = model.clone()
+    patched.add_wrapper(WrappersMP.SAMPLER_SAMPLE, wrapper)
+    width = patched.model.diffusion_model.config.cross_attention_dim
+    prompt = [[torch.randn(1, 7, width, generator=torch.Generator().manual_seed(4)), {}]]
+    latent = torch.zeros(1, 4, 8, 8)
+    noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(5))
+    arguments = (noise, 2, 5.0, "euler", "normal", prompt, prompt, latent)
+    samples = comfy.sample.sample(patched, *arguments, seed=3)
+    guider, sigmas, extra_args, callback, passed_noise, latent_image, denoise_mask, disable_pbar = seen["args"]
+    assert isinstance(guider, comfy.samplers.CFGGuider) and isinstance(seen["class_obj"], comfy.samplers.KSAMPLER)
+    assert sigmas.shape == (3,) and extra_args["seed"] == 3 and denoise_mask is None
+    torch.testing.assert_close(samples, torch.zeros_like(samples))  # the wrapper's zeros, out of model space
+    plain = comfy.sample.sample(model, *arguments, seed=3)
+    torch.testing.assert_close(patched.model.latent_format.process_out(seen["output"]), plain)
