@@ -452,11 +452,43 @@ class Flux(BaseModel):
         guidance = options.get("guidance", self.DEFAULT_GUIDANCE)
         if guidance is not None:
             conds["guidance"] = torch.tensor([float(guidance)], dtype=torch.float32)
+        if self.in_channels > self.out_channels:  # FLUX.1 Fill, Depth, Canny
+            conds["c_concat"] = self.concat_cond(options, noise)
         references = options.get("reference_latents")
         if references is not None:  # FLUX.1 Kontext: latents read beside the one being denoised
             conds["ref_latents"] = [self.process_latent_in(latent) for latent in references]
             conds["ref_latents_method"] = options.get("reference_latents_method", "offset")
         return conds
+
+    @property
+    def out_channels(self) -> int:
+        return int(self.diffusion_model.config.out_channels or self.diffusion_model.config.in_channels) \
+            // self.PATCH_SIZE**2
+
+    def concat_cond(self, options: dict[str, Any], noise: torch.Tensor) -> torch.Tensor:
+        """What FLUX.1 Fill / Depth / Canny read beside the noisy latent (their `img_in` takes more channels than
+        the latent has): the conditioning's `concat_latent_image` (InstructPixToPixConditioning's picture, or
+        InpaintModelConditioning's masked one; zeros without one) resized to the latent, in model space; the
+        Fill model (three times the latent's channels and more) also reads the `concat_mask` (ones without one)
+        at pixel resolution, each 8x8 block of it folded into 64 channels (row-major within the block)."""
+        height, width = noise.shape[-2:]
+        image = options.get("concat_latent_image")
+        if image is None:
+            image = torch.zeros((1, self.out_channels, height, width))
+        image = comfy.utils.common_upscale(image[:1].float(), width, height, "bilinear", "center")
+        image = self.process_latent_in(image)
+        if self.in_channels <= 2 * self.out_channels:
+            return image
+        mask = options.get("concat_mask")
+        if mask is None:
+            mask = torch.ones((1, 1, height, width))
+        mask = mask.float()
+        mask = mask.reshape(1, 1, *mask.shape) if mask.ndim == 2 else mask[:, None] if mask.ndim == 3 else mask
+        mask = mask[:1].mean(dim=1, keepdim=True)
+        mask = comfy.utils.common_upscale(mask, width * 8, height * 8, "bilinear", "center")
+        # b 1 (h 8) (w 8) -> b (8 8) h w
+        mask = mask.reshape(1, height, 8, width, 8).permute(0, 2, 4, 1, 3).reshape(1, 64, height, width)
+        return torch.cat([image, mask], dim=1)
 
     @staticmethod
     def _reference_offsets(references: list[torch.Tensor], method: str, rows: int, columns: int,

@@ -74,6 +74,8 @@ _FILE_RULES: list[tuple[str, str, str, str]] = [
     (r"^flux1-schnell-fp8", "checkpoints", "flux_schnell_checkpoint", "FLUX.1"),
     (r"^flux1-dev-fp8", "checkpoints", "flux_dev_checkpoint", "FLUX.1"),
     (r"^sd3\.?5?_", "checkpoints", "sd3_checkpoint", "SD3"),
+    (r"^flux1-fill-dev", "diffusion_models", "flux_fill_model", "FLUX.1 Fill"),
+    (r"^flux1-(canny|depth)-dev", "diffusion_models", "flux_depth_model", "FLUX.1 Depth/Canny"),
     (r"^flux1-schnell", "diffusion_models", "flux_schnell_model", "FLUX.1"),
     (r"^flux1-(dev|krea-dev)", "diffusion_models", "flux_dev_model", "FLUX.1"),
     (r"^ae\.safetensors$", "vae", "vae16", "FLUX.1"),
@@ -86,7 +88,8 @@ _FILE_RULES: list[tuple[str, str, str, str]] = [
     (r"gligen", "gligen", "sd15_gligen", "GLIGEN"),
 ]
 _WRITABLE = {"sd15", "sd21_v", "sd2_inpaint", "sdxl", "sdxl_refiner", "flux_schnell_checkpoint", "flux_dev_checkpoint",
-             "flux_schnell_model", "flux_dev_model", "vae16", "sd_vae", "flux_clip_l", "flux_t5", "sd3_checkpoint",
+             "flux_schnell_model", "flux_dev_model", "flux_fill_model", "flux_depth_model", "vae16", "sd_vae",
+             "flux_clip_l", "flux_t5", "sd3_checkpoint",
              "sd15_lora", "esrgan_x4", "sd15_controlnet", "siglip_384", "flux_redux", "sd15_gligen"}
 _LOADER_INPUTS = {  # class -> {input: models folder}
     "CheckpointLoaderSimple": {"ckpt_name": "checkpoints"},
@@ -166,6 +169,13 @@ def write_model(file: ModelFile, models_dir: Path) -> None:
     elif kind in ("flux_schnell_model", "flux_dev_model"):
         family = "FluxSchnell" if kind == "flux_schnell_model" else "Flux"
         factory.write_safetensors(path, factory.tiny_flow_model_state_dict(family, 0))
+    elif kind in ("flux_fill_model", "flux_depth_model"):  # img_in widened to 96 / 32 latent channels
+        tensors = factory.tiny_flow_model_state_dict("Flux", 0)
+        img_in = tensors["img_in.weight"]
+        channels = 96 if kind == "flux_fill_model" else 32
+        extra = torch.randn(img_in.shape[0], channels * 4 - img_in.shape[1], generator=torch.Generator().manual_seed(0))
+        tensors["img_in.weight"] = torch.cat([img_in.float(), extra * 0.02], dim=1).to(img_in.dtype)
+        factory.write_safetensors(path, tensors)
     elif kind == "vae16":
         factory.write_safetensors(path, factory.tiny_vae16_state_dict(0))
     elif kind == "esrgan_x4":  # a random 4x RRDBNet (ESRGAN's layout), as the upscale-model tests build them
