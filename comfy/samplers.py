@@ -9,6 +9,7 @@ CFG formula) → the diffusion model's `apply_model`. Latents enter in VAE space
 
 from __future__ import annotations
 
+import inspect
 import math
 import uuid
 from typing import Any, Callable, NamedTuple
@@ -296,16 +297,27 @@ def encode_model_conds(model_function: Callable, conds: list[dict], noise: torch
     `model_function`, a model's `extra_conds`, makes of it. Kiln's models take `(cross_attn, options, noise)`; a
     pack's own function is called ComfyUI's way, with the entry's keys, `device`, `noise`, `width`, `height`,
     `prompt_type` and `kwargs` as keywords."""
-    kiln_model = isinstance(getattr(model_function, "__self__", None), torch.nn.Module)
+    kiln_form = _takes_positional_arguments(model_function)
     for i, c in enumerate(conds):
         options = {k: v for k, v in c.items() if k not in _INTERNAL_KEYS}
-        if kiln_model:
+        if kiln_form:
             encoded = model_function(c.get("cross_attn"), options, noise)
         else:
             encoded = model_function(**{**c, "device": device, "noise": noise, "width": noise.shape[3] * 8,
                                         "height": noise.shape[2] * 8, "prompt_type": prompt_type, **kwargs})
         conds[i] = {**c, "model_conds": {**c["model_conds"], **encoded}}
     return conds
+
+
+def _takes_positional_arguments(function: Callable) -> bool:
+    """Whether `function` needs positional arguments (Kiln's `extra_conds(cross_attn, options, noise)`), rather
+    than ComfyUI's keywords only (`extra_conds(**kwargs)`)."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(parameter.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+               and parameter.default is inspect.Parameter.empty for parameter in parameters)
 
 
 def process_conds(model, noise: torch.Tensor, conds: dict[str, list[dict]]) -> dict[str, list[dict]]:

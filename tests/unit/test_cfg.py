@@ -196,3 +196,19 @@ def test_control_objects_are_prepared_called_per_batch_and_shared_with_the_uncon
     assert control.events[-1] == ("get_control", (2, 4, 8, 8), 2)  # cond and uncond still batched together
     comfy.samplers.cleanup_controls(conds)
     assert control.events[-1] == ("cleanup",)
+
+
+def test_encode_model_conds_calls_a_comfyui_style_function_with_keywords():
+    """A pack's own `extra_conds(**kwargs)` gets ComfyUI's keywords; the list comes back, filled."""
+    seen = {}
+
+    def extra_conds(**kwargs):
+        seen.update(kwargs)
+        return {"c_crossattn": kwargs["cross_attn"] * 2}
+
+    noise = torch.zeros(1, 4, 8, 6)
+    conds = [{"cross_attn": torch.ones(1, 3, 8), "model_conds": {}}]
+    out = comfy.samplers.encode_model_conds(extra_conds, conds, noise, noise.device, "negative", seed=5)
+    assert out is conds and torch.equal(conds[0]["model_conds"]["c_crossattn"], torch.full((1, 3, 8), 2.0))
+    assert (seen["width"], seen["height"], seen["prompt_type"], seen["seed"]) == (48, 64, "negative", 5)
+    assert seen["noise"] is noise and seen["device"] == noise.device
