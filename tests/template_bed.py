@@ -171,10 +171,8 @@ def write_model(file: ModelFile, models_dir: Path) -> None:
         factory.write_safetensors(path, factory.tiny_flow_model_state_dict(family, 0))
     elif kind in ("flux_fill_model", "flux_depth_model"):  # img_in widened to 96 / 32 latent channels
         tensors = factory.tiny_flow_model_state_dict("Flux", 0)
-        img_in = tensors["img_in.weight"]
-        channels = 96 if kind == "flux_fill_model" else 32
-        extra = torch.randn(img_in.shape[0], channels * 4 - img_in.shape[1], generator=torch.Generator().manual_seed(0))
-        tensors["img_in.weight"] = torch.cat([img_in.float(), extra * 0.02], dim=1).to(img_in.dtype)
+        tensors["img_in.weight"] = _flux_tools_files().widened_img_in(
+            tensors["img_in.weight"], 96 if kind == "flux_fill_model" else 32, torch.Generator().manual_seed(0), 0.02)
         factory.write_safetensors(path, tensors)
     elif kind == "vae16":
         factory.write_safetensors(path, factory.tiny_vae16_state_dict(0))
@@ -245,24 +243,27 @@ def _tiny_gligen(factory) -> dict:
     return out
 
 
-def _clip_vision_files():
+def _fixture_module(name: str):
+    """The fixture script tests/fixtures/comfyui_nodes/`name`.py as a module (that folder is not a package)."""
     import importlib.util
 
-    script = Path(__file__).resolve().parent / "fixtures" / "comfyui_nodes" / "make_clip_vision_files.py"
-    spec = importlib.util.spec_from_file_location("make_clip_vision_files", script)
+    script = Path(__file__).resolve().parent / "fixtures" / "comfyui_nodes" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _flux_tools_files():
+    return _fixture_module("make_flux_tools_files")
+
+
+def _clip_vision_files():
+    return _fixture_module("make_clip_vision_files")
 
 
 def _upscale_models():
-    import importlib.util
-
-    script = Path(__file__).resolve().parent / "fixtures" / "comfyui_nodes" / "make_upscale_models.py"
-    spec = importlib.util.spec_from_file_location("make_upscale_models", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _fixture_module("make_upscale_models")
 
 
 # -- shrinking to test size ---------------------------------------------------------------------------------------
