@@ -381,3 +381,25 @@ def test_the_custom_sampling_nodes_give_ksamplers_result_on_flow_models(flow_mod
         [sampler] = mappings["KSamplerSelect"]().get_sampler("euler")
         output, _ = mappings["SamplerCustomAdvanced"]().sample(noise, guider, sampler, sigmas, latent)
     assert torch.allclose(output["samples"], expected, atol=1e-5), (output["samples"] - expected).abs().max()
+
+
+
+@pytest.mark.parametrize(("channels", "concat"), [(96, 80), (32, 16)])
+def test_flux_fill_and_depth_are_detected_and_read_the_picture_beside_the_latent(channels, concat):
+    """FLUX.1 Fill (img_in reads 384 = 96 x 2 x 2 features) and Depth / Canny (128): detected on the full-size
+    layout as FLUX.1 with ComfyUI's in_channels and 16 out; a reduced one's conditioning brings `concat` channels
+    (the picture's latent, and for Fill the mask folded 8x8)."""
+    state_dict = model_factory.meta_device_flow_keys("flux-dev")
+    state_dict["img_in.weight"] = torch.empty(3072, channels * 4, device="meta")
+    match = model_detection.model_family(state_dict)
+    assert (match.name, match.unet_config["in_channels"], match.unet_config["out_channels"]) == ("Flux", channels, 16)
+
+    tiny = {key: value.float() for key, value in model_factory.tiny_flow_model_state_dict("Flux").items()}
+    tiny["img_in.weight"] = torch.randn(tiny["img_in.weight"].shape[0], channels * 4) * 0.02
+    model = comfy.sd.load_diffusion_model_state_dict(tiny).model
+    noise = torch.zeros(1, 16, 4, 6)
+    context = torch.zeros(1, 3, model.diffusion_model.config.joint_attention_dim)
+    conds = model.extra_conds(context, {"concat_latent_image": torch.ones(1, 16, 4, 6),
+                                        "concat_mask": torch.ones(1, 1, 32, 48)}, noise)
+    assert conds["c_concat"].shape == (1, concat, 4, 6)
+    assert model.apply_model(noise, torch.tensor([0.5]), **conds).shape == noise.shape
