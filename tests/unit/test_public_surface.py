@@ -215,10 +215,14 @@ def test_unsupported_faces_fail_clearly_when_used_and_only_then():
 
 
 def test_the_faces_of_comfy_extras_register_no_nodes():
+    import comfy_extras.nodes_cosmos as nodes_cosmos
     import comfy_extras.nodes_wan as nodes_wan
     from comfy_execution.node_loading import module_node_classes
 
-    assert module_node_classes(nodes_wan) == {}
+    assert module_node_classes(nodes_cosmos) == {}
+    # in a module with real nodes, the faces beside them are not registered either
+    assert set(module_node_classes(nodes_wan)) == {"WanImageToVideo", "WanFirstLastFrameToVideo",
+                                                   "Wan22ImageToVideoLatent", "TrimVideoLatent"}
 
 
 def test_the_faces_packs_name_in_the_issue_are_real(tmp_path):

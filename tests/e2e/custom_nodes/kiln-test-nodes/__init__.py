@@ -13,7 +13,7 @@ from . import basic
 NODE_CLASS_MAPPINGS = dict(basic.NODE_CLASS_MAPPINGS)
 
 for _module_name in ("progress", "flow", "lists", "expansion", "server_api", "models", "hold", "block_patches",
-                     "dit_block_patches", "patcher_contract"):
+                     "dit_block_patches", "patcher_contract", "conditioning"):
     try:
         _module = importlib.import_module(f".{_module_name}", __name__)
     except Exception:

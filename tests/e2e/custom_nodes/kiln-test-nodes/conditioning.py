@@ -1,0 +1,30 @@
+"""KilnTestConditioning: a CONDITIONING made from a seed, for end-to-end runs whose text encoder is too large to
+write at test time (Wan's UMT5-XXL: ComfyUI builds it at full size from a fixed config). The same seed gives the
+same tensor on Kiln and on ComfyUI (torch's CPU generator), so a recorded run compares the model, the VAE, the
+nodes and the sampler; the text encoder is compared on its own (tests/unit/test_umt5.py).
+
+Self-contained (torch only) so that the oracle recorders can load this file into ComfyUI as it is.
+"""
+
+import torch
+
+
+class KilnTestConditioning:
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"seed": ("INT", {"default": 0, "min": 0, "max": 2**31 - 1}),
+                             "tokens": ("INT", {"default": 8, "min": 1, "max": 4096}),
+                             "width": ("INT", {"default": 4096, "min": 1, "max": 16384}),
+                             "scale": ("FLOAT", {"default": 0.5, "min": 0.0, "max": 100.0, "step": 0.01})}}
+
+    RETURN_TYPES = ("CONDITIONING",)
+    FUNCTION = "make"
+    CATEGORY = "kiln_test"
+
+    def make(self, seed, tokens, width, scale):
+        generator = torch.Generator().manual_seed(seed)
+        context = torch.randn((1, tokens, width), generator=generator, dtype=torch.float32) * scale
+        return ([[context, {}]],)
+
+
+NODE_CLASS_MAPPINGS = {"KilnTestConditioning": KilnTestConditioning}
