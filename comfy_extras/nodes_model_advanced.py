@@ -84,6 +84,24 @@ class ModelSamplingSD3:
         return (_patched_with_sampling(model, model_sampling),)
 
 
+class ModelSamplingAuraFlow(ModelSamplingSD3):
+    """ModelSamplingSD3 with timesteps in 0..1 (multiplier 1): the schedule of AuraFlow, and the node ComfyUI's
+    Qwen-Image, Chroma and Lumina 2 templates shift with."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "model": ("MODEL",),
+            "shift": ("FLOAT", {"default": 1.73, "min": 0.0, "max": 100.0, "step": 0.01}),
+        }}
+
+    FUNCTION = "patch_aura"
+    DESCRIPTION = ""
+
+    def patch_aura(self, model, shift):
+        return self.patch(model, shift, multiplier=1.0)
+
+
 def flux_resolution_shift(max_shift: float, base_shift: float, width: int, height: int) -> float:
     """Flux's resolution-dependent shift for an image of `width` x `height` pixels: linear in its image-token count
     `width*height/256` (one token per 2x2 patch of the 1/8-size latent), through (256 tokens, base_shift) and
@@ -252,6 +270,7 @@ class ModelComputeDtype:
 NODE_CLASS_MAPPINGS = {
     "ModelSamplingDiscrete": ModelSamplingDiscrete,
     "ModelSamplingSD3": ModelSamplingSD3,
+    "ModelSamplingAuraFlow": ModelSamplingAuraFlow,
     "ModelSamplingFlux": ModelSamplingFlux,
     "ModelSamplingContinuousEDM": ModelSamplingContinuousEDM,
     "ModelSamplingContinuousV": ModelSamplingContinuousV,
@@ -268,7 +287,5 @@ from comfy.unsupported import unsupported_class  # noqa: E402, F401 - ComfyUI's 
 _REASON = 'Kiln does not implement this `nodes_model_advanced` node yet'
 
 from comfy.model_sampling import LCM, ModelSamplingDiscreteDistilled  # noqa: E402, F401 - ComfyUI's public name here
-
-ModelSamplingAuraFlow = unsupported_class(__name__, 'ModelSamplingAuraFlow', None, _REASON)
 
 ModelSamplingStableCascade = unsupported_class(__name__, 'ModelSamplingStableCascade', None, _REASON)

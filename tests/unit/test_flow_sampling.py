@@ -17,7 +17,12 @@ import comfy.samplers
 import nodes
 from comfy_execution import node_loading
 from comfy_extras.nodes_flux import CLIPTextEncodeFlux, FluxGuidance
-from comfy_extras.nodes_model_advanced import ModelSamplingFlux, ModelSamplingSD3, flux_resolution_shift
+from comfy_extras.nodes_model_advanced import (
+    ModelSamplingAuraFlow,
+    ModelSamplingFlux,
+    ModelSamplingSD3,
+    flux_resolution_shift,
+)
 from comfy_extras.nodes_sd3 import CLIPTextEncodeSD3, EmptySD3LatentImage, TripleCLIPLoader
 from tests.unit.analytic_model import assert_schedule_close, fixture_mu, load_json
 
@@ -128,6 +133,20 @@ def test_ksampler_takes_its_sigmas_from_the_patched_sampling_and_the_original_ke
     default = FLOW_SIGMAS["sd3_default"]["schedules"]["simple"]["4"]["1.0"]
     assert_schedule_close(comfy.samplers.KSampler(model, 4, "cpu", "euler", "simple", 1.0).sigmas, default,
                           "original")
+
+
+def test_model_sampling_aura_flow_is_sd3s_schedule_with_timesteps_in_0_to_1():
+    """ComfyUI's ModelSamplingAuraFlow: the sigmas of ModelSamplingSD3 at the same shift, the model called with
+    t = sigma (multiplier 1) instead of 1000 * sigma."""
+    model = patcher_of(TinyFlowModel())
+    aura = ModelSamplingAuraFlow().patch_aura(model, 6.0)[0]
+    expected = FLOW_SIGMAS["ModelSamplingSD3_shift6.0"]["schedules"]["simple"]["4"]["1.0"]
+    assert_schedule_close(comfy.samplers.KSampler(aura, 4, "cpu", "euler", "simple", 1.0).sigmas, expected, "aura")
+    sigma = torch.tensor([0.25, 0.75])
+    aura_sampling = aura.get_model_object("model_sampling")
+    sd3_sampling = ModelSamplingSD3().patch(model, 6.0)[0].get_model_object("model_sampling")
+    assert torch.allclose(aura_sampling.timestep(sigma), sigma)
+    assert torch.allclose(sd3_sampling.timestep(sigma), sigma * 1000)
 
 
 def test_the_ksampler_node_runs_a_patched_flow_model_on_the_patched_schedule_and_lands_on_the_data():
