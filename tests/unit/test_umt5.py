@@ -19,7 +19,7 @@ from safetensors.torch import load_file
 import comfy.sd
 import nodes
 from comfy import model_detection
-from comfy.clip_object import clip_from_text_encoder_state_dicts
+from comfy.clip_object import CLIP, clip_from_text_encoder_state_dicts, clip_target_for
 from comfy.text_encoders import t5, umt5
 from comfy.text_encoders.clip_configs import TextEncoderLoadError
 from tests import model_factory
@@ -147,6 +147,19 @@ def test_a_file_under_comfyuis_text_encoder_prefix_loads_the_same(umt5_files, wa
     tokens = clip.tokenize(RECORDED["prompts"]["plain"])
     reference = wan_clips["umt5_reduced_fp16.safetensors"]
     assert torch.equal(clip.encode_from_tokens(tokens), reference.encode_from_tokens(tokens))
+
+
+def test_the_clips_state_dict_uses_comfyuis_names_and_loads_back(wan_clips):
+    clip = wan_clips["umt5_reduced_scaled_fp8.safetensors"]
+    state = clip.get_sd()
+    assert all(key.startswith("umt5xxl.transformer.") for key in state)
+    assert "umt5xxl.transformer.encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight" in state
+    target = clip_target_for({"umt5xxl": make_umt5_files.umt5_state_dict("scaled_fp8")}, clip_type="wan")
+    fresh = CLIP(target, tokenizer_data=target.tokenizer_data)
+    result = fresh.load_sd(state, full_model=True)
+    assert not result.missing_keys and not result.unexpected_keys
+    tokens = clip.tokenize(RECORDED["prompts"]["weighted"])
+    assert torch.equal(fresh.encode_from_tokens(tokens), clip.encode_from_tokens(tokens))
 
 
 # --- detection and errors ---------------------------------------------------------------------------------
