@@ -8,7 +8,7 @@ CLIPSetLastLayer, `clone()` per graph branch.
 Loaders:
 - `clip_from_checkpoint(sd)` — the text encoders inside an SD1/SD2/SDXL/refiner/SD3/Flux single-file checkpoint;
 - `clip_from_text_encoder_state_dicts([sd, ...], clip_type)` — CLIPLoader / DualCLIPLoader / TripleCLIPLoader
-  files (CLIP-L, CLIP-H, CLIP-G, T5-XXL).
+  files (CLIP-L, CLIP-H, CLIP-G, T5-XXL; UMT5-XXL with type `wan`, its tokenizer from the file's `spiece_model`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ import torch
 import comfy.hooked_weights
 import comfy.hooks
 from comfy import families, model_management, sd1_clip, sd2_clip, sdxl_clip
-from comfy.text_encoders import clip_configs, flux_clip, sd3_clip, t5
+from comfy.text_encoders import clip_configs, flux_clip, sd3_clip, t5, umt5
 
 FLOW_CLIP_TYPES = ("flux", "sd3")
+WAN_CLIP_TYPE = "wan"
 # The logit scale ComfyUI's text-encoder wrapper holds (unused for encoding), which its CLIPSave files carry.
 COMFY_LOGIT_SCALE = 4.6055
 CLIP_LOADER_TYPES = tuple(families.built_clip_types())
@@ -38,6 +39,7 @@ class ClipTarget:
     tokenizer: type
     clip: type
     params: dict[str, Any] = field(default_factory=dict)
+    tokenizer_data: dict[str, Any] = field(default_factory=dict)
 
 
 def default_embedding_directories() -> list[str]:
@@ -181,7 +183,7 @@ class CLIP:
             sd = dict(sd)
             t5_prefixes = []
             for name, encoder in self.cond_stage_model.named_children():
-                if isinstance(encoder, t5.T5XXLModel):  # kept in its stored dtype, cast per layer
+                if isinstance(encoder, (t5.T5XXLModel, umt5.UMT5XXLModel)):  # kept in its stored dtype
                     prefix = f"{name}.transformer."
                     part = {key[len(prefix):]: sd.pop(key) for key in list(sd) if key.startswith(prefix)}
                     if part:
@@ -267,17 +269,35 @@ def _flow_target(encoders: Mapping[str, Mapping[str, torch.Tensor]], clip_type: 
                       {"l_config": l_config, "g_config": g_config, "t5_config": t5_config})
 
 
+def _wan_target(encoders: Mapping[str, Mapping[str, torch.Tensor]], clip_type: str | None,
+                sources: Mapping[str, str], source: str) -> ClipTarget:
+    """Wan's CLIP: one UMT5-XXL, its sizes from the shapes and its tokenizer from the file's `spiece_model`."""
+    if clip_type != WAN_CLIP_TYPE:
+        raise clip_configs.TextEncoderLoadError(
+            f"{sources.get('umt5xxl', source)} is a UMT5-XXL text encoder (Wan's), but CLIP type "
+            f"'{clip_type or 'stable_diffusion'}' does not take it; load it with CLIPLoader type wan.")
+    if set(encoders) != {"umt5xxl"}:
+        raise clip_configs.TextEncoderLoadError(
+            f"CLIP type 'wan' takes one UMT5-XXL text encoder; got {_describe(encoders, sources)}.")
+    weights = encoders["umt5xxl"]
+    name = sources.get("umt5xxl", source)
+    return ClipTarget(umt5.WanT5Tokenizer, umt5.WanT5Model, {"config": umt5.umt5_config_from_state_dict(weights, name)},
+                      tokenizer_data=umt5.tokenizer_data_of(weights, name))
+
+
 def clip_target_for(encoders: Mapping[str, Mapping[str, torch.Tensor]], source: str = "checkpoint",
                     clip_type: str | None = None, sources: Mapping[str, str] | None = None) -> ClipTarget:
     """The tokenizer/encoder classes for a set of text encoders (`{"clip_l": sd, "clip_g": sd, "t5xxl": sd}`,
     CLIPs in transformers layout, T5 bare), with configs read from the weights' shapes.
 
-    clip_type "flux": clip_l + t5xxl; "sd3": any of clip_l, clip_g, t5xxl. Otherwise: clip_l → SD1;
+    clip_type "flux": clip_l + t5xxl; "sd3": any of clip_l, clip_g, t5xxl; "wan": umt5xxl. Otherwise: clip_l → SD1;
     clip_h → SD2; clip_l + clip_g → SDXL; clip_g alone → SDXL refiner. `sources` names each encoder's file
     for the errors.
     """
     sources = dict(sources or {})
     kinds = set(encoders)
+    if clip_type == WAN_CLIP_TYPE or "umt5xxl" in kinds:
+        return _wan_target(encoders, clip_type, sources, source)
     if clip_type in FLOW_CLIP_TYPES:
         return _flow_target(encoders, clip_type, sources)
     if "t5xxl" in kinds:
@@ -353,9 +373,25 @@ def clip_from_text_encoders(encoders: Mapping[str, Mapping[str, torch.Tensor]], 
     """
     if embedding_directory is None:
         embedding_directory = default_embedding_directories()
-    clip = CLIP(clip_target_for(encoders, source, clip_type, sources), embedding_directory=embedding_directory)
+    target = clip_target_for(encoders, source, clip_type, sources)
+    clip = CLIP(target, embedding_directory=embedding_directory, tokenizer_data=target.tokenizer_data)
     _load_encoders(clip, encoders, source, sources)
     return clip
+
+
+def _checkpoint_umt5(sd: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor] | None:
+    """The UMT5 part at a family's prefix (`comfy.families.text_encoder_locations`), prefix removed, with the
+    tokenizer's `spiece_model` wherever the file keeps it; None when there is none."""
+    for prefix, _, layout in families.text_encoder_locations():
+        if layout != "umt5":
+            continue
+        part = {key[len(prefix):]: value for key, value in sd.items() if key.startswith(prefix)}
+        if part:
+            tokenizer_keys = [key for key in sd if key.rpartition(".")[2] == umt5.TOKENIZER_KEY]
+            if umt5.TOKENIZER_KEY not in part and tokenizer_keys:
+                part[umt5.TOKENIZER_KEY] = sd[tokenizer_keys[0]]
+            return part
+    return None
 
 
 def _checkpoint_encoders(sd: Mapping[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
@@ -363,6 +399,9 @@ def _checkpoint_encoders(sd: Mapping[str, torch.Tensor]) -> dict[str, dict[str, 
     t5_weights = t5.checkpoint_t5(sd)
     if t5_weights is not None:
         encoders["t5xxl"] = t5_weights
+    umt5_weights = _checkpoint_umt5(sd)
+    if umt5_weights is not None:
+        encoders["umt5xxl"] = umt5_weights
     return encoders
 
 
@@ -382,7 +421,9 @@ def clip_from_checkpoint(sd: Mapping[str, torch.Tensor], source: str = "checkpoi
     clip_type = None
     comfy_prefixes = tuple(families.comfy_text_encoder_prefix(kind) for kind in encoders
                            if kind in families.COMFY_TEXT_ENCODER_PREFIXES)
-    if any(key.startswith(comfy_prefixes) for key in sd):
+    if "umt5xxl" in encoders:
+        clip_type = WAN_CLIP_TYPE
+    elif any(key.startswith(comfy_prefixes) for key in sd):
         flux = families.get("Flux")
         clip_type = flux.clip_type if set(encoders) == {part.kind for part in flux.text_encoders} else \
             families.get("SD3").clip_type
@@ -396,6 +437,13 @@ def _file_encoders(weights: Mapping[str, torch.Tensor], source: str, kind: str |
     found = _checkpoint_encoders(weights)
     if found:
         return found
+    if clip_type == WAN_CLIP_TYPE or kind == "umt5xxl":
+        problem = umt5.describe_umt5_mismatch(weights, source)
+        if problem is not None:
+            raise clip_configs.TextEncoderLoadError(problem)
+        return {"umt5xxl": dict(weights)}
+    if kind is None and t5.is_t5_state_dict(weights) and umt5.is_umt5_state_dict(weights):
+        return {"umt5xxl": dict(weights)}  # clip_target_for says which CLIP type takes it
     if kind == "t5xxl" or (kind is None and t5.is_t5_state_dict(weights)):
         return {"t5xxl": dict(weights)}
     converted = clip_configs.to_transformers_layout(weights)
@@ -419,7 +467,8 @@ def clip_from_text_encoder_state_dicts(state_dicts: Sequence[Mapping[str, torch.
     loaded `CLIP`.
 
     `clip_type` "stable_diffusion" (one file: clip_l → SD1, clip_h → SD2, clip_g → refiner), "sdxl"
-    (clip_l + clip_g), "flux" (clip_l + t5xxl) or "sd3" (any of clip_l, clip_g, t5xxl). A T5 file is told by
+    (clip_l + clip_g), "flux" (clip_l + t5xxl), "sd3" (any of clip_l, clip_g, t5xxl) or "wan" (one umt5xxl file,
+    bare or under ComfyUI's text-encoder prefix, with its `spiece_model`). A T5 file is told by
     its keys; a CLIP file's kind by its width (768 / 1024 / 1280). `kinds` names it for other widths (test
     models), else transformers-layout files count as clip_l and open_clip files as clip_g for "sdxl" / "sd3",
     clip_h otherwise.

@@ -45,9 +45,10 @@ class TextEncoderInfo:
     """One text encoder found in a state dict.
 
     kind: "clip_l" (OpenAI CLIP ViT-L text model, HF layout), "clip_h" (OpenCLIP ViT-H, SD2), "clip_g"
-    (OpenCLIP ViT-bigG, SDXL / SD3), "t5xxl" (T5 encoder, SD3 / Flux); `layout` is "hf_clip" (`text_model.*` /
-    flattened `embeddings.*`), "open_clip" (`transformer.resblocks.*`, fused `in_proj`) or "t5" (HF T5EncoderModel:
-    `shared.weight`, `encoder.block.*`); `prefix` is the key prefix in front of that layout; hidden_size /
+    (OpenCLIP ViT-bigG, SDXL / SD3), "t5xxl" (T5 encoder, SD3 / Flux), "umt5xxl" (UMT5 encoder, Wan); `layout` is
+    "hf_clip" (`text_model.*` / flattened `embeddings.*`), "open_clip" (`transformer.resblocks.*`, fused `in_proj`),
+    "t5" (HF T5EncoderModel: `shared.weight`, `encoder.block.*`) or "umt5" (the same keys, a relative-position
+    table in every block); `prefix` is the key prefix in front of that layout; hidden_size /
     num_layers / projection_dim come from the weights (projection_dim None without a `text_projection`).
     """
 
@@ -131,6 +132,9 @@ def _t5_info(state_dict: Mapping[str, Any], prefix: str) -> TextEncoderInfo | No
     hidden = shape(state_dict, query_key)[1]
     layers = count_indices({k: None for k in state_dict if k.startswith(prefix)},
                            re.escape(prefix + "encoder.block.") + r"(\d+)\.")
+    # UMT5 (Wan) keeps a relative-position table in every block, T5 v1.1 in the first only.
+    if prefix + "encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight" in state_dict:
+        return TextEncoderInfo("umt5xxl", prefix, "umt5", hidden, layers)
     return TextEncoderInfo("t5xxl", prefix, "t5", hidden, layers)
 
 
@@ -139,7 +143,7 @@ def text_encoders_in(state_dict: Mapping[str, Any]) -> tuple[TextEncoderInfo, ..
     (bare keys)."""
     found: list[TextEncoderInfo] = []
     for prefix, kind, layout in families.text_encoder_locations():
-        if layout == "t5":
+        if layout in ("t5", "umt5"):
             info = _t5_info(state_dict, prefix)
         else:
             info = _hf_clip_info(state_dict, prefix, kind) or _open_clip_info(state_dict, prefix, kind)

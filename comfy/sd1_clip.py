@@ -341,7 +341,8 @@ class SD1Tokenizer:
     def __init__(self, embedding_directory: str | Sequence[str] | None = None, tokenizer_data: dict | None = None,
                  clip_name: str = "l", tokenizer: type = SDTokenizer, name: str | None = None):
         self.clip_name = name if name is not None else clip_name
-        self.clip = f"clip_{self.clip_name}"
+        # ComfyUI's attribute naming: `name` is used as it is (`umt5xxl`), `clip_name` gets a `clip_` prefix.
+        self.clip = name if name is not None else f"clip_{self.clip_name}"
         setattr(self, self.clip, tokenizer(embedding_directory=embedding_directory, tokenizer_data=tokenizer_data))
 
     def tokenize_with_weights(self, text: str, return_word_ids: bool = False, **kwargs: Any) -> dict[str, list]:
@@ -585,7 +586,8 @@ class SD1ClipModel(torch.nn.Module):
                  name: str | None = None, **kwargs: Any):
         super().__init__()
         self.clip_name = name if name is not None else clip_name
-        self.clip = f"clip_{self.clip_name}"
+        # ComfyUI's attribute naming: `name` is used as it is (`umt5xxl`), `clip_name` gets a `clip_` prefix.
+        self.clip = name if name is not None else f"clip_{self.clip_name}"
         setattr(self, self.clip, clip_model(device=device, dtype=dtype, model_options=model_options, **kwargs))
         self.dtypes = {torch.float32}
 

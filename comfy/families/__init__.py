@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from comfy.families import flux, sd1, sd2, sd3, sdxl, unet
+from comfy.families import flux, sd1, sd2, sd3, sdxl, unet, wan
 from comfy.families.base import (
     COMFY_TEXT_ENCODER_PREFIXES,
     DIFFUSION_MODEL_PREFIX,
@@ -36,7 +36,7 @@ __all__ = [
     "clip_loader_types", "detect", "diffusion_model_prefix", "get", "text_encoder_locations", "vae_prefix_of",
 ]
 
-_FAMILY_MODULES = (sd1, sd2, sdxl, sd3, flux)
+_FAMILY_MODULES = (sd1, sd2, sdxl, sd3, flux, wan)
 FAMILIES: dict[str, Family] = {family.name: family for module in _FAMILY_MODULES for family in module.FAMILIES}
 """Every family by name."""
 _MODULE_OF = {family.name: module for module in _FAMILY_MODULES for family in module.FAMILIES}
@@ -78,6 +78,8 @@ _DIFFUSION_MODEL_MARKERS = (unet.MARKER, flux.MARKER, flux.INPUT_KEY, sd3.MARKER
 _STATE_DICT_TEXT_ENCODER_PREFIXES = tuple(
     (prefix, kind) for kind in TEXT_ENCODER_KINDS
     for prefix in (f"cond_stage_model.{kind}.transformer.", f"{kind}.transformer."))
+# The layout of each kind's weights under those names.
+_STATE_DICT_LAYOUTS = {"t5xxl": "t5", "umt5xxl": "umt5"}
 
 # ComfyUI's option lists of the CLIP loader nodes, in its order (the interface); families claim the ones they
 # build (`Family.clip_loader_options`), the others are a clear error for now.
@@ -164,7 +166,7 @@ def text_encoder_locations() -> tuple[tuple[str, str, str], ...]:
         for part in sorted(family.text_encoders, key=lambda part: TEXT_ENCODER_KINDS.index(part.kind)):
             found.setdefault(part.checkpoint_prefix, (part.checkpoint_prefix, part.kind, part.layout))
     for prefix, kind in _STATE_DICT_TEXT_ENCODER_PREFIXES:
-        found.setdefault(prefix, (prefix, kind, "t5" if kind == "t5xxl" else "comfy_clip"))
+        found.setdefault(prefix, (prefix, kind, _STATE_DICT_LAYOUTS.get(kind, "comfy_clip")))
     return tuple(found.values())
 
 

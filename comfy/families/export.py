@@ -49,7 +49,7 @@ def text_encoders_state_dict(family_name: str, clip_state: dict[str, torch.Tenso
         converted = text_encoders.from_transformers(part.layout, encoder_state)
         # ComfyUI's text encoders hold no position ids, so the checkpoints it saves have none
         converted.pop(text_encoders.POSITION_IDS, None)
-        if part.layout == "t5" and any(key.endswith(SCALE_WEIGHT_SUFFIX) for key in converted):
+        if part.layout in ("t5", "umt5") and any(key.endswith(SCALE_WEIGHT_SUFFIX) for key in converted):
             fp8 = next(value.dtype for key, value in converted.items() if value.dtype.itemsize == 1
                        and value.is_floating_point())
             converted[SCALED_FP8_MARKER] = torch.empty(0, dtype=fp8)

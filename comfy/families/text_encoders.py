@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-LAYOUTS = ("hf_clip", "comfy_clip", "open_clip", "t5")
+LAYOUTS = ("hf_clip", "comfy_clip", "open_clip", "t5", "umt5")
 TOKEN_EMBEDDING = "text_model.embeddings.token_embedding.weight"
 POSITION_IDS = "text_model.embeddings.position_ids"
 TEXT_PROJECTION = "text_projection.weight"
@@ -132,10 +132,10 @@ def from_transformers(layout: str, state_dict: Mapping[str, torch.Tensor]) -> di
 
     "hf_clip": the text projection (unused by SD1 / SDXL, absent from their checkpoints) is dropped and the
     int64 `[1, 77]` position ids real SD1/SDXL checkpoints carry are added; "comfy_clip": the projection kept, no
-    position ids; "open_clip": see `transformers_to_open_clip`; "t5": unchanged but for the tied embedding's
-    second name.
+    position ids; "open_clip": see `transformers_to_open_clip`; "t5" / "umt5": unchanged but for the tied
+    embedding's second name.
     """
-    if layout == "t5":  # the encoder's copy of the tied embedding is `shared.weight` again
+    if layout in ("t5", "umt5"):  # the encoder's copy of the tied embedding is `shared.weight` again
         return {key: value for key, value in state_dict.items() if key != "encoder.embed_tokens.weight"}
     source = hf_clip_to_transformers(state_dict)
     if layout == "open_clip":

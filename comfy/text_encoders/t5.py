@@ -170,11 +170,14 @@ def _check_keys(expected: Mapping[str, torch.Tensor], weights: Mapping[str, torc
         "'shared.weight', block 0 and the block count): " + "; ".join(problems))
 
 
-def load_t5_weights(model: T5EncoderModel, sd: Mapping[str, torch.Tensor], source: str) -> None:
+def load_t5_weights(model: T5EncoderModel, sd: Mapping[str, torch.Tensor], source: str,
+                    feed_forward_classes: Mapping[type, type] | None = None) -> None:
     """Put `sd` (bare T5 keys, plain or `scaled_fp8`) into `model` after an exact key and shape check.
 
     Linear weights and the embedding keep their stored dtype and cast per call; norms and the relative-position
-    table become float32. Raises `TextEncoderLoadError` naming `source` and the first offending keys.
+    table become float32. `feed_forward_classes` maps the model's MLP classes to ones that do not cast their
+    activations to the stored dtype (default: T5's; UMT5 passes its own). Raises `TextEncoderLoadError` naming
+    `source` and the first offending keys.
     """
     weights, scales = _split_scaled_fp8(sd)
     if TIED_EMBEDDING_KEY in weights:
@@ -202,8 +205,9 @@ def load_t5_weights(model: T5EncoderModel, sd: Mapping[str, torch.Tensor], sourc
             module.register_buffer("scale_weight", scale.detach().to(torch.float32), persistent=True)
         else:
             module.__class__ = CastLinear
+    replacements = _FEED_FORWARD_CLASSES if feed_forward_classes is None else feed_forward_classes
     for module in model.modules():
-        replacement = _FEED_FORWARD_CLASSES.get(type(module))
+        replacement = replacements.get(type(module))
         if replacement is not None:
             module.__class__ = replacement
     model.encoder.set_input_embeddings(model.shared)  # re-tie: assigning `shared` left the encoder's copy on meta

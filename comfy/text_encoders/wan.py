@@ -1,14 +1,16 @@
-"""ComfyUI's `comfy.text_encoders.wan`, as faces: Kiln has no `wan` text encoder.
+"""ComfyUI's `comfy.text_encoders.wan` names over Kiln's UMT5-XXL text encoder (`comfy.text_encoders.umt5`).
 
-Every name is importable with ComfyUI's kind and signature and raises UnsupportedError when used (comfy/unsupported.py).
+`te` (ComfyUI's dtype-fixing class factory) is a face that raises UnsupportedError when used (comfy/unsupported.py):
+Kiln keeps each weight in its stored dtype and builds the encoder through its CLIP loaders.
 """
 
-from comfy.unsupported import unsupported_class, unsupported_function
+from comfy.text_encoders.umt5 import UMT5XXLModel as UMT5XXlModel
+from comfy.text_encoders.umt5 import UMT5XXLTokenizer as UMT5XXlTokenizer
+from comfy.text_encoders.umt5 import WanT5Model, WanT5Tokenizer
+from comfy.unsupported import unsupported_function
 
-_REASON = 'Kiln has no `wan` text encoder'
+__all__ = ["UMT5XXlModel", "UMT5XXlTokenizer", "WanT5Model", "WanT5Tokenizer", "te"]
 
-UMT5XXlModel = unsupported_class(__name__, 'UMT5XXlModel', 'device=, layer=, layer_idx=, dtype=, model_options=', _REASON)
-UMT5XXlTokenizer = unsupported_class(__name__, 'UMT5XXlTokenizer', 'embedding_directory=, tokenizer_data=', _REASON)
-WanT5Model = unsupported_class(__name__, 'WanT5Model', 'device=, dtype=, model_options=, **kwargs', _REASON)
-WanT5Tokenizer = unsupported_class(__name__, 'WanT5Tokenizer', 'embedding_directory=, tokenizer_data=', _REASON)
+_REASON = "Kiln builds Wan's text encoder with CLIPLoader type wan, each weight in its stored dtype"
+
 te = unsupported_function(__name__, 'te', 'dtype_t5=, t5xxl_scaled_fp8=', _REASON)
