@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from comfy.families import flux, sd1, sd2, sd3, sdxl, unet
+from comfy.families import flux, sd1, sd2, sd3, sdxl, unet, wan
 from comfy.families.base import (
     COMFY_TEXT_ENCODER_PREFIXES,
     DIFFUSION_MODEL_PREFIX,
@@ -36,7 +36,7 @@ __all__ = [
     "clip_loader_types", "detect", "diffusion_model_prefix", "get", "text_encoder_locations", "vae_prefix_of",
 ]
 
-_FAMILY_MODULES = (sd1, sd2, sdxl, sd3, flux)
+_FAMILY_MODULES = (sd1, sd2, sdxl, sd3, flux, wan)
 FAMILIES: dict[str, Family] = {family.name: family for module in _FAMILY_MODULES for family in module.FAMILIES}
 """Every family by name."""
 _MODULE_OF = {family.name: module for module in _FAMILY_MODULES for family in module.FAMILIES}
@@ -45,8 +45,8 @@ _MODULE_OF = {family.name: module for module in _FAMILY_MODULES for family in mo
 # first, then, for reduced-size models, on structure.
 _UNET_MATCHERS = (sd1.match, sd2.match, sdxl.match_refiner, sdxl.match_base)
 # The transformer families, each recognised by its own marker keys.
-_TRANSFORMER_MATCHERS = (sd3.match, flux.match)
-_ARCHITECTURE_MODULES: dict[str, Any] = {"unet": unet, "flux": flux, "mmdit": sd3}
+_TRANSFORMER_MATCHERS = (sd3.match, flux.match, wan.match)
+_ARCHITECTURE_MODULES: dict[str, Any] = {"unet": unet, "flux": flux, "mmdit": sd3, "wan": wan}
 
 # The library modules the architectures build networks and convert keys with: imported by the functions that
 # use them, and ahead of time by `comfy.warm_up`.
@@ -56,6 +56,7 @@ NETWORK_LIBRARY_MODULES = (
     "diffusers.models.autoencoders.autoencoder_kl",
     "diffusers.models.transformers.transformer_flux",
     "diffusers.models.transformers.transformer_sd3",
+    "diffusers.models.transformers.transformer_wan",
 )
 
 _library_lock = threading.Lock()
@@ -72,12 +73,14 @@ def import_network_libraries() -> None:
 
 # Keys that mark a diffusion model, for finding its prefix: each architecture's marker, in either layout.
 _DIFFUSION_MODEL_MARKERS = (unet.MARKER, flux.MARKER, flux.INPUT_KEY, sd3.MARKER, flux.DIFFUSERS_MARKER,
-                            sd3.DIFFUSERS_MARKER)
+                            sd3.DIFFUSERS_MARKER, wan.MARKER)
 
 # Where else text encoders turn up: ComfyUI's own state-dict names (`CLIP.get_sd()`, CLIPSave files), by kind.
 _STATE_DICT_TEXT_ENCODER_PREFIXES = tuple(
     (prefix, kind) for kind in TEXT_ENCODER_KINDS
     for prefix in (f"cond_stage_model.{kind}.transformer.", f"{kind}.transformer."))
+# The layout of each kind's weights under those names.
+_STATE_DICT_LAYOUTS = {"t5xxl": "t5", "umt5xxl": "umt5"}
 
 # ComfyUI's option lists of the CLIP loader nodes, in its order (the interface); families claim the ones they
 # build (`Family.clip_loader_options`), the others are a clear error for now.
@@ -142,8 +145,8 @@ def diffusion_model_prefix(state_dict: Mapping[str, Any]) -> str:
             if key.endswith(marker):
                 return key[: -len(marker)]
     raise ModelDetectionError(
-        f"No diffusion model found: no key ends with {unet.MARKER!r} (SD UNet), {flux.MARKER!r} (FLUX.1) or "
-        f"{sd3.MARKER!r} (SD3). First keys seen: {first_keys(state_dict)}"
+        f"No diffusion model found: no key ends with {unet.MARKER!r} (SD UNet), {flux.MARKER!r} (FLUX.1), "
+        f"{sd3.MARKER!r} (SD3) or {wan.MARKER!r} (Wan). First keys seen: {first_keys(state_dict)}"
     )
 
 
@@ -164,7 +167,7 @@ def text_encoder_locations() -> tuple[tuple[str, str, str], ...]:
         for part in sorted(family.text_encoders, key=lambda part: TEXT_ENCODER_KINDS.index(part.kind)):
             found.setdefault(part.checkpoint_prefix, (part.checkpoint_prefix, part.kind, part.layout))
     for prefix, kind in _STATE_DICT_TEXT_ENCODER_PREFIXES:
-        found.setdefault(prefix, (prefix, kind, "t5" if kind == "t5xxl" else "comfy_clip"))
+        found.setdefault(prefix, (prefix, kind, _STATE_DICT_LAYOUTS.get(kind, "comfy_clip")))
     return tuple(found.values())
 
 

@@ -24,6 +24,7 @@ COMFY_TEXT_ENCODER_PREFIXES = {
     "clip_l": "text_encoders.clip_l.transformer.",
     "clip_g": "text_encoders.clip_g.transformer.",
     "t5xxl": "text_encoders.t5xxl.transformer.",
+    "umt5xxl": "text_encoders.umt5xxl.transformer.",
 }
 
 
@@ -33,8 +34,8 @@ def comfy_text_encoder_prefix(kind: str) -> str:
 
 
 # The kinds of text encoder: OpenAI CLIP ViT-L/14 (SD1, SDXL, SD3, Flux), OpenCLIP ViT-H/14 (SD2), OpenCLIP
-# ViT-bigG/14 (SDXL, SD3), T5 v1.1 XXL (SD3, Flux).
-TEXT_ENCODER_KINDS = ("clip_l", "clip_h", "clip_g", "t5xxl")
+# ViT-bigG/14 (SDXL, SD3), T5 v1.1 XXL (SD3, Flux), UMT5-XXL (Wan).
+TEXT_ENCODER_KINDS = ("clip_l", "clip_h", "clip_g", "t5xxl", "umt5xxl")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,200 @@
+"""Record ComfyUI 0.3.64's Wan 2.1 / 2.2 transformer on the reduced models of
+tests/fixtures/comfyui_video/make_wan_files.py (t2v, i2v, flf2v, ti2v_5b; float16 files).
+
+    ORACLE=/root/.cache/kiln-oracle
+    flock /tmp/kiln-heavy.lock $ORACLE/venv/bin/python tools/oracle/record_wan_model.py --oracle $ORACLE
+
+Runs in the oracle's interpreter with ComfyUI's folder on sys.path (CPU, float32 compute), each model loaded with
+`comfy.sd.load_diffusion_model` (what UNETLoader does). For each variant, on `make_wan_files.probe_inputs`:
+  detected        ComfyUI's model class, its model config class and unet_config
+  raw             `diffusion_model(x, t=700, context)` on the odd-sized latent (padding to the patch)
+  denoised        `model.apply_model(x, sigma=0.7, **conds)` with the conds `model.extra_conds` makes of the
+                  conditioning (i2v / flf2v: CLIP-vision output, picture latent and mask; also i2v without any
+                  of them; ti2v_5b: with and without the denoise mask)
+  c_concat        what extra_conds makes of the picture latent and mask (i2v / flf2v)
+  sampled         a 2-step `comfy.sample.sample` (euler, simple, cfg 2.5, seed 7) from the fixed noise on an empty
+                  latent, positive / negative conditioning as above (ti2v_5b: also with the denoise mask as
+                  noise_mask and the picture latent as latent_image)
+Writes tests/fixtures/comfyui_video/wan_model/probes.safetensors (float32) and probes.json (what was run, the
+files' and inputs' SHA-256, the detection facts).
+
+Also the full-size layouts (`FULL_SIZE`: ComfyUI's `WanModel` built on the meta device for each released model's
+sizes) and what ComfyUI's own detection (`comfy.model_detection.model_config_from_unet`) makes of each, bare and
+under `model.diffusion_model.`: layouts.json, each layout as its keys outside the blocks plus block 0's keys
+(every block has the same), with shapes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "comfyui_video"
+OUT = FIXTURES / "wan_model"
+SIGMA = 0.7
+RAW_TIMESTEP = 700.0
+MASKED_PICTURE_SEED = 99
+SAMPLING = {"steps": 2, "cfg": 2.5, "sampler_name": "euler", "scheduler": "simple", "seed": 7}
+
+
+def tensor_digest(tensors: dict) -> str:
+    digest = hashlib.sha256()
+    for key in sorted(tensors):
+        digest.update(key.encode())
+        digest.update(tensors[key].float().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+# name -> ComfyUI WanModel arguments of a released model (sizes from the published configs)
+FULL_SIZE = {
+    "wan2.1_t2v_1.3B": dict(model_type="t2v", dim=1536, ffn_dim=8960, num_heads=12, num_layers=30, in_dim=16),
+    "wan2.1_t2v_14B": dict(model_type="t2v", dim=5120, ffn_dim=13824, num_heads=40, num_layers=40, in_dim=16),
+    "wan2.1_i2v_480p_14B": dict(model_type="i2v", dim=5120, ffn_dim=13824, num_heads=40, num_layers=40, in_dim=36),
+    "wan2.1_i2v_720p_14B": dict(model_type="i2v", dim=5120, ffn_dim=13824, num_heads=40, num_layers=40, in_dim=36),
+    "wan2.1_flf2v_720p_14B": dict(model_type="i2v", dim=5120, ffn_dim=13824, num_heads=40, num_layers=40, in_dim=36,
+                                  flf_pos_embed_token_number=514),
+    "wan2.1_fun_control_1.3B": dict(model_type="i2v", dim=1536, ffn_dim=8960, num_heads=12, num_layers=30,
+                                    in_dim=48),
+    "wan2.2_t2v_high_noise_14B": dict(model_type="t2v", dim=5120, ffn_dim=13824, num_heads=40, num_layers=40,
+                                      in_dim=16),
+    "wan2.2_i2v_low_noise_14B": dict(model_type="t2v", dim=5120, ffn_dim=13824, num_heads=40, num_layers=40,
+                                     in_dim=36),
+    "wan2.2_ti2v_5B": dict(model_type="t2v", dim=3072, ffn_dim=14336, num_heads=24, num_layers=30, in_dim=48,
+                           out_dim=48),
+}
+
+
+def record_layouts() -> dict:
+    import torch
+
+    import comfy.ldm.wan.model
+    import comfy.model_detection
+    import comfy.ops
+
+    layouts = {}
+    for name, arguments in FULL_SIZE.items():
+        network = comfy.ldm.wan.model.WanModel(**arguments, device="meta", operations=comfy.ops.disable_weight_init)
+        shapes = {key: list(value.shape) for key, value in network.state_dict().items()}
+        meta = {key: torch.empty(shape, device="meta") for key, shape in shapes.items()}
+        detected = {}
+        for prefix in ("", "model.diffusion_model."):
+            config = comfy.model_detection.model_config_from_unet({prefix + k: v for k, v in meta.items()}, prefix)
+            detected[prefix or "bare"] = type(config).__name__ if config is not None else None
+        layouts[name] = {
+            "num_layers": arguments["num_layers"],
+            "keys": {key: shape for key, shape in shapes.items() if not key.startswith("blocks.")},
+            "block": {key[len("blocks.0."):]: shape for key, shape in shapes.items() if key.startswith("blocks.0.")},
+            "comfyui_class": detected,
+        }
+        print(name, detected)
+    return layouts
+
+
+def conditioning(inputs: dict, with_image: bool) -> dict:
+    """ComfyUI's conditioning options of an image-to-video probe (none for the other variants)."""
+    import comfy.clip_vision
+
+    if not with_image or "clip" not in inputs:
+        return {}
+    clip_vision = comfy.clip_vision.Output()
+    clip_vision.penultimate_hidden_states = inputs["clip"]
+    return {"clip_vision_output": clip_vision, "concat_latent_image": inputs["picture"], "concat_mask": inputs["mask"]}
+
+
+def record_variant(variant: str, path: Path, recorded: dict) -> dict:
+    """Run one reduced model's probes on ComfyUI into `recorded`; returns its facts."""
+    import make_wan_files
+    import torch
+
+    import comfy.sample
+    import comfy.sd
+
+    inputs = make_wan_files.probe_inputs(variant)
+    patcher = comfy.sd.load_diffusion_model(str(path))
+    model = patcher.model
+    facts = {
+        "file": path.name, "file_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "inputs_sha256": tensor_digest(inputs), "model_class": type(model).__name__,
+        "config_class": type(model.model_config).__name__,
+        "unet_config": {key: list(value) if isinstance(value, tuple) else value
+                        for key, value in model.model_config.unet_config.items()},
+        "image_to_video": bool(getattr(model, "image_to_video", False)),
+        "shift": float(model.model_sampling.shift), "multiplier": float(model.model_sampling.multiplier),
+    }
+    with torch.no_grad():
+        raw = model.diffusion_model(inputs["odd"], torch.tensor([RAW_TIMESTEP]), inputs["context"])
+        recorded[f"{variant}/raw"] = raw.float()
+        cases = [("plain", {}, {})]
+        if "clip" in inputs:
+            cases.append(("image", conditioning(inputs, True), {}))
+        if "denoise_mask" in inputs:
+            cases.append(("masked", {}, {"denoise_mask": inputs["denoise_mask"]}))
+        for name, options, extra in cases:
+            conds = model.extra_conds(cross_attn=inputs["context"], noise=inputs["x"], device=torch.device("cpu"),
+                                      **options)
+            plain = {key: value.cond for key, value in conds.items()}
+            if "c_concat" in plain:
+                recorded[f"{variant}/{name}/c_concat"] = plain["c_concat"].float()
+            out = model.apply_model(inputs["x"], torch.tensor([SIGMA]), **plain, **extra)
+            recorded[f"{variant}/{name}/denoised"] = out.float()
+
+        positive = [[inputs["context"], conditioning(inputs, True)]]
+        negative = [[inputs["negative"], conditioning(inputs, True)]]
+        arguments = (SAMPLING["steps"], SAMPLING["cfg"], SAMPLING["sampler_name"], SAMPLING["scheduler"], positive,
+                     negative)
+        sampled = comfy.sample.sample(patcher, inputs["noise"], *arguments, torch.zeros_like(inputs["noise"]),
+                                      seed=SAMPLING["seed"])
+        recorded[f"{variant}/sampled"] = sampled.float()
+        if "denoise_mask" in inputs:
+            picture = torch.randn(inputs["noise"].shape, generator=torch.Generator().manual_seed(MASKED_PICTURE_SEED))
+            sampled = comfy.sample.sample(patcher, inputs["noise"], *arguments, picture,
+                                          noise_mask=inputs["denoise_mask"], seed=SAMPLING["seed"])
+            recorded[f"{variant}/sampled_masked"] = sampled.float()
+    print(variant, facts["model_class"], facts["config_class"],
+          {key: float(value.abs().max()) for key, value in recorded.items() if key.startswith(variant)})
+    return facts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--oracle", required=True, help="the folder comfy-oracle prints")
+    options = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    sys.path.insert(0, str(FIXTURES))
+    sys.path.insert(0, str(Path(options.oracle) / "ComfyUI"))
+    sys.argv = [sys.argv[0], "--cpu"]
+    import comfy.options
+
+    comfy.options.enable_args_parsing()
+    import make_wan_files
+    import torch
+    from safetensors.torch import save_file
+
+    torch.set_num_threads(1)
+    work = Path(tempfile.mkdtemp(prefix="kiln-wan-"))
+    files = make_wan_files.write_all(work)
+    recorded: dict[str, torch.Tensor] = {}
+    facts: dict[str, dict] = {}
+    for variant, path in files.items():
+        facts[variant] = record_variant(variant, path, recorded)
+    OUT.mkdir(parents=True, exist_ok=True)
+    save_file({key: value.contiguous() for key, value in recorded.items()}, str(OUT / "probes.safetensors"))
+    (OUT / "probes.json").write_text(json.dumps({
+        "comfyui": "0.3.64 (a125cd84), CPU, float32 compute, float16 files",
+        "sigma": SIGMA, "raw_timestep": RAW_TIMESTEP, "sampling": SAMPLING,
+        "sampled_masked_latent_image_seed": MASKED_PICTURE_SEED, "variants": facts,
+        "tolerance": "1e-4 of the largest absolute value"}, indent=1, default=str) + "\n")
+    (OUT / "layouts.json").write_text(json.dumps(record_layouts(), indent=None, separators=(",", ":")) + "\n")
+    for path in files.values():
+        path.unlink()
+    work.rmdir()
+
+
+if __name__ == "__main__":
+    main()
