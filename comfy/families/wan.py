@@ -22,7 +22,8 @@ Sampling: ComfyUI's discrete flow (CONST) with shift 8.0 and multiplier 1000, so
 Keys: loading uses diffusers' `convert_wan_transformer_to_diffusers` into `WanTransformer3DModel` (the FLF2V
 position embedding, which that converter leaves as it is, is renamed here); `key_table` is that conversion traced.
 fp16 / bf16 / fp32 and fp8_e4m3fn files load as they are (cast to the compute dtype); ComfyUI's `scaled_fp8` files
-(a `scaled_fp8` marker and a `<layer>.scale_weight` per fp8 Linear) are multiplied out at load.
+(a `scaled_fp8` marker and a `<layer>.scale_weight` per fp8 Linear) are multiplied out at load, with those Linears'
+biases rounded to fp8 as ComfyUI stores them (`dequantize_scaled_fp8`).
 """
 
 from __future__ import annotations
@@ -278,16 +279,23 @@ _SCALE_INPUT = ".scale_input"
 
 def dequantize_scaled_fp8(source: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """ComfyUI's `scaled_fp8` weights (fp8 `<layer>.weight` with a float `<layer>.scale_weight`, a `scaled_fp8`
-    marker, optional `<layer>.scale_input`) as plain float32 weights: weight * scale_weight, which is what
-    ComfyUI's scaled-fp8 layers compute with at float32. Other files are returned as they are."""
+    marker whose dtype is the storage dtype, optional `<layer>.scale_input`) as plain float32 weights: what
+    ComfyUI's scaled-fp8 Linear layers compute with at float32, weight * scale_weight, and their bias rounded to
+    the storage dtype (ComfyUI stores those layers' biases in it too). Other files are returned as they are."""
     if SCALED_FP8_MARKER not in source:
         return dict(source)
+    storage = source[SCALED_FP8_MARKER].dtype
     plain: dict[str, torch.Tensor] = {}
     for key, value in source.items():
         if key == SCALED_FP8_MARKER or key.endswith(_SCALE_WEIGHT) or key.endswith(_SCALE_INPUT):
             continue
-        scale = source.get(key[: -len(".weight")] + _SCALE_WEIGHT) if key.endswith(".weight") else None
-        plain[key] = value if scale is None else value.float() * scale.float()
+        layer, _, kind = key.rpartition(".")
+        scale = source.get(layer + _SCALE_WEIGHT)
+        if scale is not None and kind == "weight":
+            value = value.float() * scale.float()
+        elif scale is not None and kind == "bias":
+            value = value.to(storage).float()
+        plain[key] = value
     return plain
 
 

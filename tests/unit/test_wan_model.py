@@ -120,6 +120,23 @@ def test_the_reduced_files_are_the_recorded_ones_byte_for_byte(tmp_path: Path) -
         assert digest.hexdigest() == facts["inputs_sha256"], variant
 
 
+@pytest.mark.parametrize("name", sorted(make_wan_files.FORMAT_FILES))
+def test_unetloader_reads_bf16_fp8_scaled_fp8_and_prefixed_wan_files_as_comfyui_does(tmp_path: Path,
+                                                                                      name: str) -> None:
+    path = tmp_path / name
+    from safetensors.torch import save_file
+
+    save_file(make_wan_files.FORMAT_FILES[name](), str(path))
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == FACTS["formats"][name]["file_sha256"]
+    model = comfy.sd.load_diffusion_model(str(path)).model
+    assert model.family == "WAN21_T2V"
+    inputs = make_wan_files.probe_inputs("t2v")
+    with torch.no_grad():
+        raw = model.run_network(inputs["odd"], torch.tensor([FACTS["raw_timestep"]]),
+                                {"c_crossattn": inputs["context"]}, torch.float32)
+    assert_close(raw, PROBES[f"format/{name}/raw"], name)
+
+
 @pytest.fixture(scope="module")
 def wan_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     directory = tmp_path_factory.mktemp("wan")

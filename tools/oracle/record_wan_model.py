@@ -18,6 +18,9 @@ Runs in the oracle's interpreter with ComfyUI's folder on sys.path (CPU, float32
 Writes tests/fixtures/comfyui_video/wan_model/probes.safetensors (float32) and probes.json (what was run, the
 files' and inputs' SHA-256, the detection facts).
 
+The t2v model in the other formats UNETLoader reads (`make_wan_files.FORMAT_FILES`: bfloat16, float8_e4m3fn,
+ComfyUI's scaled_fp8, keys under `model.diffusion_model.`): the raw network on the odd-sized input ("format/...").
+
 Also the full-size layouts (`FULL_SIZE`: ComfyUI's `WanModel` built on the meta device for each released model's
 sizes) and what ComfyUI's own detection (`comfy.model_detection.model_config_from_unet`) makes of each, bare and
 under `model.diffusion_model.`: layouts.json, each layout as its keys outside the blocks plus block 0's keys
@@ -176,6 +179,8 @@ def main() -> None:
     import torch
     from safetensors.torch import save_file
 
+    import comfy.sd
+
     torch.set_num_threads(1)
     work = Path(tempfile.mkdtemp(prefix="kiln-wan-"))
     files = make_wan_files.write_all(work)
@@ -183,12 +188,24 @@ def main() -> None:
     facts: dict[str, dict] = {}
     for variant, path in files.items():
         facts[variant] = record_variant(variant, path, recorded)
+    formats = {}
+    inputs = make_wan_files.probe_inputs("t2v")
+    for name, path in make_wan_files.write_formats(work).items():
+        model = comfy.sd.load_diffusion_model(str(path)).model
+        with torch.no_grad():
+            raw = model.diffusion_model(inputs["odd"], torch.tensor([RAW_TIMESTEP]), inputs["context"])
+        recorded[f"format/{name}/raw"] = raw.float()
+        formats[name] = {"file_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                         "config_class": type(model.model_config).__name__,
+                         "weight_dtype": str(model.diffusion_model.blocks[0].ffn[0].weight.dtype)}
+        print(name, formats[name], float(raw.abs().max()))
+        path.unlink()
     OUT.mkdir(parents=True, exist_ok=True)
     save_file({key: value.contiguous() for key, value in recorded.items()}, str(OUT / "probes.safetensors"))
     (OUT / "probes.json").write_text(json.dumps({
         "comfyui": "0.3.64 (a125cd84), CPU, float32 compute, float16 files",
         "sigma": SIGMA, "raw_timestep": RAW_TIMESTEP, "sampling": SAMPLING,
-        "sampled_masked_latent_image_seed": MASKED_PICTURE_SEED, "variants": facts,
+        "sampled_masked_latent_image_seed": MASKED_PICTURE_SEED, "variants": facts, "formats": formats,
         "tolerance": "1e-4 of the largest absolute value"}, indent=1, default=str) + "\n")
     (OUT / "layouts.json").write_text(json.dumps(record_layouts(), indent=None, separators=(",", ":")) + "\n")
     for path in files.values():
