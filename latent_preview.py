@@ -44,7 +44,8 @@ class Latent2RGBPreviewer(LatentPreviewer):
         self.bias = torch.tensor(latent_rgb_factors_bias, dtype=torch.float32) if latent_rgb_factors_bias else None
 
     def decode_latent_to_preview(self, x0: torch.Tensor) -> Image.Image:
-        latent = x0[0].float().cpu().movedim(0, -1)
+        # a video latent [B, C, T, H, W] previews its first frame, as ComfyUI's does
+        latent = (x0[0, :, 0] if x0.ndim == 5 else x0[0]).float().cpu().movedim(0, -1)
         rgb = latent @ self.factors
         if self.bias is not None:
             rgb = rgb + self.bias

@@ -204,3 +204,34 @@ def test_wan_latent_formats_normalise_each_channel() -> None:
         assert latent_format.process_in(mean.expand(1, channels, 2, 3, 3)).abs().max() == 0
         latent = torch.randn(1, channels, 2, 3, 3)
         torch.testing.assert_close(latent_format.process_out(latent_format.process_in(latent)), latent)
+
+
+@pytest.mark.parametrize("variant", ("t2v", "ti2v_5b"))
+def test_the_ksampler_node_samples_wan_video_latents_as_comfyui_does(wan_models: dict, variant: str) -> None:
+    from core_nodes.sampling import common_ksampler
+
+    inputs = make_wan_files.probe_inputs(variant)
+    latent = {"samples": torch.zeros_like(inputs["x"])}
+    if variant == "ti2v_5b":  # Wan22ImageToVideoLatent's output: the picture latent and a mask [1, 1, T, H, W]
+        mask = torch.ones(1, 1, *inputs["x"].shape[2:])
+        mask[:, :, 0] = 0.0
+        latent = {"samples": inputs["x"], "noise_mask": mask}
+    settings = FACTS["ksampler"]
+    (out,) = common_ksampler(wan_models[variant], settings["seed"], settings["steps"], settings["cfg"],
+                             settings["sampler_name"], settings["scheduler"], [[inputs["context"], {}]],
+                             [[inputs["negative"], {}]], latent)
+    assert_close(out["samples"], PROBES[f"ksampler/{variant}"], f"{variant} KSampler")
+    if variant == "ti2v_5b":  # the given first frame is kept as it was (up to the latent format's round trip)
+        torch.testing.assert_close(out["samples"][:, :, 0].detach(), inputs["x"][:, :, 0], rtol=0, atol=1e-5)
+
+
+def test_a_video_latent_previews_its_first_frame() -> None:
+    import latent_preview
+
+    latent_format = comfy.latent_formats.Wan21()
+    previewer = latent_preview.Latent2RGBPreviewer(latent_format.latent_rgb_factors,
+                                                   latent_format.latent_rgb_factors_bias)
+    video = torch.randn(1, 16, 3, 6, 4)
+    image = previewer.decode_latent_to_preview(video)
+    assert image.size == (4, 6)
+    assert image.tobytes() == previewer.decode_latent_to_preview(video[:, :, 0]).tobytes()

@@ -18,6 +18,9 @@ Runs in the oracle's interpreter with ComfyUI's folder on sys.path (CPU, float32
 Writes tests/fixtures/comfyui_video/wan_model/probes.safetensors (float32) and probes.json (what was run, the
 files' and inputs' SHA-256, the detection facts).
 
+The KSampler node's `common_ksampler` (2 euler steps, cfg 3, seed 11): t2v from an empty latent, ti2v_5b from the
+probe latent with Wan22ImageToVideoLatent's noise mask ("ksampler/...").
+
 The t2v model in the other formats UNETLoader reads (`make_wan_files.FORMAT_FILES`: bfloat16, float8_e4m3fn,
 ComfyUI's scaled_fp8, keys under `model.diffusion_model.`): the raw network on the odd-sized input ("format/...").
 
@@ -164,6 +167,34 @@ def record_variant(variant: str, path: Path, recorded: dict) -> dict:
     return facts
 
 
+KSAMPLER = {"seed": 11, "steps": 2, "cfg": 3.0, "sampler_name": "euler", "scheduler": "simple"}
+
+
+def record_ksampler(files: dict, recorded: dict) -> None:
+    """The KSampler node's sampling (`nodes.common_ksampler`: seeded noise, empty-latent handling, noise mask) on
+    the t2v model from an empty video latent, and on the 5B from a picture latent with Wan22ImageToVideoLatent's
+    noise mask [1, 1, T, H, W] (0 on the first frame)."""
+    import make_wan_files
+    import torch
+
+    import comfy.sd
+    import nodes
+
+    for variant in ("t2v", "ti2v_5b"):
+        inputs = make_wan_files.probe_inputs(variant)
+        patcher = comfy.sd.load_diffusion_model(str(files[variant]))
+        latent = {"samples": torch.zeros_like(inputs["x"])}
+        if variant == "ti2v_5b":
+            mask = torch.ones(1, 1, *inputs["x"].shape[2:])
+            mask[:, :, 0] = 0.0
+            latent = {"samples": inputs["x"], "noise_mask": mask}
+        positive, negative = [[inputs["context"], {}]], [[inputs["negative"], {}]]
+        (out,) = nodes.common_ksampler(patcher, KSAMPLER["seed"], KSAMPLER["steps"], KSAMPLER["cfg"],
+                                       KSAMPLER["sampler_name"], KSAMPLER["scheduler"], positive, negative, latent)
+        recorded[f"ksampler/{variant}"] = out["samples"].float()
+        print("ksampler", variant, float(out["samples"].abs().max()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--oracle", required=True, help="the folder comfy-oracle prints")
@@ -188,6 +219,7 @@ def main() -> None:
     facts: dict[str, dict] = {}
     for variant, path in files.items():
         facts[variant] = record_variant(variant, path, recorded)
+    record_ksampler(files, recorded)
     formats = {}
     inputs = make_wan_files.probe_inputs("t2v")
     for name, path in make_wan_files.write_formats(work).items():
@@ -206,6 +238,7 @@ def main() -> None:
         "comfyui": "0.3.64 (a125cd84), CPU, float32 compute, float16 files",
         "sigma": SIGMA, "raw_timestep": RAW_TIMESTEP, "sampling": SAMPLING,
         "sampled_masked_latent_image_seed": MASKED_PICTURE_SEED, "variants": facts, "formats": formats,
+        "ksampler": KSAMPLER,
         "tolerance": "1e-4 of the largest absolute value"}, indent=1, default=str) + "\n")
     (OUT / "layouts.json").write_text(json.dumps(record_layouts(), indent=None, separators=(",", ":")) + "\n")
     for path in files.values():
