@@ -56,8 +56,10 @@ _COMMON: dict[str, Any] = dict(
     architecture="wan", latent_scale_factor=1.0, prediction_type="flow", num_heads=-1, num_head_channels=128,
     text_encoders=_TEXT_ENCODERS, clip_type="wan", clip_skip_default=-1, sample_size=104,
     sampling_settings={"shift": 8.0, "multiplier": 1000.0},
-    diffusion_model_lora_prefixes=("diffusion_model.", "lora_unet_"),
-    diffusers_lora_prefixes=("transformer.", "lora_transformer_", "lycoris_"),
+    # ComfyUI 0.3.64 names a Wan LoRA's layers by their original keys only: its own `diffusion_model.` names,
+    # kohya's `lora_unet_`, and Wan Fun's `lora_unet__` (which it renames to kohya's); no diffusers names.
+    diffusion_model_lora_prefixes=("diffusion_model.", "lora_unet_", "lora_unet__"),
+    diffusers_lora_prefixes=(),
     clip_loader_options=(("CLIPLoader", "wan"),), vae_prefix=COMFY_VAE_PREFIX,
 )
 WAN21_T2V = Family(name="WAN21_T2V", comfy_class="WAN21_T2V", model_class="WAN21", latent_format="Wan21",

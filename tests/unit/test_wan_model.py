@@ -235,3 +235,21 @@ def test_a_video_latent_previews_its_first_frame() -> None:
     image = previewer.decode_latent_to_preview(video)
     assert image.size == (4, 6)
     assert image.tobytes() == previewer.decode_latent_to_preview(video[:, :, 0]).tobytes()
+
+
+def test_a_wan_lora_in_comfyui_kohya_and_wan_fun_names_patches_the_layers_comfyui_patches(wan_models: dict) -> None:
+    lora = make_wan_files.lora_state_dict()
+    patched, _ = comfy.sd.load_lora_for_models(wan_models["t2v"].clone(), None, lora, FACTS["lora_strength"], 0)
+    patched.patch_model()
+    try:
+        inputs = make_wan_files.probe_inputs("t2v")
+        with torch.no_grad():
+            raw = patched.model.run_network(inputs["odd"], torch.tensor([FACTS["raw_timestep"]]),
+                                            {"c_crossattn": inputs["context"]}, torch.float32)
+        assert_close(raw, PROBES["lora/t2v/raw"], "t2v with the LoRA")
+    finally:
+        patched.unpatch_model()
+    with torch.no_grad():
+        unpatched = wan_models["t2v"].model.run_network(inputs["odd"], torch.tensor([FACTS["raw_timestep"]]),
+                                                        {"c_crossattn": inputs["context"]}, torch.float32)
+    assert_close(unpatched, PROBES["t2v/raw"], "t2v after the LoRA is taken off")

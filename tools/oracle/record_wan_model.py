@@ -21,6 +21,9 @@ files' and inputs' SHA-256, the detection facts).
 The KSampler node's `common_ksampler` (2 euler steps, cfg 3, seed 11): t2v from an empty latent, ti2v_5b from the
 probe latent with Wan22ImageToVideoLatent's noise mask ("ksampler/...").
 
+A LoRA (`make_wan_files.lora_state_dict`: ComfyUI, kohya and Wan Fun names) on the t2v model, strength 0.8: the
+raw network ("lora/t2v/raw").
+
 The t2v model in the other formats UNETLoader reads (`make_wan_files.FORMAT_FILES`: bfloat16, float8_e4m3fn,
 ComfyUI's scaled_fp8, keys under `model.diffusion_model.`): the raw network on the odd-sized input ("format/...").
 
@@ -195,6 +198,32 @@ def record_ksampler(files: dict, recorded: dict) -> None:
         print("ksampler", variant, float(out["samples"].abs().max()))
 
 
+LORA_STRENGTH = 0.8
+
+
+def record_lora(files: dict, recorded: dict) -> None:
+    """The raw t2v network with `make_wan_files.lora_state_dict()` applied (LoraLoaderModelOnly's
+    `comfy.sd.load_lora_for_models`, strength 0.8), and how many of the LoRA's keys ComfyUI took."""
+    import make_wan_files
+    import torch
+
+    import comfy.lora
+    import comfy.sd
+
+    inputs = make_wan_files.probe_inputs("t2v")
+    patcher = comfy.sd.load_diffusion_model(str(files["t2v"]))
+    lora = make_wan_files.lora_state_dict()
+    key_map = comfy.lora.model_lora_keys_unet(patcher.model, {})
+    taken = comfy.lora.load_lora(comfy.lora_convert.convert_lora(lora), key_map, log_missing=False)
+    assert len(taken) == len(make_wan_files.LORA_LAYERS), sorted(taken)
+    patched, _ = comfy.sd.load_lora_for_models(patcher, None, lora, LORA_STRENGTH, 0)
+    patched.patch_model()
+    with torch.no_grad():
+        raw = patched.model.diffusion_model(inputs["odd"], torch.tensor([RAW_TIMESTEP]), inputs["context"])
+    recorded["lora/t2v/raw"] = raw.float()
+    print("lora", float(raw.abs().max()), float((raw - recorded["t2v/raw"]).abs().max()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--oracle", required=True, help="the folder comfy-oracle prints")
@@ -220,6 +249,7 @@ def main() -> None:
     for variant, path in files.items():
         facts[variant] = record_variant(variant, path, recorded)
     record_ksampler(files, recorded)
+    record_lora(files, recorded)
     formats = {}
     inputs = make_wan_files.probe_inputs("t2v")
     for name, path in make_wan_files.write_formats(work).items():
@@ -238,7 +268,7 @@ def main() -> None:
         "comfyui": "0.3.64 (a125cd84), CPU, float32 compute, float16 files",
         "sigma": SIGMA, "raw_timestep": RAW_TIMESTEP, "sampling": SAMPLING,
         "sampled_masked_latent_image_seed": MASKED_PICTURE_SEED, "variants": facts, "formats": formats,
-        "ksampler": KSAMPLER,
+        "ksampler": KSAMPLER, "lora_strength": LORA_STRENGTH,
         "tolerance": "1e-4 of the largest absolute value"}, indent=1, default=str) + "\n")
     (OUT / "layouts.json").write_text(json.dumps(record_layouts(), indent=None, separators=(",", ":")) + "\n")
     for path in files.values():
