@@ -253,3 +253,14 @@ def test_a_wan_lora_in_comfyui_kohya_and_wan_fun_names_patches_the_layers_comfyu
         unpatched = wan_models["t2v"].model.run_network(inputs["odd"], torch.tensor([FACTS["raw_timestep"]]),
                                                         {"c_crossattn": inputs["context"]}, torch.float32)
     assert_close(unpatched, PROBES["t2v/raw"], "t2v after the LoRA is taken off")
+
+
+@pytest.mark.parametrize("variant", ("flf2v", "ti2v_5b"))
+def test_a_loaded_wan_model_saves_back_to_its_original_file_layout(wan_models: dict, variant: str) -> None:
+    from comfy.families import export
+
+    saved = export.diffusion_model_state_dict(wan_models[variant].model)
+    original = make_wan_files.state_dict(variant)
+    assert sorted(saved) == sorted(original)
+    for key, value in original.items():
+        assert torch.equal(saved[key].to(value.dtype), value), key
