@@ -597,7 +597,8 @@ class WAN21(BaseModel):
         self.image_to_video = family in IMAGE_TO_VIDEO_FAMILIES
 
     def prepare_network(self, network: torch.nn.Module) -> None:
-        """ComfyUI's image-context split and first-last-frame position embedding (comfy.wan_network)."""
+        """ComfyUI's "dit" block replacements, image-context split and first-last-frame position embedding
+        (comfy.wan_network)."""
         import comfy.wan_network
 
         comfy.wan_network.install(network)
@@ -670,7 +671,8 @@ class WAN21(BaseModel):
         has_image_embedding = self.diffusion_model.condition_embedder.image_embedder is not None
         if not has_image_embedding:
             image = None
-        with comfy.wan_network.image_context(self.diffusion_model, None if image is None else image.shape[-2]):
+        with comfy.wan_network.image_context(self.diffusion_model, None if image is None else image.shape[-2]), \
+                comfy.dit_blocks.active(conds.get("transformer_options")):
             output = self.diffusion_model(
                 hidden_states=latent, timestep=timesteps.to(dtype), encoder_hidden_states=conds["c_crossattn"].to(dtype),
                 encoder_hidden_states_image=None if image is None else image.to(dtype), return_dict=False)[0]

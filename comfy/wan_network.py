@@ -75,8 +75,11 @@ def _position_image_embedding() -> type:
 
 
 def install(network: torch.nn.Module) -> None:
-    """Give a built `WanTransformer3DModel` ComfyUI's image-context split and position embedding (see the module
-    docstring); a text-to-video network is left as it is."""
+    """Give a built `WanTransformer3DModel` ComfyUI's "dit" block replacements (comfy.dit_blocks), and to an
+    image-to-video one ComfyUI's image-context split and position embedding (see the module docstring)."""
+    import comfy.dit_blocks
+
+    comfy.dit_blocks.install_video_blocks(network.blocks)
     embedder = network.condition_embedder.image_embedder
     if embedder is None:
         return

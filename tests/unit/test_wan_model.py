@@ -264,3 +264,22 @@ def test_a_loaded_wan_model_saves_back_to_its_original_file_layout(wan_models: d
     assert sorted(saved) == sorted(original)
     for key, value in original.items():
         assert torch.equal(saved[key].to(value.dtype), value), key
+
+
+def test_dit_block_replacements_run_on_wan_blocks_as_in_comfyui(wan_models: dict) -> None:
+    def skip_block(args: dict, extra: dict) -> dict:
+        return {"img": args["img"]}
+
+    def halve_block_update(args: dict, extra: dict) -> dict:
+        out = extra["original_block"](args)
+        return {"img": args["img"] + 0.5 * (out["img"] - args["img"])}
+
+    model = wan_models["i2v"].model
+    inputs = make_wan_files.probe_inputs("i2v")
+    conds = model.extra_conds(inputs["context"], _conditioning(inputs, inputs["context"], True), inputs["x"])
+    for name, patches in (("skip1", {("double_block", 1): skip_block}),
+                          ("halve0", {("double_block", 0): halve_block_update})):
+        with torch.no_grad():
+            out = model.apply_model(inputs["x"], torch.tensor([FACTS["sigma"]]),
+                                    transformer_options={"patches_replace": {"dit": patches}}, **conds)
+        assert_close(out, PROBES[f"dit/i2v/{name}"], f"i2v with {name}")

@@ -24,6 +24,8 @@ probe latent with Wan22ImageToVideoLatent's noise mask ("ksampler/...").
 A LoRA (`make_wan_files.lora_state_dict`: ComfyUI, kohya and Wan Fun names) on the t2v model, strength 0.8: the
 raw network ("lora/t2v/raw").
 
+"dit" block replacements on the i2v model's apply_model: block 1 skipped, block 0's update halved ("dit/...").
+
 The t2v model in the other formats UNETLoader reads (`make_wan_files.FORMAT_FILES`: bfloat16, float8_e4m3fn,
 ComfyUI's scaled_fp8, keys under `model.diffusion_model.`): the raw network on the odd-sized input ("format/...").
 
@@ -224,6 +226,39 @@ def record_lora(files: dict, recorded: dict) -> None:
     print("lora", float(raw.abs().max()), float((raw - recorded["t2v/raw"]).abs().max()))
 
 
+def skip_block(args: dict, extra: dict) -> dict:
+    """A "dit" replacement that answers its input: the block is skipped (what Skip Layer Guidance registers)."""
+    return {"img": args["img"]}
+
+
+def halve_block_update(args: dict, extra: dict) -> dict:
+    """A "dit" replacement that runs the block and keeps half of what it added."""
+    out = extra["original_block"](args)
+    return {"img": args["img"] + 0.5 * (out["img"] - args["img"])}
+
+
+def record_block_patches(files: dict, recorded: dict) -> None:
+    """apply_model on the i2v model (with its image conditioning) with block 1 skipped and with block 0's update
+    halved, through transformer_options["patches_replace"]["dit"][("double_block", i)]."""
+    import make_wan_files
+    import torch
+
+    import comfy.sd
+
+    inputs = make_wan_files.probe_inputs("i2v")
+    model = comfy.sd.load_diffusion_model(str(files["i2v"])).model
+    conds = model.extra_conds(cross_attn=inputs["context"], noise=inputs["x"], device=torch.device("cpu"),
+                              **conditioning(inputs, True))
+    plain = {key: value.cond for key, value in conds.items()}
+    for name, patches in (("skip1", {("double_block", 1): skip_block}),
+                          ("halve0", {("double_block", 0): halve_block_update})):
+        options = {"patches_replace": {"dit": patches}}
+        with torch.no_grad():
+            out = model.apply_model(inputs["x"], torch.tensor([SIGMA]), transformer_options=options, **plain)
+        recorded[f"dit/i2v/{name}"] = out.float()
+        print("dit", name, float((out - recorded["i2v/image/denoised"]).abs().max()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--oracle", required=True, help="the folder comfy-oracle prints")
@@ -250,6 +285,7 @@ def main() -> None:
         facts[variant] = record_variant(variant, path, recorded)
     record_ksampler(files, recorded)
     record_lora(files, recorded)
+    record_block_patches(files, recorded)
     formats = {}
     inputs = make_wan_files.probe_inputs("t2v")
     for name, path in make_wan_files.write_formats(work).items():
