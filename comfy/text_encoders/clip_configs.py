@@ -140,7 +140,7 @@ def checkpoint_text_encoders(sd: Mapping[str, torch.Tensor]) -> dict[str, dict[s
     """
     found: dict[str, dict[str, torch.Tensor]] = {}
     for prefix, prefix_kind, layout in families.text_encoder_locations():
-        if layout == "t5":
+        if layout in ("t5", "umt5"):  # not CLIP: the T5 family's encoders
             continue
         part = {key[len(prefix):]: value for key, value in sd.items() if key.startswith(prefix)}
         if not part:
