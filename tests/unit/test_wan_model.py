@@ -166,6 +166,8 @@ def test_wan_network_and_apply_model_match_comfyui(wan_models: dict, variant: st
             cases.append(("image", _conditioning(inputs, inputs["context"], True), {}))
         if "denoise_mask" in inputs:
             cases.append(("masked", {}, {"denoise_mask": inputs["denoise_mask"]}))
+        if "subject" in inputs:
+            cases.append(("phantom", {"time_dim_concat": inputs["subject"]}, {}))
         for name, options, extra in cases:
             conds = model.extra_conds(inputs["context"], options, inputs["x"])
             if f"{variant}/{name}/c_concat" in PROBES:

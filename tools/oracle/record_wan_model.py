@@ -10,7 +10,8 @@ Runs in the oracle's interpreter with ComfyUI's folder on sys.path (CPU, float32
   raw             `diffusion_model(x, t=700, context)` on the odd-sized latent (padding to the patch)
   denoised        `model.apply_model(x, sigma=0.7, **conds)` with the conds `model.extra_conds` makes of the
                   conditioning (i2v / flf2v: CLIP-vision output, picture latent and mask; also i2v without any
-                  of them; ti2v_5b: with and without the denoise mask)
+                  of them; ti2v_5b: with and without the denoise mask; t2v: also with Phantom's subject frame as
+                  time_dim_concat)
   c_concat        what extra_conds makes of the picture latent and mask (i2v / flf2v)
   sampled         a 2-step `comfy.sample.sample` (euler, simple, cfg 2.5, seed 7) from the fixed noise on an empty
                   latent, positive / negative conditioning as above (ti2v_5b: also with the denoise mask as
@@ -146,6 +147,8 @@ def record_variant(variant: str, path: Path, recorded: dict) -> dict:
             cases.append(("image", conditioning(inputs, True), {}))
         if "denoise_mask" in inputs:
             cases.append(("masked", {}, {"denoise_mask": inputs["denoise_mask"]}))
+        if "subject" in inputs:
+            cases.append(("phantom", {"time_dim_concat": inputs["subject"]}, {}))
         for name, options, extra in cases:
             conds = model.extra_conds(cross_attn=inputs["context"], noise=inputs["x"], device=torch.device("cpu"),
                                       **options)
