@@ -12,6 +12,10 @@ embedding and modulation), except in three places that matter for ComfyUI's cond
   the embedding to the first tokens of whatever sequence it is given (`img_emb.emb_pos`, 514 positions).
 - per-frame timesteps (Wan 2.2 TI2V 5B with a denoise mask): diffusers takes one timestep per token; Kiln's wrapper
   expands ComfyUI's per-frame timesteps (`per_token_timesteps`).
+
+And where the dtypes differ: ComfyUI embeds patches in float32 whatever the model's dtype
+(`keep_patch_embedding_float32`, at load), and computes the time embedding in the hidden states' dtype, where
+diffusers uses its first layer's storage dtype (fp8 with UNETLoader's fp8 weight dtype).
 """
 
 from __future__ import annotations
@@ -74,12 +78,55 @@ def _position_image_embedding() -> type:
     return PositionImageEmbedding
 
 
+class Float32PatchEmbedding(torch.nn.Conv3d):
+    """Wan's patch embedding as ComfyUI runs it whatever the model's dtype: float32 weights and arithmetic, the
+    result in the input's dtype. Its weights stay float32 when the others are stored narrower (`kiln_keep_dtype`,
+    read by `comfy.manual_cast.store_weights_as`)."""
+
+    kiln_keep_dtype = True
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: A002 - torch's name
+        return super().forward(input.float()).to(input.dtype)
+
+
+@functools.cache
+def _time_text_image_embedding() -> type:
+    """diffusers' `WanTimeTextImageEmbedding` with the time embedding computed in the hidden states' dtype, as
+    ComfyUI computes it, rather than in its first layer's storage dtype (fp8 weights would make it fp8)."""
+    from diffusers.models.transformers.transformer_wan import WanTimeTextImageEmbedding
+
+    class TimeTextImageEmbedding(WanTimeTextImageEmbedding):
+        def forward(self, timestep: torch.Tensor, encoder_hidden_states: torch.Tensor,
+                    encoder_hidden_states_image: torch.Tensor | None = None,
+                    timestep_seq_len: int | None = None) -> tuple:
+            sinusoids = self.timesteps_proj(timestep)
+            if timestep_seq_len is not None:
+                sinusoids = sinusoids.unflatten(0, (-1, timestep_seq_len))
+            temb = self.time_embedder(sinusoids.to(encoder_hidden_states.dtype)).type_as(encoder_hidden_states)
+            timestep_proj = self.time_proj(self.act_fn(temb))
+            text = self.text_embedder(encoder_hidden_states)
+            image = None if encoder_hidden_states_image is None else self.image_embedder(encoder_hidden_states_image)
+            return temb, timestep_proj, text, image
+
+    return TimeTextImageEmbedding
+
+
+def keep_patch_embedding_float32(network: torch.nn.Module, weight: torch.Tensor, bias: torch.Tensor) -> None:
+    """Make the network's patch embedding ComfyUI's float32 one (`Float32PatchEmbedding`), with the file's
+    `weight` and `bias` in float32."""
+    embedding = network.patch_embedding
+    embedding.__class__ = Float32PatchEmbedding
+    embedding.weight = torch.nn.Parameter(weight.detach().float(), requires_grad=False)
+    embedding.bias = torch.nn.Parameter(bias.detach().float(), requires_grad=False)
+
+
 def install(network: torch.nn.Module) -> None:
     """Give a built `WanTransformer3DModel` ComfyUI's "dit" block replacements (comfy.dit_blocks), and to an
     image-to-video one ComfyUI's image-context split and position embedding (see the module docstring)."""
     import comfy.dit_blocks
 
     comfy.dit_blocks.install_video_blocks(network.blocks)
+    network.condition_embedder.__class__ = _time_text_image_embedding()
     embedder = network.condition_embedder.image_embedder
     if embedder is None:
         return

@@ -279,11 +279,13 @@ _SCALE_WEIGHT = ".scale_weight"
 _SCALE_INPUT = ".scale_input"
 
 
-def dequantize_scaled_fp8(source: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def dequantize_scaled_fp8(source: Mapping[str, torch.Tensor],
+                          dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
     """ComfyUI's `scaled_fp8` weights (fp8 `<layer>.weight` with a float `<layer>.scale_weight`, a `scaled_fp8`
-    marker whose dtype is the storage dtype, optional `<layer>.scale_input`) as plain float32 weights: what
-    ComfyUI's scaled-fp8 Linear layers compute with at float32, weight * scale_weight, and their bias rounded to
-    the storage dtype (ComfyUI stores those layers' biases in it too). Other files are returned as they are."""
+    marker whose dtype is the storage dtype, optional `<layer>.scale_input`) as plain weights in `dtype` (the
+    compute dtype): what ComfyUI's scaled-fp8 Linear layers compute with, weight * scale_weight in that dtype, and
+    their bias rounded to the storage dtype (ComfyUI stores those layers' biases in it too). Made one tensor at a
+    time in `dtype`, so a 14B file never exists in float32 on a GPU load. Other files are returned as they are."""
     if SCALED_FP8_MARKER not in source:
         return dict(source)
     storage = source[SCALED_FP8_MARKER].dtype
@@ -294,9 +296,9 @@ def dequantize_scaled_fp8(source: Mapping[str, torch.Tensor]) -> dict[str, torch
         layer, _, kind = key.rpartition(".")
         scale = source.get(layer + _SCALE_WEIGHT)
         if scale is not None and kind == "weight":
-            value = value.float() * scale.float()
+            value = value.to(dtype) * scale.to(dtype)
         elif scale is not None and kind == "bias":
-            value = value.to(storage).float()
+            value = value.to(storage).to(dtype)
         plain[key] = value
     return plain
 
@@ -312,7 +314,7 @@ def load(state_dict: Mapping[str, torch.Tensor], found: FamilyMatch, family: Fam
 
     if operations is not None:
         raise WeightLoadError(f"{source_name}: Kiln's Wan does not take custom operations (GGUF packs) yet")
-    source = dequantize_scaled_fp8(without_prefix(state_dict, found.unet_prefix))
+    source = dequantize_scaled_fp8(without_prefix(state_dict, found.unet_prefix), dtype or torch.float32)
     what = f"{found.name} transformer"
     try:
         config = diffusers_config(found.unet_config)
@@ -320,6 +322,13 @@ def load(state_dict: Mapping[str, torch.Tensor], found: FamilyMatch, family: Fam
         raise WeightLoadError(f"{source_name}: {error}")
     check_original_layout(source, original_layout(found.unet_config), what, source_name)
     network = load_checked(WanTransformer3DModel, config, source, convert(source), what, source_name, dtype)
+    # ComfyUI keeps the patch embedding in float32 whatever the model's dtype.
+    import comfy.wan_network
+
+    comfy.wan_network.keep_patch_embedding_float32(network, source["patch_embedding.weight"],
+                                                   source["patch_embedding.bias"])
+    # With UNETLoader's fp8 weight dtype ComfyUI stores every Wan parameter in fp8 (norms, modulations too).
+    network.kiln_weight_dtype_rounds_all_parameters = True
     # The RoPE tables are buffers outside the state dict: built anew off the meta device.
     rope = network.rope
     network.rope = type(rope)(rope.attention_head_dim, rope.patch_size, rope.max_seq_len)

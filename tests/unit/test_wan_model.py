@@ -285,3 +285,23 @@ def test_dit_block_replacements_run_on_wan_blocks_as_in_comfyui(wan_models: dict
             out = model.apply_model(inputs["x"], torch.tensor([FACTS["sigma"]]),
                                     transformer_options={"patches_replace": {"dit": patches}}, **conds)
         assert_close(out, PROBES[f"dit/i2v/{name}"], f"i2v with {name}")
+
+
+def test_unetloader_weight_dtype_fp8_stores_wan_weights_in_fp8_as_comfyui_does(tmp_path: Path) -> None:
+    path = make_wan_files.write_wan_model(tmp_path / "kiln-wan-t2v.safetensors", "t2v")
+    model = comfy.sd.load_diffusion_model(str(path), weight_dtype="fp8_e4m3fn").model
+    assert model.diffusion_model.blocks[0].ffn.net[0].proj.weight.dtype == torch.float8_e4m3fn
+    inputs = make_wan_files.probe_inputs("t2v")
+    assert model.diffusion_model.patch_embedding.weight.dtype == torch.float32  # as ComfyUI keeps it
+    with torch.no_grad():
+        raw = _run_cast(model, inputs)
+    assert_close(raw, PROBES["weight_dtype/fp8_e4m3fn/raw"], "t2v with fp8 weights")
+
+
+def _run_cast(model: object, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The raw network with its narrower weights cast per layer, as apply_model runs it."""
+    import comfy.manual_cast
+
+    with comfy.manual_cast.layers_cast_per_call(model.diffusion_model, model.get_compute_dtype()):
+        return model.run_network(inputs["odd"], torch.tensor([FACTS["raw_timestep"]]),
+                                 {"c_crossattn": inputs["context"]}, torch.float32)

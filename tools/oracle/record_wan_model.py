@@ -28,7 +28,8 @@ raw network ("lora/t2v/raw").
 "dit" block replacements on the i2v model's apply_model: block 1 skipped, block 0's update halved ("dit/...").
 
 The t2v model in the other formats UNETLoader reads (`make_wan_files.FORMAT_FILES`: bfloat16, float8_e4m3fn,
-ComfyUI's scaled_fp8, keys under `model.diffusion_model.`): the raw network on the odd-sized input ("format/...").
+ComfyUI's scaled_fp8, keys under `model.diffusion_model.`): the raw network on the odd-sized input ("format/...");
+and the float16 t2v file loaded with UNETLoader's weight_dtype fp8_e4m3fn ("weight_dtype/fp8_e4m3fn/raw").
 
 Also the full-size layouts (`FULL_SIZE`: ComfyUI's `WanModel` built on the meta device for each released model's
 sizes) and what ComfyUI's own detection (`comfy.model_detection.model_config_from_unet`) makes of each, bare and
@@ -301,6 +302,12 @@ def main() -> None:
                          "weight_dtype": str(model.diffusion_model.blocks[0].ffn[0].weight.dtype)}
         print(name, formats[name], float(raw.abs().max()))
         path.unlink()
+    # UNETLoader's weight_dtype fp8_e4m3fn on the float16 t2v file: weights stored in fp8, computed in float32
+    model = comfy.sd.load_diffusion_model(str(files["t2v"]), model_options={"dtype": torch.float8_e4m3fn}).model
+    with torch.no_grad():
+        raw = model.diffusion_model(inputs["odd"], torch.tensor([RAW_TIMESTEP]), inputs["context"])
+    recorded["weight_dtype/fp8_e4m3fn/raw"] = raw.float()
+    print("weight_dtype fp8_e4m3fn", float(raw.abs().max()), float((raw - recorded["t2v/raw"]).abs().max()))
     OUT.mkdir(parents=True, exist_ok=True)
     save_file({key: value.contiguous() for key, value in recorded.items()}, str(OUT / "probes.safetensors"))
     (OUT / "probes.json").write_text(json.dumps({
