@@ -13,6 +13,8 @@ embedding and modulation), except in three places that matter for ComfyUI's cond
 - per-frame timesteps (Wan 2.2 TI2V 5B with a denoise mask): diffusers takes one timestep per token; Kiln's wrapper
   expands ComfyUI's per-frame timesteps (`per_token_timesteps`).
 
+`install` also gives the blocks ComfyUI's "dit" block replacements (`comfy.dit_blocks.install_video_blocks`).
+
 And where the dtypes differ: ComfyUI embeds patches in float32 whatever the model's dtype
 (`keep_patch_embedding_float32`, at load), and computes the time embedding in the hidden states' dtype, where
 diffusers uses its first layer's storage dtype (fp8 with UNETLoader's fp8 weight dtype).
