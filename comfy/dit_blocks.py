@@ -1,4 +1,4 @@
-"""ComfyUI's DiT block replacements on Kiln's diffusers transformers (SD3's MMDiT, FLUX.1).
+"""ComfyUI's DiT block replacements on Kiln's diffusers transformers (SD3's MMDiT, FLUX.1, Wan).
 
 ComfyUI's MMDiT and FLUX.1 look up `transformer_options["patches_replace"]["dit"]` before each block: a function
 registered under ("double_block", i) (SD3's joint blocks, FLUX.1's double-stream blocks) or ("single_block", i)
@@ -14,7 +14,9 @@ output, which a replacement that reads them afterwards sees. Kiln's `original_bl
 
 `install(network, in_place)` puts that look-up on every block of a diffusers `SD3Transformer2DModel` or
 `FluxTransformer2DModel`, in place (each block's class becomes a subclass with the same parameters), and
-`active(transformer_options)` (a context manager the model wraps around the network call) says which patches the
+`install_video_blocks(blocks)` does the same for Wan's blocks, which ComfyUI registers as ("double_block", i) with
+`img`, `txt`, `vec` and `pe`, and whose replacement answers {"img"}. `active(transformer_options)` (a context
+manager the model wraps around the network call) says which patches the
 blocks of the current call see. Without a replacement a block runs as diffusers' own. `pe` is diffusers' rotary
 embedding (a cos/sin pair), not ComfyUI's tensor: a patch can hand it on to `original_block`, not read it.
 """
@@ -109,6 +111,40 @@ def _single_block_class(base: type) -> type:
 
     SingleBlock.__name__ = SingleBlock.__qualname__ = f"Comfy{base.__name__}"
     return SingleBlock
+
+
+@functools.cache
+def _video_block_class(base: type) -> type:
+    """Wan's `base` (video tokens attending to themselves and to the context; answers the video tokens) with
+    ComfyUI's ("double_block", i) look-up: `img` the video tokens, `txt` the context, `vec` the timestep
+    projection, `pe` the rotary embedding; the answer's `img` is the block's output."""
+
+    class VideoBlock(base):
+        def forward(self, hidden_states: torch.Tensor, encoder_hidden_states: torch.Tensor, temb: torch.Tensor,
+                    rotary_emb: Any) -> torch.Tensor:
+            patch, options = _replacement("double_block", self.kiln_dit_index)
+            if patch is None:
+                return super().forward(hidden_states, encoder_hidden_states, temb, rotary_emb)
+
+            def original_block(args: dict) -> dict[str, torch.Tensor]:
+                return {"img": base.forward(self, args["img"], args["txt"], args["vec"], args["pe"])}
+
+            args = {"img": hidden_states, "txt": encoder_hidden_states, "vec": temb, "pe": rotary_emb,
+                    "transformer_options": options}
+            return patch(args, {"original_block": original_block})["img"]
+
+    VideoBlock.__name__ = VideoBlock.__qualname__ = f"Comfy{base.__name__}"
+    return VideoBlock
+
+
+def install_video_blocks(blocks: Any) -> None:
+    """Give each of Wan's `blocks` (a diffusers `WanTransformer3DModel`'s) the ("double_block", i) look-up, numbered
+    as ComfyUI numbers them."""
+    for index, block in enumerate(blocks):
+        if getattr(block, "kiln_dit_index", None) is not None:  # installed already
+            continue
+        block.kiln_dit_index = index
+        block.__class__ = _video_block_class(type(block))
 
 
 def install(network: torch.nn.Module, in_place: dict[str, tuple[str, ...]] | None = None) -> None:

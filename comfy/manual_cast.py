@@ -48,10 +48,17 @@ def weight_dtype_from_option(option: str) -> torch.dtype | None:
 def store_weights_as(network: torch.nn.Module, dtype: torch.dtype, other_dtype: torch.dtype | None = None) -> int:
     """Round every plain `Linear` / `Conv2d` weight and bias of `network` to `dtype`, in place, and make those
     layers cast them back to the input's dtype when they run; the other floating-point parameters and buffers
-    go to `other_dtype` (the compute dtype) when given. Loading in the file's dtype and calling this keeps the
+    go to `other_dtype` (the compute dtype) when given, rounded to `dtype` first when the network sets
+    `kiln_weight_dtype_rounds_all_parameters`; a layer marked `kiln_keep_dtype` keeps its own.
+    Loading in the file's dtype and calling this keeps the
     peak at about the file's size. Returns the number of layers changed."""
     changed = 0
+    # ComfyUI builds every parameter of some models in the weight dtype (its Wan: norms and modulations too), so
+    # those are rounded to it before they go to the compute dtype; the network says so (set by its loader).
+    round_others = getattr(network, "kiln_weight_dtype_rounds_all_parameters", False)
     for module in network.modules():
+        if getattr(module, "kiln_keep_dtype", False):  # a layer its model keeps in its own dtype (Wan's patches)
+            continue
         cast_class = CAST_CLASSES.get(type(module))
         if cast_class is not None:
             module.__class__ = cast_class
@@ -63,7 +70,10 @@ def store_weights_as(network: torch.nn.Module, dtype: torch.dtype, other_dtype: 
                 target = dtype if cast_class is not None else other_dtype
                 if target is None or tensor.dtype == target:
                     continue
-                cast = tensor.detach().to(target)
+                source = tensor.detach()
+                if round_others and cast_class is None and collection is module._parameters:
+                    source = source.to(dtype)
+                cast = source.to(target)
                 is_parameter = collection is module._parameters
                 collection[name] = torch.nn.Parameter(cast, requires_grad=False) if is_parameter else cast
     return changed

@@ -567,6 +567,147 @@ class Flux(BaseModel):
         return output[:, :, :height, :width]
 
 
+
+def pad_to_patch_sizes(x: torch.Tensor, patch_size: tuple[int, ...]) -> torch.Tensor:
+    """`x` [B, C, *dims] padded at the end of each dim to a multiple of its `patch_size` entry, wrapping around
+    (circular), as ComfyUI pads latents for its patch-based transformers."""
+    padding: list[int] = []
+    for size, patch in zip(reversed(x.shape[2:]), reversed(patch_size), strict=True):
+        padding += [0, (patch - size % patch) % patch]
+    return torch.nn.functional.pad(x, padding, mode="circular") if any(padding) else x
+
+
+class WAN21(BaseModel):
+    """Wan 2.1 (and the Wan 2.2 14B experts): video latents [B, 16, T, H, W], text context [B, L, 4096] from
+    UMT5-XXL; the network sees sigma * 1000 (discrete flow, shift 8). Image-to-video models read extra channels
+    beside the latent (`c_concat`: the conditioning's `concat_mask` and `concat_latent_image`, as ComfyUI's
+    WanImageToVideo / WanFirstLastFrameToVideo set them) and CLIP-vision tokens (`clip_fea`: the conditioning's
+    `clip_vision_output` penultimate hidden states [B, 257 or 514, 1280])."""
+
+    DIFFUSION_MODEL_ARGUMENTS = (("context", "c_crossattn"), ("clip_fea", "clip_fea"),
+                                 ("time_dim_concat", "time_dim_concat"))
+
+    def __init__(self, transformer: torch.nn.Module, model_type: ModelType = ModelType.FLOW,
+                 latent_format: comfy.latent_formats.LatentFormat | None = None, family: str = "WAN21_T2V",
+                 model_config: Any = None):
+        super().__init__(transformer, model_type, latent_format or comfy.latent_formats.Wan21(), family,
+                         model_config)
+        from comfy.families.wan import IMAGE_TO_VIDEO_FAMILIES
+
+        self.image_to_video = family in IMAGE_TO_VIDEO_FAMILIES
+
+    def prepare_network(self, network: torch.nn.Module) -> None:
+        """ComfyUI's "dit" block replacements, image-context split and first-last-frame position embedding
+        (comfy.wan_network)."""
+        import comfy.wan_network
+
+        comfy.wan_network.install(network)
+
+    def extra_conds(self, cond: torch.Tensor, options: dict[str, Any], noise: torch.Tensor) -> dict[str, torch.Tensor]:
+        conds: dict[str, torch.Tensor] = {"c_crossattn": cond}
+        concat = self.concat_cond(options, noise)
+        if concat is not None:
+            conds["c_concat"] = concat
+        clip_vision = options.get("clip_vision_output")
+        if clip_vision is not None:
+            conds["clip_fea"] = clip_vision.penultimate_hidden_states
+        time_dim_concat = options.get("time_dim_concat")
+        if time_dim_concat is not None:  # Phantom's subject frames, appended after the video's
+            conds["time_dim_concat"] = self.process_latent_in(time_dim_concat)
+        return conds
+
+    def concat_cond(self, options: dict[str, Any], noise: torch.Tensor) -> torch.Tensor | None:
+        """The channels an image-to-video model reads beside the latent [1, extra, T, H, W], None when it reads
+        none: 4 mask channels (1 - `concat_mask`: 1 where a frame is given; zeros without a mask) and the picture
+        latent `concat_latent_image` resized to the latent, in model space (zeros, and no mask, without one)."""
+        extra = self.in_channels - noise.shape[1]
+        if extra <= 0:
+            return None
+        frames, height, width = noise.shape[-3:]
+        image = options.get("concat_latent_image")
+        if image is None:
+            image = torch.zeros((1, extra, frames, height, width))
+        else:
+            image = comfy.utils.common_upscale(image[:1].float(), width, height, "bilinear", "center")
+            step = self.latent_format.latent_channels
+            image = torch.cat([self.process_latent_in(image[:, start:start + step])
+                               for start in range(0, image.shape[1], step)], dim=1)
+        if extra != image.shape[1] + 4 and (not self.image_to_video or extra == image.shape[1]):
+            return image
+        image = image[:, :extra - 4]
+        mask = options.get("concat_mask", options.get("denoise_mask"))
+        if mask is None:
+            mask = torch.zeros((1, 4, frames, height, width))
+        else:
+            mask = mask[:1].float()
+            if mask.shape[1] != 4:
+                mask = mask.mean(dim=1, keepdim=True)
+            mask = comfy.utils.common_upscale(1.0 - mask, width, height, "bilinear", "center")
+            if mask.shape[-3] < frames:
+                mask = torch.nn.functional.pad(mask, (0, 0, 0, 0, 0, frames - mask.shape[-3]))
+            if mask.shape[1] == 1:
+                mask = mask.repeat(1, 4, 1, 1, 1)
+        index = options.get("concat_mask_index", 0)
+        return torch.cat([image[:, :index], mask, image[:, index:]], dim=1)
+
+    def network_timesteps(self, timestep: torch.Tensor, conds: dict[str, Any]) -> torch.Tensor:
+        """The timesteps the network is given: one per sample ([B]); WAN22 makes them per frame."""
+        return timestep
+
+    def run_network(self, model_input: torch.Tensor, timestep: torch.Tensor, conds: dict[str, Any],
+                    dtype: torch.dtype) -> torch.Tensor:
+        import comfy.wan_network
+
+        frames, height, width = model_input.shape[-3:]
+        patch = tuple(self.diffusion_model.config.patch_size)
+        latent = pad_to_patch_sizes(model_input, patch)
+        extra_frames = conds.get("time_dim_concat")
+        if extra_frames is not None:
+            latent = torch.cat([latent, pad_to_patch_sizes(extra_frames.to(latent), patch)], dim=2)
+        grid = [size // step for size, step in zip(latent.shape[2:], patch, strict=True)]
+        timesteps = comfy.wan_network.per_token_timesteps(self.network_timesteps(timestep, conds), grid[0],
+                                                          grid[1] * grid[2])
+        image = conds.get("clip_fea")
+        has_image_embedding = self.diffusion_model.condition_embedder.image_embedder is not None
+        if not has_image_embedding:
+            image = None
+        with comfy.wan_network.image_context(self.diffusion_model, None if image is None else image.shape[-2]), \
+                comfy.dit_blocks.active(conds.get("transformer_options")):
+            output = self.diffusion_model(
+                hidden_states=latent, timestep=timesteps.to(dtype), encoder_hidden_states=conds["c_crossattn"].to(dtype),
+                encoder_hidden_states_image=None if image is None else image.to(dtype), return_dict=False)[0]
+        return output[:, :, :frames, :height, :width]
+
+
+class WAN22(WAN21):
+    """Wan 2.2 TI2V 5B: latents [B, 48, T, H, W] (Wan22 format); with a denoise mask (Wan22ImageToVideoLatent's
+    given first frame) each frame gets the timestep scaled by its mean mask value, so given frames sit at 0."""
+
+    def __init__(self, transformer: torch.nn.Module, model_type: ModelType = ModelType.FLOW,
+                 latent_format: comfy.latent_formats.LatentFormat | None = None, family: str = "WAN22_T2V",
+                 model_config: Any = None):
+        super().__init__(transformer, model_type, latent_format or comfy.latent_formats.Wan22(), family,
+                         model_config)
+
+    def extra_conds(self, cond: torch.Tensor, options: dict[str, Any], noise: torch.Tensor) -> dict[str, torch.Tensor]:
+        conds = super().extra_conds(cond, options, noise)
+        if options.get("denoise_mask") is not None:
+            conds["denoise_mask"] = options["denoise_mask"]
+        return conds
+
+    def scale_latent_inpaint(self, sigma: torch.Tensor, noise: torch.Tensor, latent_image: torch.Tensor,
+                             **kwargs: Any) -> torch.Tensor:
+        """The frames a denoise mask keeps stay the clean latent at every step (their timestep is 0)."""
+        return latent_image
+
+    def network_timesteps(self, timestep: torch.Tensor, conds: dict[str, Any]) -> torch.Tensor:
+        mask = conds.get("denoise_mask")
+        if mask is None:
+            return timestep
+        per_frame = mask.float().mean(dim=(1, 3, 4)).to(timestep)  # [B, T]
+        return per_frame * timestep.reshape(-1, 1)
+
+
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
 
@@ -603,11 +744,9 @@ StableAudio1 = unsupported_class(__name__, 'StableAudio1', 'model_config, second
 StableCascade_B = unsupported_class(__name__, 'StableCascade_B', 'model_config, model_type=, device=', _REASON)
 StableCascade_C = unsupported_class(__name__, 'StableCascade_C', 'model_config, model_type=, device=', _REASON)
 Stable_Zero123 = unsupported_class(__name__, 'Stable_Zero123', 'model_config, model_type=, device=, cc_projection_weight=, cc_projection_bias=', _REASON)
-WAN21 = unsupported_class(__name__, 'WAN21', 'model_config, model_type=, image_to_video=, device=', _REASON)
 WAN21_Camera = unsupported_class(__name__, 'WAN21_Camera', 'model_config, model_type=, image_to_video=, device=', _REASON)
 WAN21_HuMo = unsupported_class(__name__, 'WAN21_HuMo', 'model_config, model_type=, image_to_video=, device=', _REASON)
 WAN21_Vace = unsupported_class(__name__, 'WAN21_Vace', 'model_config, model_type=, image_to_video=, device=', _REASON)
-WAN22 = unsupported_class(__name__, 'WAN22', 'model_config, model_type=, image_to_video=, device=', _REASON)
 WAN22_Animate = unsupported_class(__name__, 'WAN22_Animate', 'model_config, model_type=, image_to_video=, device=', _REASON)
 WAN22_S2V = unsupported_class(__name__, 'WAN22_S2V', 'model_config, model_type=, device=', _REASON)
 convert_tensor = unsupported_function(__name__, 'convert_tensor', 'extra, dtype, device', _REASON)

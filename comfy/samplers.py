@@ -298,8 +298,10 @@ def encode_model_conds(model_function: Callable, conds: list[dict], noise: torch
     pack's own function is called ComfyUI's way, with the entry's keys, `device`, `noise`, `width`, `height`,
     `prompt_type` and `kwargs` as keywords."""
     kiln_form = _takes_positional_arguments(model_function)
+    # The run's facts (latent_image, denoise_mask, seed) fill in what an entry does not set, as in ComfyUI.
+    run_facts = {k: v for k, v in kwargs.items() if v is not None}
     for i, c in enumerate(conds):
-        options = {k: v for k, v in c.items() if k not in _INTERNAL_KEYS}
+        options = {**run_facts, **{k: v for k, v in c.items() if k not in _INTERNAL_KEYS}}
         if kiln_form:
             encoded = model_function(c.get("cross_attn"), options, noise)
         else:
@@ -320,13 +322,16 @@ def _takes_positional_arguments(function: Callable) -> bool:
                and parameter.default is inspect.Parameter.empty for parameter in parameters)
 
 
-def process_conds(model, noise: torch.Tensor, conds: dict[str, list[dict]]) -> dict[str, list[dict]]:
-    """Resolve areas/masks and sigma ranges, encode the model inputs, and pair up areas across the lists."""
+def process_conds(model, noise: torch.Tensor, conds: dict[str, list[dict]], latent_image: torch.Tensor | None = None,
+                  denoise_mask: torch.Tensor | None = None, seed: int | None = None) -> dict[str, list[dict]]:
+    """Resolve areas/masks and sigma ranges, encode the model inputs (the model's `extra_conds` also sees the run's
+    latent_image, denoise_mask and seed, as ComfyUI's do), and pair up areas across the lists."""
     h, w = noise.shape[2], noise.shape[3]
     for k in conds:
         resolve_areas_and_cond_masks(conds[k], h, w, noise.device)
         calculate_start_end_timesteps(model.model_sampling, conds[k])
-        encode_model_conds(model.extra_conds, conds[k], noise, noise.device, k)
+        encode_model_conds(model.extra_conds, conds[k], noise, noise.device, k, latent_image=latent_image,
+                           denoise_mask=denoise_mask, seed=seed)
     for k in conds:
         for c in list(conds[k]):
             for other in conds:
@@ -690,14 +695,22 @@ class KSamplerX0Inpaint:
                 denoise_mask = model_options["denoise_mask_function"](
                     sigma, denoise_mask, extra_options={"model": self.inner_model, "sigmas": self.sigmas})
             latent_mask = 1.0 - denoise_mask
-            model_sampling = self.inner_model.inner_model.model_sampling
-            sigma_b = sigma.reshape([sigma.shape[0]] + [1] * (self.noise.ndim - 1))
-            renoised = model_sampling.noise_scaling(sigma_b, self.noise, self.latent_image)
+            renoised = scale_latent_inpaint(self.inner_model.inner_model, sigma, self.noise, self.latent_image)
             x = x * denoise_mask + renoised * latent_mask
         out = self.inner_model(x, sigma, model_options=model_options, seed=seed)
         if denoise_mask is not None:
             out = out * denoise_mask + self.latent_image * latent_mask
         return out
+
+
+def scale_latent_inpaint(model, sigma: torch.Tensor, noise: torch.Tensor, latent_image: torch.Tensor) -> torch.Tensor:
+    """The kept (unmasked) latent at noise level `sigma`: the model's own `scale_latent_inpaint` where it has one
+    (Wan 2.2 TI2V 5B keeps the given frames clean), else its sampling's noise scaling of the original latent."""
+    own = getattr(model, "scale_latent_inpaint", None)
+    if own is not None:
+        return own(sigma=sigma, noise=noise, latent_image=latent_image)
+    sigma_b = sigma.reshape([sigma.shape[0]] + [1] * (noise.ndim - 1))
+    return model.model_sampling.noise_scaling(sigma_b, noise, latent_image)
 
 
 def prepare_mask(noise_mask: torch.Tensor, noise_shape, device) -> torch.Tensor:
@@ -844,7 +857,7 @@ class CFGGuider:
             # An all-zero (empty) latent is not shifted into model space, as in ComfyUI: with a shifted format
             # (SD3, Flux, Playground 2.5) it would become a constant.
             latent_image = latent_format.process_in(latent_image)
-        self.conds = process_conds(self.inner_model, noise, self.conds)
+        self.conds = process_conds(self.inner_model, noise, self.conds, latent_image, denoise_mask, seed)
         # The run's schedule is a fact patches read (transformer_options["sample_sigmas"]), as in ComfyUI.
         model_options = comfy.model_patcher.create_model_options_clone(self.model_options)
         model_options.setdefault("transformer_options", {})["sample_sigmas"] = sigmas

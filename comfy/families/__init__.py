@@ -45,8 +45,8 @@ _MODULE_OF = {family.name: module for module in _FAMILY_MODULES for family in mo
 # first, then, for reduced-size models, on structure.
 _UNET_MATCHERS = (sd1.match, sd2.match, sdxl.match_refiner, sdxl.match_base)
 # The transformer families, each recognised by its own marker keys.
-_TRANSFORMER_MATCHERS = (sd3.match, flux.match)
-_ARCHITECTURE_MODULES: dict[str, Any] = {"unet": unet, "flux": flux, "mmdit": sd3}
+_TRANSFORMER_MATCHERS = (sd3.match, flux.match, wan.match)
+_ARCHITECTURE_MODULES: dict[str, Any] = {"unet": unet, "flux": flux, "mmdit": sd3, "wan": wan}
 
 # The library modules the architectures build networks and convert keys with: imported by the functions that
 # use them, and ahead of time by `comfy.warm_up`.
@@ -56,6 +56,7 @@ NETWORK_LIBRARY_MODULES = (
     "diffusers.models.autoencoders.autoencoder_kl",
     "diffusers.models.transformers.transformer_flux",
     "diffusers.models.transformers.transformer_sd3",
+    "diffusers.models.transformers.transformer_wan",
 )
 
 _library_lock = threading.Lock()
@@ -72,7 +73,7 @@ def import_network_libraries() -> None:
 
 # Keys that mark a diffusion model, for finding its prefix: each architecture's marker, in either layout.
 _DIFFUSION_MODEL_MARKERS = (unet.MARKER, flux.MARKER, flux.INPUT_KEY, sd3.MARKER, flux.DIFFUSERS_MARKER,
-                            sd3.DIFFUSERS_MARKER)
+                            sd3.DIFFUSERS_MARKER, wan.MARKER)
 
 # Where else text encoders turn up: ComfyUI's own state-dict names (`CLIP.get_sd()`, CLIPSave files), by kind.
 _STATE_DICT_TEXT_ENCODER_PREFIXES = tuple(
@@ -144,8 +145,8 @@ def diffusion_model_prefix(state_dict: Mapping[str, Any]) -> str:
             if key.endswith(marker):
                 return key[: -len(marker)]
     raise ModelDetectionError(
-        f"No diffusion model found: no key ends with {unet.MARKER!r} (SD UNet), {flux.MARKER!r} (FLUX.1) or "
-        f"{sd3.MARKER!r} (SD3). First keys seen: {first_keys(state_dict)}"
+        f"No diffusion model found: no key ends with {unet.MARKER!r} (SD UNet), {flux.MARKER!r} (FLUX.1), "
+        f"{sd3.MARKER!r} (SD3) or {wan.MARKER!r} (Wan). First keys seen: {first_keys(state_dict)}"
     )
 
 
