@@ -68,8 +68,9 @@ class VideoVAE(VAE):
 
     def _decode_video(self, latent: torch.Tensor) -> torch.Tensor:
         """One video's latent `[1, C, T, h, w]` -> pixels `[1, 3, T', H, W]` in 0..1 (float32)."""
-        decoded = self.autoencoder.decode(latent.to(self.device, self.dtype), return_dict=False)[0]
-        return torch.clamp((decoded.float() + 1.0) / 2.0, 0.0, 1.0).to(self.output_device)
+        decoded = self.autoencoder.decode(latent.to(self.device, self.dtype), return_dict=False)[0].float()
+        # in place: a whole video in float32 is large (81 frames at 480x832: 388 MB)
+        return decoded.add_(1.0).div_(2.0).clamp_(0.0, 1.0).to(self.output_device)
 
     def _encode_video(self, pixels: torch.Tensor) -> torch.Tensor:
         """One video `[1, 3, T, H, W]` in 0..1 -> the posterior mean `[1, C, T', h, w]` (float32)."""
@@ -82,7 +83,7 @@ class VideoVAE(VAE):
         comfy.model_management.load_model_gpu(self.patcher)
         with torch.inference_mode():
             videos = [self._decode_video(samples[index:index + 1]) for index in range(samples.shape[0])]
-        return torch.cat(videos).movedim(1, -1)
+        return (videos[0] if len(videos) == 1 else torch.cat(videos)).movedim(1, -1)
 
     def _videos(self, pixels: torch.Tensor) -> torch.Tensor:
         """IMAGE `[N, H, W, C]` (N frames of one video) or videos `[B, T, H, W, C]` -> `[B, 3, T, H', W']`,

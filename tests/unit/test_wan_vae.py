@@ -1,7 +1,7 @@
 """The Wan 2.1 / 2.2 VAEs (comfy/families/wan_vae.py, comfy/video_vae.py, the VAE nodes on videos) give ComfyUI
 0.3.64's outputs. Reduced random VAEs in the original Wan layout (16 wide; Wan 2.2's decoder 24), rebuilt from a
 seed by tests/fixtures/comfyui_video/make_wan_vae_files.py, decoded and encoded by ComfyUI on the CPU and recorded
-by tools/oracle/record_wan_vae.py (2 latent frames -> 5 frames of 32x32). Tolerances: pixels within 1e-4 (the
+by tools/oracle/record_wan_vae.py (2 latent frames -> 5 frames of 32x32); and a full-size Wan 2.1 VAE. Tolerances: pixels within 1e-4 (the
 measured difference is about 1e-6), latents within 1e-4 of their largest value; detection on the published
 full-size layouts (ComfyUI's own networks' keys and shapes) with `meta` tensors."""
 
@@ -33,7 +33,8 @@ VERSIONS = ("wan2.1", "wan2.2")
 
 def _reduced_config(version: str) -> wan_vae.WanVAEConfig:
     width, decoder_width, z_dim, channels = make_wan_vae_files.REDUCED[version]
-    return wan_vae.WanVAEConfig(version, width, decoder_width, z_dim, (1, 2, 4, 4), 2, (False, True, True), channels)
+    return wan_vae.WanVAEConfig(version.removesuffix("_full"), width, decoder_width, z_dim, (1, 2, 4, 4), 2,
+                                (False, True, True), channels)
 
 
 def _reduced_weights(version: str, dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
@@ -56,7 +57,11 @@ def vae_files(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def vaes(vae_files) -> dict[str, video_vae.VideoVAE]:
     torch.set_num_threads(1)
-    return {version: comfy.sd.load_vae(str(path)) for version, path in vae_files.items()}
+    loaded = {version: comfy.sd.load_vae(str(path)) for version, path in vae_files.items()}
+    full = _reduced_weights("wan2.1_full")  # the published size, 0.5 GB: loaded without writing a file
+    assert make_wan_vae_files.sha256(full) == FACTS["wan2.1_full"]["sha256"], "not the recorded weights"
+    loaded["wan2.1_full"] = video_vae.load(full, "wan_2.1_vae.safetensors")
+    return loaded
 
 
 def _meta(layout: dict[str, list[int]]) -> dict[str, torch.Tensor]:
@@ -90,7 +95,7 @@ def test_published_wan_vae_layouts_are_detected_from_their_shapes(version, width
     assert len(wan_vae.key_table(config)) == len(layout)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", [*VERSIONS, "wan2.1_full"])
 def test_wan_vae_decodes_and_encodes_as_comfyui(vaes, version):
     vae, facts = vaes[version], FACTS[version]
     assert isinstance(vae, video_vae.VideoVAE)

@@ -9,7 +9,8 @@ at the published widths whatever the file holds, so for the reduced files this s
 ComfyUI's own `WanVAE` classes at the reduced widths (the only change; detection, loading, dtype choice and the
 decode / encode paths are ComfyUI's). The file's layout is that network's state dict, filled from the seed.
 
-For each version, on a fixed latent (2 latent frames, 32x32 pixels) and fixed frames (5 frames, 32x32):
+Also `wan2.1_full`: a full-size Wan 2.1 VAE (96 wide, as ComfyUI builds it for wan_2.1_vae.safetensors).
+For each, on a fixed latent (2 latent frames, 32x32 pixels) and fixed frames (5 frames, 32x32):
 `VAE.decode` (a 5-D video), the VAEDecode node's IMAGE, `VAE.encode` and the VAEEncode node's latent, and the
 VAE's attributes (dtype, latent channels, compression ratios). Writes tests/fixtures/comfyui_video/wan_vae/
 outputs.safetensors and recording.json (with the weight files' SHA-256), and published_layouts.json: the
@@ -65,7 +66,8 @@ def main() -> None:
 
     published = {"wan2.1": comfy.ldm.wan.vae.WanVAE, "wan2.2": comfy.ldm.wan.vae2_2.WanVAE}
     recorded, facts = {}, {}
-    for version, network in published.items():
+    for version in make_wan_vae_files.SEEDS:
+        network = published[version.removesuffix("_full")]
         width, decoder_width, z_dim, _ = make_wan_vae_files.REDUCED[version]
         sizes = {"dim": width, "dec_dim": decoder_width} if version == "wan2.2" else {"dim": width}
 
@@ -78,7 +80,7 @@ def main() -> None:
                 temperal_downsample=[False, True, True]).state_dict().items()}
         state = make_wan_vae_files.weights(layout, make_wan_vae_files.SEEDS[version])
         module = comfy.ldm.wan.vae2_2 if version == "wan2.2" else comfy.ldm.wan.vae
-        module.WanVAE = reduced
+        module.WanVAE = reduced  # (for wan2.1_full the published width: ComfyUI's own network as it is)
         try:
             vae = comfy.sd.VAE(sd=dict(state))
         finally:
