@@ -23,9 +23,10 @@ import comfy.manual_cast
 import comfy.model_base
 import comfy.model_management
 import comfy.utils
-from comfy import families, model_detection, supported_models
+from comfy import families, model_detection, supported_models, video_vae
 from comfy.cli_args import args
 from comfy.clip_object import CLIP, clip_from_checkpoint, clip_from_text_encoder_state_dicts
+from comfy.families import wan_vae
 from comfy.model_base import ModelType
 from comfy.model_patcher import ModelPatcher
 from comfy.vae import VAE
@@ -197,6 +198,12 @@ def load_vae(vae_path: str) -> VAE:
     """A VAE from a VAE-only file (bare or with its family's checkpoint prefix) or a checkpoint (VAELoader)."""
     state_dict = read_model_file(vae_path)
     name = os.path.basename(vae_path)
+    if wan_vae.is_wan_vae(state_dict):
+        return video_vae.load(state_dict, name)
+    if families.vae_prefix_of(state_dict) is None:
+        first = ", ".join(repr(key) for key in list(state_dict)[:5])
+        raise ModelFileError(f"{name} holds no VAE weights: an image VAE has 'decoder.conv_in.weight', a Wan video "
+                             f"VAE {wan_vae.MARKER!r}. First keys: {first}. Pick a VAE file in VAELoader.")
     contents = model_detection.checkpoint_contents(state_dict, source_name=name)
     if contents.vae_prefix is None:
         raise ModelFileError(f"{name} holds no VAE weights (no encoder/decoder keys).")

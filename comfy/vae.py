@@ -77,15 +77,20 @@ class VAE:
                 outputs.append(posterior.mode().float().to(self.output_device))
         return torch.cat(outputs)
 
-    def decode_tiled(self, samples: torch.Tensor, tile_x: int = 64, tile_y: int = 64, overlap: int = 16
-                     ) -> torch.Tensor:
-        """Decode in overlapping latent tiles (sizes in latent pixels), blended with linear ramps."""
+    def temporal_compression_decode(self) -> int | None:
+        """Pixel frames per latent frame: None for image VAEs (video VAEs answer)."""
+        return None
+
+    def decode_tiled(self, samples: torch.Tensor, tile_x: int = 64, tile_y: int = 64, overlap: int = 16,
+                     tile_t: int | None = None, overlap_t: int | None = None) -> torch.Tensor:
+        """Decode in overlapping latent tiles (sizes in latent pixels), blended with linear ramps; `tile_t` and
+        `overlap_t` are for video VAEs and ignored here."""
         return _tiled(lambda tile: self.decode(tile).movedim(-1, 1), samples, tile_x, tile_y, overlap,
                       self.upscale_ratio, 3).movedim(1, -1)
 
-    def encode_tiled(self, pixels: torch.Tensor, tile_x: int = 512, tile_y: int = 512, overlap: int = 64
-                     ) -> torch.Tensor:
-        """Encode in overlapping pixel tiles, blended with linear ramps."""
+    def encode_tiled(self, pixels: torch.Tensor, tile_x: int = 512, tile_y: int = 512, overlap: int = 64,
+                     tile_t: int | None = None, overlap_t: int | None = None) -> torch.Tensor:
+        """Encode in overlapping pixel tiles, blended with linear ramps (`tile_t`, `overlap_t`: video VAEs only)."""
         ratio = self.downscale_ratio
         return _tiled(lambda tile: self.encode(tile.movedim(1, -1)), pixels[..., :3].movedim(-1, 1),
                       tile_x, tile_y, overlap, 1 / ratio, self.latent_channels)

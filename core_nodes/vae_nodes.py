@@ -55,8 +55,19 @@ class VAEDecodeTiled:
     def decode(self, vae, samples, tile_size, overlap=64, temporal_size=64, temporal_overlap=8):
         ratio = vae.spacial_compression_decode()
         overlap = min(overlap, tile_size // 4)
-        return (vae.decode_tiled(samples["samples"], tile_x=tile_size // ratio, tile_y=tile_size // ratio,
-                                 overlap=overlap // ratio),)
+        if temporal_size < temporal_overlap * 2:
+            temporal_overlap = temporal_overlap // 2
+        temporal_compression = vae.temporal_compression_decode()
+        if temporal_compression is None:  # an image VAE: time means nothing
+            tile_t = overlap_t = None
+        else:  # frames -> latent frames
+            tile_t = max(2, temporal_size // temporal_compression)
+            overlap_t = max(1, min(tile_t // 2, temporal_overlap // temporal_compression))
+        images = vae.decode_tiled(samples["samples"], tile_x=tile_size // ratio, tile_y=tile_size // ratio,
+                                  overlap=overlap // ratio, tile_t=tile_t, overlap_t=overlap_t)
+        if images.ndim == 5:  # a video VAE's frames, into one IMAGE batch
+            images = images.reshape(-1, *images.shape[-3:])
+        return (images,)
 
 
 class VAEEncode:
@@ -91,7 +102,7 @@ class VAEEncodeTiled:
 
     def encode(self, vae, pixels, tile_size, overlap, temporal_size=64, temporal_overlap=8):
         return ({"samples": vae.encode_tiled(pixels[:, :, :, :3], tile_x=tile_size, tile_y=tile_size,
-                                             overlap=overlap)},)
+                                             overlap=overlap, tile_t=temporal_size, overlap_t=temporal_overlap)},)
 
 
 class VAEEncodeForInpaint:
