@@ -86,11 +86,19 @@ _FILE_RULES: list[tuple[str, str, str, str]] = [
     (r"^sigclip_vision_patch14_384", "clip_vision", "siglip_384", "SigLIP"),
     (r"^flux1-redux", "style_models", "flux_redux", "FLUX.1 Redux"),
     (r"gligen", "gligen", "sd15_gligen", "GLIGEN"),
+    (r"^wan2\.(1|2)_t2v_", "diffusion_models", "wan_t2v", "Wan"),
+    (r"^wan2\.(1|2)_i2v_", "diffusion_models", "wan_i2v", "Wan"),
+    (r"^wan2\.2_ti2v_5B", "diffusion_models", "wan_ti2v_5b", "Wan 2.2 5B"),
+    (r"^umt5_xxl", "text_encoders", "umt5", "Wan"),
+    (r"^wan_2\.1_vae", "vae", "wan21_vae", "Wan"),
+    (r"^wan2\.2_vae", "vae", "wan22_vae", "Wan 2.2 5B"),
+    (r"^clip_vision_h", "clip_vision", "vit_h", "CLIP ViT-H"),
 ]
 _WRITABLE = {"sd15", "sd21_v", "sd2_inpaint", "sdxl", "sdxl_refiner", "flux_schnell_checkpoint", "flux_dev_checkpoint",
              "flux_schnell_model", "flux_dev_model", "flux_fill_model", "flux_depth_model", "vae16", "sd_vae",
              "flux_clip_l", "flux_t5", "sd3_checkpoint",
-             "sd15_lora", "esrgan_x4", "sd15_controlnet", "siglip_384", "flux_redux", "sd15_gligen"}
+             "sd15_lora", "esrgan_x4", "sd15_controlnet", "siglip_384", "flux_redux", "sd15_gligen",
+             "wan_t2v", "wan_i2v", "wan_ti2v_5b", "umt5", "wan21_vae", "wan22_vae", "vit_h", "wan_lora"}
 _LOADER_INPUTS = {  # class -> {input: models folder}
     "CheckpointLoaderSimple": {"ckpt_name": "checkpoints"},
     "UNETLoader": {"unet_name": "diffusion_models"},
@@ -118,6 +126,8 @@ def model_files(prompt: dict) -> list[ModelFile]:
             if folder == "loras":
                 if re.search(r"^flux1-(depth|canny)-dev-lora", name):  # widens FLUX.1's input: not built yet
                     files[(folder, name)] = ModelFile(folder, name, "flux_control_lora", "FLUX.1 Depth/Canny LoRA")
+                elif re.search(r"^wan2\.2_(t2v|i2v)_lightx2v", name):
+                    files[(folder, name)] = ModelFile(folder, name, "wan_lora", "Wan")
                 else:
                     files[(folder, name)] = ModelFile(folder, name, "sd15_lora", "SD1.x")
                 continue
@@ -189,6 +199,25 @@ def write_model(file: ModelFile, models_dir: Path) -> None:
                                          for key, shape in shapes.items()})
     elif kind == "sd15_gligen":
         factory.write_safetensors(path, _tiny_gligen(factory))
+    elif kind in ("wan_t2v", "wan_i2v", "wan_ti2v_5b"):
+        _video_fixture_module("make_wan_files").write_wan_model(path, kind.removeprefix("wan_"))
+    elif kind == "wan_lora":
+        factory.write_safetensors(path, _video_fixture_module("make_wan_files").lora_state_dict())
+    elif kind == "umt5":  # as wide as Wan's text input; Kiln reads its other sizes from the shapes
+        umt5 = _video_fixture_module("make_umt5_files")
+        config = {**umt5.CONFIG, "d_model": 4096}  # two blocks: UMT5 is told from T5 by block 1's own position table
+        factory.write_safetensors(path, umt5.umt5_state_dict("scaled_fp8", config))
+    elif kind in ("wan21_vae", "wan22_vae"):  # reduced (16 wide): Kiln reads a Wan VAE's sizes from its shapes
+        from comfy.families import wan_vae
+
+        version = "wan2.1" if kind == "wan21_vae" else "wan2.2"
+        vae_files = _video_fixture_module("make_wan_vae_files")
+        width, decoder_width, z_dim, channels = vae_files.REDUCED[version]
+        config = wan_vae.WanVAEConfig(version, width, decoder_width, z_dim, (1, 2, 4, 4), 2, (False, True, True),
+                                      channels)
+        vae_files.write(path, wan_vae.original_layout(config), vae_files.SEEDS[version])
+    elif kind == "vit_h":  # full size: image encoders are recognised by their width and depth
+        factory.write_safetensors(path, _clip_vision_files().state_dict("vit_h"))
     elif kind in ("flux_clip_l", "flux_t5"):
         encoders = factory.tiny_flow_text_encoder_state_dicts("Flux", 0)
         factory.write_safetensors(path, encoders["clip_l" if kind == "flux_clip_l" else "t5xxl"])
@@ -254,6 +283,20 @@ def _fixture_module(name: str):
     return module
 
 
+def _video_fixture_module(name: str):
+    """The fixture script tests/fixtures/comfyui_video/`name`.py as a module."""
+    import importlib.util
+    import sys
+
+    folder = Path(__file__).resolve().parent / "fixtures" / "comfyui_video"
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))  # its scripts import each other
+    spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _flux_tools_files():
     return _fixture_module("make_flux_tools_files")
 
@@ -268,11 +311,15 @@ def _upscale_models():
 
 # -- shrinking to test size ---------------------------------------------------------------------------------------
 
-_LATENT_SOURCES = ("EmptyLatentImage", "EmptySD3LatentImage")
+_VIDEO_LATENT_SOURCES = ("EmptyHunyuanLatentVideo", "WanImageToVideo", "WanFirstLastFrameToVideo",
+                         "Wan22ImageToVideoLatent")
+_LATENT_SOURCES = ("EmptyLatentImage", "EmptySD3LatentImage", *_VIDEO_LATENT_SOURCES)
+TEST_FRAMES = 5  # video lengths: two latent frames of a 4x temporal VAE
 
 
 def shrink(prompt: dict) -> dict:
-    """The prompt at test size: latents of TEST_SIZE px (areas and upscales scaled alike), TEST_STEPS steps,
+    """The prompt at test size: latents of TEST_SIZE px (areas and upscales scaled alike; a video's sides in
+    multiples of 32, which every video VAE and patch size divides), TEST_FRAMES frames, TEST_STEPS steps,
     batches of 1."""
     latents = [(entry["inputs"].get("width", 0), entry["inputs"].get("height", 0))
                for entry in prompt.values() if entry["class_type"] in _LATENT_SOURCES]
@@ -288,6 +335,10 @@ def shrink(prompt: dict) -> dict:
                 # 64 is the smallest area ConditioningSetArea takes; areas start inside the latent
                 scaled = int(round(value * scale / 8)) * 8
                 inputs[name] = min(scaled, max(0, int(bounds[name]) // 8 * 8)) if name in bounds else max(64, scaled)
+        if entry["class_type"] in _VIDEO_LATENT_SOURCES:
+            for name in ("width", "height"):
+                inputs[name] = max(64, int(round(inputs[name] / 32)) * 32)
+            inputs["length"] = TEST_FRAMES
         if isinstance(inputs.get("batch_size"), int):
             inputs["batch_size"] = 1
         if isinstance(inputs.get("steps"), int):
@@ -315,6 +366,8 @@ def write_input_images(prompt: dict, input_dir: Path) -> None:
             (folder / name).parent.mkdir(parents=True, exist_ok=True)  # names may have a subfolder ("pasted/")
             image = Image.new("RGBA", (TEST_SIZE, TEST_SIZE), (120, 90, 200, 255))
             image.paste((0, 0, 0, 0), (16, 16, 48, 48))  # a transparent hole: an inpainting mask
+            if Path(name).suffix.lower() in (".jpg", ".jpeg"):  # no alpha in a JPEG
+                image = image.convert("RGB")
             image.save(folder / name)
 
 
