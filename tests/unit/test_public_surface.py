@@ -34,6 +34,7 @@ _KIND_NAMES = {
 KNOWN_SIGNATURE_DIFFERENCES = {
     ("comfy.model_base", "BaseModel"): "wraps a diffusers network, not a model_config-built UNet",
     ("comfy.model_base", "Flux"): "wraps a diffusers network",
+    ("comfy.model_base", "Chroma"): "wraps a diffusers network",
     ("comfy.model_base", "SD15_instructpix2pix"): "wraps a diffusers network",
     ("comfy.model_base", "SD3"): "wraps a diffusers network",
     ("comfy.model_base", "SDXL"): "wraps a diffusers network",
