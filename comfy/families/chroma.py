@@ -54,6 +54,7 @@ CHROMA = Family(
     num_head_channels=128, text_encoders=_TEXT_ENCODERS, clip_type="chroma", clip_skip_default=-1, sample_size=128,
     sampling_settings={"multiplier": 1.0}, diffusion_model_lora_prefixes=("diffusion_model.", "lora_unet_"),
     diffusers_lora_prefixes=("transformer.", "lora_transformer_", "lycoris_"), vae_prefix=COMFY_VAE_PREFIX,
+    clip_loader_options=(("CLIPLoader", "chroma"),),
 )
 FAMILIES = (CHROMA,)
 
