@@ -620,6 +620,8 @@ class Chroma(Flux):
                     dtype: torch.dtype) -> torch.Tensor:
         if conds.get("control") is not None or conds.get("ref_latents"):
             raise NotImplementedError("Kiln's Chroma does not take ControlNets or reference latents yet")
+        if ((conds.get("transformer_options") or {}).get("patches_replace") or {}).get("dit"):
+            raise NotImplementedError("Kiln's Chroma does not take \"dit\" block replacements yet")
         batch, _, height, width = model_input.shape
         patch = self.PATCH_SIZE
         rows, columns = -(-height // patch), -(-width // patch)

@@ -106,15 +106,7 @@ def test_the_network_matches_comfyuis_chroma_within_1e_4_of_its_largest_value():
 
 def test_a_scaled_fp8_file_loads_as_its_weights_times_their_scales():
     state_dict = make_chroma_files.state_dict()
-    scaled = {"scaled_fp8": torch.empty(0, dtype=torch.float8_e4m3fn)}
-    for key, value in state_dict.items():
-        if value.ndim == 2:
-            scale = value.abs().max() / 448
-            scaled[key] = (value / scale).to(torch.float8_e4m3fn)
-            scaled[key[:-len("weight")] + "scale_weight"] = scale.reshape(())
-            scaled[key[:-len("weight")] + "scale_input"] = torch.ones(())
-        else:
-            scaled[key] = value
+    scaled = make_chroma_files.scaled_fp8(state_dict)
     found = families.detect(scaled, "")
     network = chroma.load(scaled, found, families.get(found), "ref-chroma-fp8.safetensors", dtype=torch.float32)
     weight = network.state_dict()["context_embedder.weight"]
@@ -144,3 +136,16 @@ def test_unetloader_builds_a_chroma_model_on_comfyuis_flux_schedule(tmp_path):
     assert float(sampling.timestep(torch.tensor(0.5))) == pytest.approx(0.5)  # multiplier 1
     shift = 1.15  # ModelSamplingFlux's default: Chroma's sampling_settings give none
     assert float(sampling.sigma(torch.tensor(0.5))) == pytest.approx(math.exp(shift) / (math.exp(shift) + 1))
+
+
+def test_lora_names_in_comfyuis_and_kohyas_naming_reach_every_chroma_weight(tmp_path):
+    import comfy.lora
+
+    path = tmp_path / "ref-chroma.safetensors"
+    make_chroma_files.write(str(path))
+    keys = comfy.lora.model_lora_keys_unet(comfy.sd.load_diffusion_model(str(path)).model, {})
+    matrices = [key[:-len(".weight")] for key, shape in make_chroma_files.layout().items() if len(shape) == 2]
+    for name in matrices:
+        assert f"diffusion_model.{name}" in keys and f"lora_unet_{name.replace('.', '_')}" in keys, name
+    assert keys["diffusion_model.distilled_guidance_layer.layers.1.in_layer"] == \
+        "diffusion_model.distilled_guidance_layer.layers.1.linear_1.weight"
