@@ -22,10 +22,11 @@ import torch
 import comfy.hooked_weights
 import comfy.hooks
 from comfy import families, model_management, sd1_clip, sd2_clip, sdxl_clip
-from comfy.text_encoders import clip_configs, flux_clip, sd3_clip, t5, umt5
+from comfy.text_encoders import chroma_t5, clip_configs, flux_clip, sd3_clip, t5, umt5
 
 FLOW_CLIP_TYPES = ("flux", "sd3")
 WAN_CLIP_TYPE = "wan"
+CHROMA_CLIP_TYPE = "chroma"
 # The logit scale ComfyUI's text-encoder wrapper holds (unused for encoding), which its CLIPSave files carry.
 COMFY_LOGIT_SCALE = 4.6055
 CLIP_LOADER_TYPES = tuple(families.built_clip_types())
@@ -290,7 +291,8 @@ def clip_target_for(encoders: Mapping[str, Mapping[str, torch.Tensor]], source: 
     """The tokenizer/encoder classes for a set of text encoders (`{"clip_l": sd, "clip_g": sd, "t5xxl": sd}`,
     CLIPs in transformers layout, T5 bare), with configs read from the weights' shapes.
 
-    clip_type "flux": clip_l + t5xxl; "sd3": any of clip_l, clip_g, t5xxl; "wan": umt5xxl. Otherwise: clip_l → SD1;
+    clip_type "flux": clip_l + t5xxl; "sd3": any of clip_l, clip_g, t5xxl; "wan": umt5xxl; "chroma": t5xxl.
+    Otherwise: clip_l → SD1;
     clip_h → SD2; clip_l + clip_g → SDXL; clip_g alone → SDXL refiner. `sources` names each encoder's file
     for the errors.
     """
@@ -300,6 +302,12 @@ def clip_target_for(encoders: Mapping[str, Mapping[str, torch.Tensor]], source: 
         return _wan_target(encoders, clip_type, sources, source)
     if clip_type in FLOW_CLIP_TYPES:
         return _flow_target(encoders, clip_type, sources)
+    if clip_type == CHROMA_CLIP_TYPE:
+        if kinds != {"t5xxl"}:
+            raise clip_configs.TextEncoderLoadError(
+                f"CLIP type 'chroma' takes one T5-XXL text encoder; got {_describe(encoders, sources)}.")
+        config = t5.t5_config_from_state_dict(encoders["t5xxl"], sources.get("t5xxl", "T5-XXL"))
+        return ClipTarget(chroma_t5.ChromaTokenizer, chroma_t5.ChromaClipModel, {"config": config})
     if "t5xxl" in kinds:
         raise clip_configs.TextEncoderLoadError(
             f"{sources.get('t5xxl', source)} is a T5-XXL text encoder, but CLIP type "

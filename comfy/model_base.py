@@ -708,6 +708,81 @@ class WAN22(WAN21):
         return per_frame * timestep.reshape(-1, 1)
 
 
+def _guided_chroma_embedding() -> type:
+    """Chroma's approximator input with the guidance value the model is given (diffusers always embeds 0, which is
+    ComfyUI's default): `guidance` [B] is set on the module around each call. Made on first use (diffusers'
+    Chroma module is not imported before a Chroma model loads)."""
+    from diffusers.models.transformers.transformer_chroma import ChromaCombinedTimestepTextProjEmbeddings
+
+    class GuidedChromaEmbedding(ChromaCombinedTimestepTextProjEmbeddings):
+        guidance: torch.Tensor | None = None
+
+        def forward(self, timestep: torch.Tensor) -> torch.Tensor:
+            rows = self.mod_proj.shape[0]
+            batch = timestep.shape[0]
+            guidance = self.guidance
+            guidance = (torch.zeros(batch, device=timestep.device) if guidance is None
+                        else guidance.to(timestep.device, torch.float32).expand(batch) * 1000)
+            timestep_part = self.time_proj(timestep).to(dtype=timestep.dtype)
+            guidance_part = self.guidance_proj(guidance).to(dtype=timestep.dtype)
+            mod_proj = self.mod_proj.to(dtype=timestep_part.dtype, device=timestep_part.device).repeat(batch, 1, 1)
+            both = torch.cat([timestep_part, guidance_part], dim=1).unsqueeze(1).repeat(1, rows, 1)
+            return torch.cat([both, mod_proj], dim=-1).to(timestep.dtype)
+
+    return GuidedChromaEmbedding
+
+
+class Chroma(Flux):
+    """Chroma: FLUX.1's 2x2 patch tokens and RoPE positions, T5-XXL tokens alone as the context (no pooled
+    vector), and every block's modulation from the approximator, which reads the timestep (sigma; the network
+    scales it by 1000) and the conditioning's `guidance` (0 without one, as ComfyUI's Chroma)."""
+
+    DIFFUSION_MODEL_ARGUMENTS = (("context", "c_crossattn"), ("guidance", "guidance"), ("control", "control"))
+    DEFAULT_GUIDANCE = 0.0
+
+    def prepare_network(self, network: torch.nn.Module) -> None:
+        """The UNet speed-ups do not apply; the approximator's input takes the guidance value."""
+        network.time_text_embed.__class__ = _guided_chroma_embedding()
+
+    @property
+    def has_guidance(self) -> bool:
+        return True
+
+    def extra_conds(self, cond: torch.Tensor, options: dict[str, Any], noise: torch.Tensor) -> dict[str, torch.Tensor]:
+        if options.get("attention_mask") is not None:
+            raise NotImplementedError("Kiln's Chroma does not apply attention masks from the conditioning yet")
+        conds = {"c_crossattn": cond}
+        guidance = options.get("guidance", self.DEFAULT_GUIDANCE)
+        if guidance is not None:
+            conds["guidance"] = torch.tensor([float(guidance)], dtype=torch.float32)
+        return conds
+
+    def run_network(self, model_input: torch.Tensor, timestep: torch.Tensor, conds: dict[str, Any],
+                    dtype: torch.dtype) -> torch.Tensor:
+        if conds.get("control") is not None or conds.get("ref_latents"):
+            raise NotImplementedError("Kiln's Chroma does not take ControlNets or reference latents yet")
+        if ((conds.get("transformer_options") or {}).get("patches_replace") or {}).get("dit"):
+            raise NotImplementedError("Kiln's Chroma does not take \"dit\" block replacements yet")
+        batch, _, height, width = model_input.shape
+        patch = self.PATCH_SIZE
+        rows, columns = -(-height // patch), -(-width // patch)
+        tokens, image_ids = self._tokens_and_ids(model_input)
+        context = conds["c_crossattn"].to(dtype)
+        text_ids = torch.zeros((context.shape[1], 3), device=model_input.device)
+        embedding = self.diffusion_model.time_text_embed
+        embedding.guidance = conds.get("guidance")
+        try:
+            output = self.diffusion_model(hidden_states=tokens.to(dtype), encoder_hidden_states=context,
+                                          timestep=timestep.to(dtype), img_ids=image_ids, txt_ids=text_ids,
+                                          return_dict=False)[0]
+        finally:
+            embedding.guidance = None
+        # b (h w) (c ph pw) -> b c (h ph) (w pw)
+        output = (output.reshape(batch, rows, columns, -1, patch, patch).permute(0, 3, 1, 4, 2, 5)
+                  .reshape(batch, -1, rows * patch, columns * patch))
+        return output[:, :, :height, :width]
+
+
 # ComfyUI 0.3.64 names Kiln does not implement: faces that raise UnsupportedError when used
 from comfy.unsupported import unsupported_class, unsupported_function  # noqa: E402
 
@@ -715,7 +790,6 @@ _REASON = 'Kiln does not support this model family'
 
 ACEStep = unsupported_class(__name__, 'ACEStep', 'model_config, model_type=, device=', _REASON)
 AuraFlow = unsupported_class(__name__, 'AuraFlow', 'model_config, model_type=, device=', _REASON)
-Chroma = unsupported_class(__name__, 'Chroma', 'model_config, model_type=, device=, unet_model=', _REASON)
 ChromaRadiance = unsupported_class(__name__, 'ChromaRadiance', 'model_config, model_type=, device=', _REASON)
 CosmosPredict2 = unsupported_class(__name__, 'CosmosPredict2', 'model_config, model_type=, image_to_video=, device=', _REASON)
 CosmosVideo = unsupported_class(__name__, 'CosmosVideo', 'model_config, model_type=, image_to_video=, device=', _REASON)

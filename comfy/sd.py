@@ -98,9 +98,9 @@ def _diffusion_model(state_dict: dict[str, torch.Tensor], source_name: str,
 
 
 def _flow_dtype(family: model_detection.FamilyMatch, device: torch.device, dtype: torch.dtype) -> torch.dtype:
-    """FLUX.1's activations overflow fp16; like ComfyUI (bf16 first in Flux's supported dtypes) it runs in bf16
+    """FLUX.1's (and Chroma's) activations overflow fp16; like ComfyUI (bf16 first in their supported dtypes) it runs in bf16
     on a GPU that has it, unless fp16 was asked for with --fp16-unet / --force-fp16."""
-    if (family.architecture == "flux" and dtype == torch.float16 and device.type == "cuda"
+    if (family.architecture in ("flux", "chroma") and dtype == torch.float16 and device.type == "cuda"
             and torch.cuda.is_bf16_supported() and not (args.fp16_unet or args.force_fp16)):
         return torch.bfloat16
     return dtype

@@ -369,6 +369,10 @@ class ClipTokenWeightEncoder:
 
     special_tokens: dict[str, int]
 
+    def gen_empty_tokens(self, special_tokens: dict[str, int], length: int) -> list[int]:
+        """The empty-prompt sequence weights are measured against (`gen_empty_tokens`; an encoder may differ)."""
+        return gen_empty_tokens(special_tokens, length)
+
     def encode_token_weights(self, token_weight_pairs: list[list[tuple]]) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Encode chunks of `(token, weight)`; return `(cond [1, 77*chunks, width], pooled [1, proj] or None)`.
 
@@ -380,7 +384,7 @@ class ClipTokenWeightEncoder:
         has_weights = any(pair[1] != 1.0 for chunk in token_weight_pairs for pair in chunk)
         sections = len(to_encode)
         if has_weights or sections == 0:
-            to_encode.append(gen_empty_tokens(self.special_tokens, longest))
+            to_encode.append(self.gen_empty_tokens(self.special_tokens, longest))
 
         z_all, pooled = self.encode(to_encode)[:2]
         device = model_management.intermediate_device()

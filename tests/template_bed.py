@@ -93,12 +93,15 @@ _FILE_RULES: list[tuple[str, str, str, str]] = [
     (r"^wan_2\.1_vae", "vae", "wan21_vae", "Wan"),
     (r"^wan2\.2_vae", "vae", "wan22_vae", "Wan 2.2 5B"),
     (r"^clip_vision_h", "clip_vision", "vit_h", "CLIP ViT-H"),
+    (r"^Chroma1-Radiance", "diffusion_models", "chroma_radiance_model", "Chroma Radiance"),
+    (r"^Chroma1-(HD|Base)|^chroma-unlocked", "diffusion_models", "chroma_model", "Chroma"),
 ]
 _WRITABLE = {"sd15", "sd21_v", "sd2_inpaint", "sdxl", "sdxl_refiner", "flux_schnell_checkpoint", "flux_dev_checkpoint",
              "flux_schnell_model", "flux_dev_model", "flux_fill_model", "flux_depth_model", "vae16", "sd_vae",
              "flux_clip_l", "flux_t5", "sd3_checkpoint",
              "sd15_lora", "esrgan_x4", "sd15_controlnet", "siglip_384", "flux_redux", "sd15_gligen",
-             "wan_t2v", "wan_i2v", "wan_ti2v_5b", "umt5", "wan21_vae", "wan22_vae", "vit_h", "wan_lora"}
+             "wan_t2v", "wan_i2v", "wan_ti2v_5b", "umt5", "wan21_vae", "wan22_vae", "vit_h", "wan_lora",
+             "chroma_model"}
 _LOADER_INPUTS = {  # class -> {input: models folder}
     "CheckpointLoaderSimple": {"ckpt_name": "checkpoints"},
     "UNETLoader": {"unet_name": "diffusion_models"},
@@ -218,6 +221,11 @@ def write_model(file: ModelFile, models_dir: Path) -> None:
         vae_files.write(path, wan_vae.original_layout(config), vae_files.SEEDS[version])
     elif kind == "vit_h":  # full size: image encoders are recognised by their width and depth
         factory.write_safetensors(path, _clip_vision_files().state_dict("vit_h"))
+    elif kind == "chroma_model":  # the reduced Chroma, as wide as the reduced T5; scaled fp8 when the name says so
+        text_width = factory.tiny_flow_model_state_dict("Flux", 0)["txt_in.weight"].shape[1]
+        chroma_files = _chroma_files()
+        tensors = chroma_files.state_dict("", {**chroma_files.CONFIG, "context_in_dim": text_width})
+        factory.write_safetensors(path, chroma_files.scaled_fp8(tensors) if "fp8_scaled" in file.name else tensors)
     elif kind in ("flux_clip_l", "flux_t5"):
         encoders = factory.tiny_flow_text_encoder_state_dicts("Flux", 0)
         factory.write_safetensors(path, encoders["clip_l" if kind == "flux_clip_l" else "t5xxl"])
@@ -299,6 +307,17 @@ def _video_fixture_module(name: str):
 
 def _flux_tools_files():
     return _fixture_module("make_flux_tools_files")
+
+
+def _chroma_files():
+    """tests/fixtures/comfyui_image/make_chroma_files.py as a module."""
+    import importlib.util
+
+    script = Path(__file__).resolve().parent / "fixtures" / "comfyui_image" / "make_chroma_files.py"
+    spec = importlib.util.spec_from_file_location("make_chroma_files", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _clip_vision_files():

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from comfy.families import flux, sd1, sd2, sd3, sdxl, unet, wan
+from comfy.families import chroma, flux, sd1, sd2, sd3, sdxl, unet, wan
 from comfy.families.base import (
     COMFY_TEXT_ENCODER_PREFIXES,
     DIFFUSION_MODEL_PREFIX,
@@ -36,7 +36,7 @@ __all__ = [
     "clip_loader_types", "detect", "diffusion_model_prefix", "get", "text_encoder_locations", "vae_prefix_of",
 ]
 
-_FAMILY_MODULES = (sd1, sd2, sdxl, sd3, flux, wan)
+_FAMILY_MODULES = (sd1, sd2, sdxl, sd3, flux, chroma, wan)
 FAMILIES: dict[str, Family] = {family.name: family for module in _FAMILY_MODULES for family in module.FAMILIES}
 """Every family by name."""
 _MODULE_OF = {family.name: module for module in _FAMILY_MODULES for family in module.FAMILIES}
@@ -45,8 +45,8 @@ _MODULE_OF = {family.name: module for module in _FAMILY_MODULES for family in mo
 # first, then, for reduced-size models, on structure.
 _UNET_MATCHERS = (sd1.match, sd2.match, sdxl.match_refiner, sdxl.match_base)
 # The transformer families, each recognised by its own marker keys.
-_TRANSFORMER_MATCHERS = (sd3.match, flux.match, wan.match)
-_ARCHITECTURE_MODULES: dict[str, Any] = {"unet": unet, "flux": flux, "mmdit": sd3, "wan": wan}
+_TRANSFORMER_MATCHERS = (sd3.match, chroma.match, flux.match, wan.match)  # Chroma has FLUX.1's markers too
+_ARCHITECTURE_MODULES: dict[str, Any] = {"unet": unet, "flux": flux, "mmdit": sd3, "chroma": chroma, "wan": wan}
 
 # The library modules the architectures build networks and convert keys with: imported by the functions that
 # use them, and ahead of time by `comfy.warm_up`.
@@ -55,6 +55,7 @@ NETWORK_LIBRARY_MODULES = (
     "diffusers.models.unets.unet_2d_condition",
     "diffusers.models.autoencoders.autoencoder_kl",
     "diffusers.models.transformers.transformer_flux",
+    "diffusers.models.transformers.transformer_chroma",
     "diffusers.models.transformers.transformer_sd3",
     "diffusers.models.transformers.transformer_wan",
 )

@@ -36,6 +36,7 @@ KNOWN_SIGNATURE_DIFFERENCES = {
     ("comfy.model_base", "Flux"): "wraps a diffusers network",
     ("comfy.model_base", "WAN21"): "wraps a diffusers network",
     ("comfy.model_base", "WAN22"): "wraps a diffusers network",
+    ("comfy.model_base", "Chroma"): "wraps a diffusers network",
     ("comfy.model_base", "SD15_instructpix2pix"): "wraps a diffusers network",
     ("comfy.model_base", "SD3"): "wraps a diffusers network",
     ("comfy.model_base", "SDXL"): "wraps a diffusers network",

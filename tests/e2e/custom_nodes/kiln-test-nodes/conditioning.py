@@ -19,16 +19,19 @@ class KilnTestConditioning:
         return {"required": {"seed": ("INT", {"default": 0, "min": 0, "max": 2**31 - 1}),
                              "tokens": ("INT", {"default": 8, "min": 1, "max": 4096}),
                              "width": ("INT", {"default": 4096, "min": 1, "max": 16384}),
-                             "scale": ("FLOAT", {"default": 0.5, "min": 0.0, "max": 100.0, "step": 0.01})}}
+                             "scale": ("FLOAT", {"default": 0.5, "min": 0.0, "max": 100.0, "step": 0.01})},
+                # True: the entry also holds "pooled_output": None, as CLIPTextEncode makes it with a T5-only text
+                # encoder (ComfyUI's Chroma reads that key); False (default): an empty dict, as before.
+                "optional": {"pooled_output_none": ("BOOLEAN", {"default": False})}}
 
     RETURN_TYPES = ("CONDITIONING",)
     FUNCTION = "make"
     CATEGORY = "kiln_test"
 
-    def make(self, seed, tokens, width, scale):
+    def make(self, seed, tokens, width, scale, pooled_output_none=False):
         generator = torch.Generator().manual_seed(seed)
         context = torch.randn((1, tokens, width), generator=generator, dtype=torch.float32) * scale
-        return ([[context, {}]],)
+        return ([[context, {"pooled_output": None} if pooled_output_none else {}]],)
 
 
 class KilnTestClipVisionOutput:
