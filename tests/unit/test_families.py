@@ -53,7 +53,7 @@ def test_the_loader_nodes_list_comfyuis_clip_types_and_the_families_claim_only_l
     for family in families.FAMILIES.values():
         for node, option in family.clip_loader_options:
             assert option in families.CLIP_LOADER_OPTIONS.get(node, ("",)), (family.name, node, option)
-    assert families.built_clip_types() == ["stable_diffusion", "sd3", "wan", "sdxl", "flux"]
+    assert families.built_clip_types() == ["stable_diffusion", "sd3", "wan", "chroma", "sdxl", "flux"]
     assert [family.name for family in families.families_built_by("DualCLIPLoader", "flux")] == ["Flux", "FluxSchnell"]
 
 
