@@ -235,13 +235,18 @@ class T5XXLModel(torch.nn.Module, sd1_clip.ClipTokenWeightEncoder):
                  dtype: torch.dtype | None = None, model_options: dict | None = None, layer: str = "last",
                  layer_idx: int | None = None):
         super().__init__()
-        self.transformer = empty_t5_model(config if config is not None else t5_xxl_config())
+        self.transformer = self.empty_network(config)
         self.num_layers = self.transformer.config.num_layers
         self.special_tokens = dict(SPECIAL_TOKENS)
         self.layer = layer
         self.layer_idx = layer_idx
         self.options_default = (layer, layer_idx)
         self.dtypes = {torch.float32}
+
+    @staticmethod
+    def empty_network(config: T5Config | None) -> torch.nn.Module:
+        """The encoder built without weights from `config` (default T5 v1.1 XXL)."""
+        return empty_t5_model(config if config is not None else t5_xxl_config())
 
     def set_clip_options(self, options: dict[str, Any]) -> None:
         layer_idx = options.get("layer", self.layer_idx)

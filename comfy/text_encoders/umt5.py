@@ -194,37 +194,25 @@ def attention_mask(tokens: Sequence[Sequence[sd1_clip.Token]], end_token: int) -
     return torch.tensor(masks, dtype=torch.long)
 
 
-class UMT5XXLModel(torch.nn.Module, sd1_clip.ClipTokenWeightEncoder):
+class UMT5XXLModel(t5.T5XXLModel):
     """UMT5-XXL as Wan uses it: `encode_token_weights([[(id, weight), ...]])` → `(cond [1, n, width], None)`.
 
-    Built empty from `config` (default UMT5-XXL) and filled by `load_sd`; its state dict is transformers'
-    (`shared.weight`, `encoder.*`, plus `*.scale_weight` for a scaled_fp8 file). `layer` "last" gives the final
-    layer norm's output; a "layer" option of -2, -3, ... (CLIPSetLastLayer) gives that block's output, normed.
-    Positions after the first end token are masked in attention and zero in the output.
+    T5-XXL's encoder object (layer options, embeddings, CLIPSetLastLayer) over transformers' UMT5 (a position
+    table in every block), built empty from `config` (default UMT5-XXL) and filled by `load_sd`; its state dict is
+    transformers' (`shared.weight`, `encoder.*`, plus `*.scale_weight` for a scaled_fp8 file). Positions after the
+    first end token are masked in attention and zero in the output.
     """
 
     def __init__(self, device: str | torch.device = "cpu", layer: str = "last", layer_idx: int | None = None,
                  dtype: torch.dtype | None = None, model_options: dict | None = None,
                  config: UMT5Config | None = None):
-        super().__init__()
+        super().__init__(config=config, device=device, dtype=dtype, model_options=model_options, layer=layer,
+                         layer_idx=layer_idx)
+
+    @staticmethod
+    def empty_network(config: UMT5Config | None) -> torch.nn.Module:
         with torch.device("meta"):
-            self.transformer = UMT5EncoderModel(config if config is not None else umt5_xxl_config()).eval()
-        self.num_layers = self.transformer.config.num_layers
-        self.special_tokens = dict(SPECIAL_TOKENS)
-        self.layer = layer
-        self.layer_idx = layer_idx
-        self.options_default = (layer, layer_idx)
-        self.dtypes = {torch.float32}
-
-    def set_clip_options(self, options: dict[str, Any]) -> None:
-        layer_idx = options.get("layer", self.layer_idx)
-        if layer_idx is None or abs(layer_idx) > self.num_layers:
-            self.layer = "last"
-        else:
-            self.layer, self.layer_idx = "hidden", layer_idx
-
-    def reset_clip_options(self) -> None:
-        self.layer, self.layer_idx = self.options_default
+            return UMT5EncoderModel(config if config is not None else umt5_xxl_config()).eval()
 
     def load_sd(self, sd: Mapping[str, torch.Tensor], source: str = "UMT5 state dict") -> tuple[list, list]:
         """Load bare UMT5 weights (any float dtype, plain or scaled_fp8; `spiece_model` is ignored here)."""
@@ -233,18 +221,8 @@ class UMT5XXLModel(torch.nn.Module, sd1_clip.ClipTokenWeightEncoder):
         return [], []
 
     def embed_tokens(self, tokens: list[list[sd1_clip.Token]]) -> torch.Tensor:
-        """Float32 input embeddings `[batch, length, width]`; `embedding:` vectors go in as given."""
-        table = self.transformer.shared.weight
-        sequences = []
-        for sequence in tokens:
-            ids = torch.tensor([int(t) for t in sequence if not isinstance(t, torch.Tensor)], dtype=torch.long,
-                               device=table.device)
-            looked_up = iter(table[ids].to(torch.float32))
-            rows = [token.to(device=table.device, dtype=torch.float32).reshape(-1)
-                    if isinstance(token, torch.Tensor) else next(looked_up) for token in sequence]
-            sequences.append(torch.stack(rows) if rows else table.new_zeros((0, table.shape[1]), dtype=torch.float32))
-        embeds = torch.stack(sequences)
-        if table.dtype.itemsize == 1:  # an fp8 table may hold NaN codes; ComfyUI zeroes them too
+        embeds = super().embed_tokens(tokens)
+        if self.transformer.shared.weight.dtype.itemsize == 1:  # an fp8 table may hold NaN codes; ComfyUI zeroes them
             embeds = torch.nan_to_num(embeds)
         return embeds
 
@@ -266,10 +244,6 @@ class UMT5XXLModel(torch.nn.Module, sd1_clip.ClipTokenWeightEncoder):
                 handle.remove()
         z = self.transformer.encoder.final_layer_norm(captured[0]) if hidden else output.last_hidden_state
         return z.float() * mask.unsqueeze(-1).to(torch.float32), None
-
-    def encode(self, tokens: list[list[sd1_clip.Token]]) -> tuple[torch.Tensor, None]:
-        with torch.inference_mode():
-            return self(tokens)
 
 
 class WanT5Model(sd1_clip.SD1ClipModel):
