@@ -31,6 +31,7 @@ from typing import Any
 
 import torch
 
+from comfy.families import flux
 from comfy.families.base import (
     COMFY_VAE_PREFIX,
     Family,
@@ -220,31 +221,13 @@ def diffusers_config(config: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-# diffusers' converter splits each single block's fused `linear1` at Chroma's full widths (3072, MLP 12288): Kiln
-# splits it at the file's own widths and hands the converter shape-only stand-ins, so reduced models convert too.
-_DIFFUSERS_LINEAR1_ROWS = 3 * HIDDEN_SIZE + 4 * HIDDEN_SIZE
-
-
 def convert(source: Mapping[str, torch.Tensor], config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """(diffusers state dict, source keys the converter left unused) for BFL-layout Chroma weights (bare keys),
-    through diffusers' `convert_chroma_transformer_checkpoint_to_diffusers`."""
+    through diffusers' `convert_chroma_transformer_checkpoint_to_diffusers`, its single blocks' fused `linear1`
+    split at the file's own widths as FLUX.1's are (`flux.convert_with`), so reduced models convert too."""
     from diffusers.loaders.single_file_utils import convert_chroma_transformer_checkpoint_to_diffusers
 
-    hidden = config["hidden_size"]
-    widths = (hidden, hidden, hidden, int(hidden * config["mlp_ratio"]))
-    names = ("attn.to_q", "attn.to_k", "attn.to_v", "proj_mlp")
-    remaining = dict(source)
-    splits: dict[str, torch.Tensor] = {}
-    for index in range(config["depth_single_blocks"]):
-        for kind in ("weight", "bias"):
-            key = f"single_blocks.{index}.linear1.{kind}"
-            fused = remaining[key]
-            for name, part in zip(names, torch.split(fused, widths, dim=0), strict=True):
-                splits[f"single_transformer_blocks.{index}.{name}.{kind}"] = part
-            remaining[key] = torch.empty((_DIFFUSERS_LINEAR1_ROWS, *fused.shape[1:2]), device="meta")
-    converted = convert_chroma_transformer_checkpoint_to_diffusers(remaining)
-    converted.update(splits)
-    return converted, list(remaining)
+    return flux.convert_with(convert_chroma_transformer_checkpoint_to_diffusers, source, config)
 
 
 def dequantize_scaled_fp8(source: Mapping[str, torch.Tensor], dtype: torch.dtype | None) -> dict[str, torch.Tensor]:

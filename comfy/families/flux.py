@@ -267,6 +267,13 @@ def convert(source: dict[str, torch.Tensor], flux_config: Mapping[str, Any]) -> 
     through diffusers' `convert_flux_transformer_checkpoint_to_diffusers`."""
     from diffusers.loaders.single_file_utils import convert_flux_transformer_checkpoint_to_diffusers
 
+    return convert_with(convert_flux_transformer_checkpoint_to_diffusers, source, flux_config)
+
+
+def convert_with(converter: Any, source: Mapping[str, torch.Tensor], flux_config: Mapping[str, Any]
+                 ) -> tuple[dict[str, Any], list[str]]:
+    """`converter` (diffusers' for FLUX.1 or a derived family, Chroma) on BFL-layout weights whose single blocks'
+    fused `linear1` is split here at the file's own widths: (diffusers state dict, source keys left unused)."""
     hidden = flux_config["hidden_size"]
     widths = (hidden, hidden, hidden, int(hidden * flux_config["mlp_ratio"]))
     names = ("attn.to_q", "attn.to_k", "attn.to_v", "proj_mlp")
@@ -279,7 +286,7 @@ def convert(source: dict[str, torch.Tensor], flux_config: Mapping[str, Any]) -> 
             for name, part in zip(names, torch.split(fused, widths, dim=0), strict=True):
                 splits[f"single_transformer_blocks.{index}.{name}.{kind}"] = part
             remaining[key] = torch.empty((_DIFFUSERS_LINEAR1_ROWS, *fused.shape[1:2]), device="meta")
-    converted = convert_flux_transformer_checkpoint_to_diffusers(remaining)
+    converted = converter(remaining)
     converted.update(splits)
     return converted, list(remaining)
 
