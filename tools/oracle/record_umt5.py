@@ -19,12 +19,11 @@ Writes tests/fixtures/comfyui_video/umt5/:
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import sys
 import tempfile
 from pathlib import Path
+
+from in_process import start_comfyui
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "comfyui_video"
@@ -54,16 +53,7 @@ RAW_PROMPTS = ["a cat", "", "   ", "a  red   car  ", "caf\u00e9 na\u00efve \u00f
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--oracle", required=True, help="the folder comfy-oracle prints")
-    options = parser.parse_args()
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    sys.path.insert(0, str(FIXTURES))
-    sys.path.insert(0, str(Path(options.oracle) / "ComfyUI"))
-    sys.argv = [sys.argv[0], "--cpu"]
-    import comfy.options
-
-    comfy.options.enable_args_parsing()
+    start_comfyui(FIXTURES, __doc__)
     import make_umt5_files
     import sentencepiece
     import torch
@@ -73,7 +63,6 @@ def main() -> None:
     import comfy.text_encoders.sd3_clip
     import comfy.text_encoders.wan
 
-    torch.set_num_threads(1)
     work = Path(tempfile.mkdtemp(prefix="kiln-umt5-"))
     embeddings = work / "embeddings"
     embeddings.mkdir()

@@ -39,13 +39,12 @@ under `model.diffusion_model.`: layouts.json, each layout as its keys outside th
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
-import os
-import sys
 import tempfile
 from pathlib import Path
+
+from in_process import start_comfyui
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "comfyui_video"
@@ -264,23 +263,13 @@ def record_block_patches(files: dict, recorded: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--oracle", required=True, help="the folder comfy-oracle prints")
-    options = parser.parse_args()
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    sys.path.insert(0, str(FIXTURES))
-    sys.path.insert(0, str(Path(options.oracle) / "ComfyUI"))
-    sys.argv = [sys.argv[0], "--cpu"]
-    import comfy.options
-
-    comfy.options.enable_args_parsing()
+    start_comfyui(FIXTURES, __doc__)
     import make_wan_files
     import torch
     from safetensors.torch import save_file
 
     import comfy.sd
 
-    torch.set_num_threads(1)
     work = Path(tempfile.mkdtemp(prefix="kiln-wan-"))
     files = make_wan_files.write_all(work)
     recorded: dict[str, torch.Tensor] = {}

@@ -19,11 +19,10 @@ full-size networks' keys and shapes ({version: {key: shape}}) for the detection 
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import sys
 from pathlib import Path
+
+from in_process import start_comfyui
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "comfyui_video"
@@ -44,21 +43,11 @@ def inputs(z_dim: int, ratio: int):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--oracle", required=True, help="the folder comfy-oracle prints")
-    options = parser.parse_args()
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    sys.path.insert(0, str(FIXTURES))
-    sys.path.insert(0, str(Path(options.oracle) / "ComfyUI"))
-    sys.argv = [sys.argv[0], "--cpu"]
-    import comfy.options
-
-    comfy.options.enable_args_parsing()
+    start_comfyui(FIXTURES, __doc__)
     import make_wan_vae_files
     import torch
     from safetensors.torch import save_file
 
-    torch.set_num_threads(1)
     import comfy.ldm.wan.vae
     import comfy.ldm.wan.vae2_2
     import comfy.sd
