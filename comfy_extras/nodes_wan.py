@@ -4,7 +4,7 @@
   then grey) encoded by the VAE as `concat_latent_image` and a `concat_mask` [1, 1, T, h, w] that is 0 on the
   latent frames the start frames cover; the CLIP vision output of the image as `clip_vision_output`. The I2V
   model concatenates mask and latent to its input channels (comfy.model_base).
-- WanFirstLastFrameToVideo: the same with a start and an end image; the mask is made per video frame (start
+- WanFirstLastFrameToVideo (and WanFunInpaintToVideo, the same with one CLIP vision output): the same with a start and an end image; the mask is made per video frame (start
   frames plus the 3 after them, end frames) and folded into 4 channels per latent frame; both CLIP vision outputs
   are joined along the token axis.
 - Wan22ImageToVideoLatent: Wan 2.2 TI2V 5B's 48-channel latent (16x smaller than the picture); with a start
@@ -133,6 +133,28 @@ class WanFirstLastFrameToVideo(io.ComfyNode):
 
 
 
+class WanFunInpaintToVideo(io.ComfyNode):
+    """Wan Fun InP: WanFirstLastFrameToVideo with one CLIP vision output (the start image's)."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(node_id="WanFunInpaintToVideo", category="conditioning/video_models",
+                         inputs=[io.Conditioning.Input("positive"), io.Conditioning.Input("negative"),
+                                 io.Vae.Input("vae"), *_size_inputs(832, 480, 81),
+                                 io.ClipVisionOutput.Input("clip_vision_output", optional=True),
+                                 io.Image.Input("start_image", optional=True),
+                                 io.Image.Input("end_image", optional=True)],
+                         outputs=_CONDITIONED_OUTPUTS)
+
+    @classmethod
+    def execute(cls, positive, negative, vae, width: int, height: int, length: int, batch_size: int,
+                start_image: torch.Tensor | None = None, end_image: torch.Tensor | None = None,
+                clip_vision_output=None) -> io.NodeOutput:
+        return WanFirstLastFrameToVideo.execute(positive, negative, vae, width, height, length, batch_size,
+                                                start_image=start_image, end_image=end_image,
+                                                clip_vision_start_image=clip_vision_output)
+
+
 class Wan22ImageToVideoLatent(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
@@ -178,7 +200,8 @@ class TrimVideoLatent(io.ComfyNode):
 
 class WanExtension(ComfyExtension):
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return [WanImageToVideo, WanFirstLastFrameToVideo, Wan22ImageToVideoLatent, TrimVideoLatent]
+        return [WanImageToVideo, WanFirstLastFrameToVideo, WanFunInpaintToVideo, Wan22ImageToVideoLatent,
+                TrimVideoLatent]
 
 
 async def comfy_entrypoint() -> WanExtension:
@@ -186,14 +209,14 @@ async def comfy_entrypoint() -> WanExtension:
 
 
 # ComfyUI 0.3.64's other names in this module, which wait for their Wan variants.
-_REASON = "Kiln does not run this Wan variant yet (WanImageToVideo, WanFirstLastFrameToVideo, Wan22ImageToVideoLatent work)"
+_REASON = ("Kiln does not run this Wan variant yet (WanImageToVideo, WanFirstLastFrameToVideo, WanFunInpaintToVideo "
+           "and Wan22ImageToVideoLatent work)")
 
 FIXED_LENGTH = UnsupportedValue(__name__, 'FIXED_LENGTH', _REASON)
 Wan22FunControlToVideo = unsupported_class(__name__, 'Wan22FunControlToVideo', None, _REASON)
 WanAnimateToVideo = unsupported_class(__name__, 'WanAnimateToVideo', None, _REASON)
 WanCameraImageToVideo = unsupported_class(__name__, 'WanCameraImageToVideo', None, _REASON)
 WanFunControlToVideo = unsupported_class(__name__, 'WanFunControlToVideo', None, _REASON)
-WanFunInpaintToVideo = unsupported_class(__name__, 'WanFunInpaintToVideo', None, _REASON)
 WanHuMoImageToVideo = unsupported_class(__name__, 'WanHuMoImageToVideo', None, _REASON)
 WanPhantomSubjectToVideo = unsupported_class(__name__, 'WanPhantomSubjectToVideo', None, _REASON)
 WanSoundImageToVideo = unsupported_class(__name__, 'WanSoundImageToVideo', None, _REASON)

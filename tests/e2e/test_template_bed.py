@@ -23,7 +23,7 @@ def test_every_template_kiln_has_the_nodes_and_families_for_runs(bed_server):
         pytest.skip("comfyui-workflow-templates is not installed (pip install '.[test]')")
     kiln_classes = kiln_node_classes()
     ready = [name for name in names if classify(name, kiln_classes)[1] == "ready"]
-    assert len(ready) >= 40  # the templates of Kiln's nodes and families (issues 15, 16, 17, 19 and 20)
+    assert len(ready) >= 42  # the templates of Kiln's nodes and families (issues 15, 16, 17, 19 and 20)
     failures = {name: status for name in ready
                 if (status := run_template(name, bed_server.url, bed_server.base_dir)) != "runs"}
     assert failures == {}

@@ -1,7 +1,7 @@
 """Wan 2.1 / 2.2 video (issue 19) through the server: ComfyUI 0.3.64's recorded final latents
-(tools/oracle/record_wan_video.py) of text-to-video, the Wan 2.2 two-expert run, image-to-video, first-last-frame
-and the TI2V 5B, on reduced random Wan models and the Wan VAEs (tests/fixtures/comfyui_video/make_wan_inputs.py),
-within 1e-4 of the largest value. The text conditioning and CLIP vision outputs are seeded tensors
+(tools/oracle/record_wan_video.py) of text-to-video, the Wan 2.2 two-expert run, image-to-video, first-last-frame,
+Fun inpaint and the TI2V 5B, on reduced random Wan models and the Wan VAEs
+(tests/fixtures/comfyui_video/make_wan_inputs.py), within 1e-4 of the largest value. The text conditioning and CLIP vision outputs are seeded tensors
 (KilnTestConditioning, KilnTestClipVisionOutput) on both servers; UMT5 is compared on its own
 (tests/unit/test_umt5.py)."""
 
@@ -54,7 +54,7 @@ def test_the_recorded_cases_differ():
     numbers."""
     recorded = load_file(str(RECORDED / "latents.safetensors"))
     for first, second in (("t2v", "t2v_uni_pc"), ("t2v", "two_experts"), ("i2v", "flf2v"), ("t2v", "i2v"),
-                          ("t2v", "t2v_decoded")):
+                          ("t2v", "t2v_decoded"), ("i2v", "fun_inpaint")):
         scale = np.abs(recorded[first]).max()
         assert np.abs(recorded[first] - recorded[second]).max() > 1e-2 * scale, (first, second)
     assert recorded["t2v"].shape == (1, 16, 2, 4, 4) and recorded["ti2v_5b"].shape == (1, 48, 2, 4, 4)

@@ -224,7 +224,7 @@ def test_the_faces_of_comfy_extras_register_no_nodes():
 
     assert module_node_classes(nodes_cosmos) == {}
     # in a module with real nodes, the faces beside them are not registered either
-    assert set(module_node_classes(nodes_wan)) == {"WanImageToVideo", "WanFirstLastFrameToVideo",
+    assert set(module_node_classes(nodes_wan)) == {"WanImageToVideo", "WanFirstLastFrameToVideo", "WanFunInpaintToVideo",
                                                    "Wan22ImageToVideoLatent", "TrimVideoLatent"}
 
 

@@ -16,6 +16,7 @@ Cases (32x32 px, 5 frames: latents [1, 16, 2, 4, 4]; the 5B at 64x64: [1, 48, 2,
   steps 0-2 of 4 returning the leftover noise, then on the low-noise expert for steps 2-4 without new noise;
 - i2v: WanImageToVideo with a start image and a CLIP vision output on the I2V model (36 input channels, img_emb);
 - flf2v: WanFirstLastFrameToVideo with start and end images and both CLIP vision outputs on the FLF2V model;
+- fun_inpaint: WanFunInpaintToVideo (start and end images, the start's CLIP vision output) on the I2V model;
 - ti2v_5b: Wan22ImageToVideoLatent with a start image (Wan 2.2 VAE) on the TI2V 5B model (48 channels), whose
   noise mask keeps the first latent frame;
 - trimmed: TrimVideoLatent of t2v by 1 frame.
@@ -40,8 +41,8 @@ PACK = REPO / "tests" / "e2e" / "custom_nodes" / "kiln-test-nodes" / "conditioni
 sys.path.insert(0, str(REPO / "tests" / "fixtures" / "comfyui_video"))
 import make_wan_inputs  # noqa: E402
 
-NODES = ["EmptyHunyuanLatentVideo", "WanImageToVideo", "WanFirstLastFrameToVideo", "Wan22ImageToVideoLatent",
-         "TrimVideoLatent"]
+NODES = ["EmptyHunyuanLatentVideo", "WanImageToVideo", "WanFirstLastFrameToVideo", "WanFunInpaintToVideo",
+         "Wan22ImageToVideoLatent", "TrimVideoLatent"]
 
 
 def node(class_type: str, **inputs: object) -> dict:
@@ -76,6 +77,8 @@ def workflow() -> tuple[dict, dict[str, str]]:
         "32": node("WanFirstLastFrameToVideo", positive=["10", 0], negative=["11", 0], vae=["6", 0], width=32,
                    height=32, length=5, batch_size=1, clip_vision_start_image=["12", 0],
                    clip_vision_end_image=["13", 0], start_image=["14", 0], end_image=["15", 0]),
+        "34": node("WanFunInpaintToVideo", positive=["10", 0], negative=["11", 0], vae=["6", 0], width=32, height=32,
+                   length=5, batch_size=1, clip_vision_output=["12", 0], start_image=["14", 0], end_image=["15", 0]),
         "33": node("Wan22ImageToVideoLatent", vae=["7", 0], width=64, height=64, length=5, batch_size=1,
                    start_image=["14", 0]),
     }
@@ -101,9 +104,11 @@ def workflow() -> tuple[dict, dict[str, str]]:
         "48": node("KSampler", model=["25", 0], latent_image=["33", 0], steps=2, sampler_name="euler", **text,
                    **sampling),
         "49": node("TrimVideoLatent", samples=["40", 0], trim_amount=1),
+        "50": node("KSampler", model=["23", 0], positive=["34", 0], negative=["34", 1], latent_image=["34", 2],
+                   steps=2, sampler_name="euler", **sampling),
     })
     sources = {"t2v": "40", "t2v_uni_pc": "41", "t2v_decoded": "42", "two_experts": "45", "i2v": "46",
-               "flf2v": "47", "ti2v_5b": "48", "trimmed": "49"}
+               "flf2v": "47", "ti2v_5b": "48", "trimmed": "49", "fun_inpaint": "50"}
     cases = {}
     for number, (case, source) in enumerate(sources.items()):
         save = str(100 + number)
