@@ -37,6 +37,12 @@ def _size_inputs(width: int, height: int, length: int, step: int = 16, minimum: 
             io.Int.Input("batch_size", default=1, min=1, max=4096)]
 
 
+def _conditioning_inputs() -> list:
+    """The inputs every Wan conditioning node starts with: positive, negative, the VAE and an 832x480 81-frame size."""
+    return [io.Conditioning.Input("positive"), io.Conditioning.Input("negative"), io.Vae.Input("vae"),
+            *_size_inputs(832, 480, 81)]
+
+
 _CONDITIONED_OUTPUTS = [io.Conditioning.Output(display_name="positive"),
                         io.Conditioning.Output(display_name="negative"), io.Latent.Output(display_name="latent")]
 
@@ -55,8 +61,7 @@ class WanImageToVideo(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(node_id="WanImageToVideo", category="conditioning/video_models",
-                         inputs=[io.Conditioning.Input("positive"), io.Conditioning.Input("negative"),
-                                 io.Vae.Input("vae"), *_size_inputs(832, 480, 81),
+                         inputs=[*_conditioning_inputs(),
                                  io.ClipVisionOutput.Input("clip_vision_output", optional=True),
                                  io.Image.Input("start_image", optional=True)],
                          outputs=_CONDITIONED_OUTPUTS)
@@ -82,13 +87,11 @@ class WanImageToVideo(io.ComfyNode):
         return io.NodeOutput(positive, negative, {"samples": latent})
 
 
-
 class WanFirstLastFrameToVideo(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(node_id="WanFirstLastFrameToVideo", category="conditioning/video_models",
-                         inputs=[io.Conditioning.Input("positive"), io.Conditioning.Input("negative"),
-                                 io.Vae.Input("vae"), *_size_inputs(832, 480, 81),
+                         inputs=[*_conditioning_inputs(),
                                  io.ClipVisionOutput.Input("clip_vision_start_image", optional=True),
                                  io.ClipVisionOutput.Input("clip_vision_end_image", optional=True),
                                  io.Image.Input("start_image", optional=True),
@@ -132,15 +135,13 @@ class WanFirstLastFrameToVideo(io.ComfyNode):
         return io.NodeOutput(positive, negative, {"samples": latent})
 
 
-
 class WanFunInpaintToVideo(io.ComfyNode):
     """Wan Fun InP: WanFirstLastFrameToVideo with one CLIP vision output (the start image's)."""
 
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(node_id="WanFunInpaintToVideo", category="conditioning/video_models",
-                         inputs=[io.Conditioning.Input("positive"), io.Conditioning.Input("negative"),
-                                 io.Vae.Input("vae"), *_size_inputs(832, 480, 81),
+                         inputs=[*_conditioning_inputs(),
                                  io.ClipVisionOutput.Input("clip_vision_output", optional=True),
                                  io.Image.Input("start_image", optional=True),
                                  io.Image.Input("end_image", optional=True)],
